@@ -1,0 +1,68 @@
+"""Errors are types: each carries its HTTP status and a message that is safe to show a client."""
+
+from __future__ import annotations
+
+
+class ApiError(Exception):
+    """An error a client caused or must know about; rendered as ``{"code", "type", "message"}``."""
+
+    status = 500
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def body(self) -> dict[str, object]:
+        return {"code": self.status, "type": "error", "message": self.message}
+
+
+class BadRequest(ApiError):
+    status = 400
+
+
+class Unauthorized(ApiError):
+    status = 401
+
+
+class Forbidden(ApiError):
+    status = 403
+
+
+class NotFound(ApiError):
+    status = 404
+
+
+class MethodNotAllowed(ApiError):
+    status = 405
+
+
+class Conflict(ApiError):
+    status = 409
+
+
+class PayloadTooLarge(ApiError):
+    status = 413
+
+
+class UnsupportedMediaType(ApiError):
+    status = 415
+
+
+class NotImplementedYet(ApiError):
+    """A valid request for something this server does not support (501)."""
+
+    status = 501
+
+
+class ServiceUnavailable(ApiError):
+    status = 503
+
+
+class QuerySyntaxError(BadRequest):
+    """A malformed query expression; the message points at the position in the text."""
+
+    def __init__(self, message: str, text: str, position: int) -> None:
+        pointer = f"{text}\n{' ' * position}^"
+        super().__init__(f"{message} at position {position}:\n{pointer}")
+        self.position = position
+        self.text = text
