@@ -1,0 +1,164 @@
+"""One typed settings object.
+
+Precedence, lowest first: defaults < ``cityhub.toml`` (in the data dir, or ``--config``) <
+environment variables ``CITYHUB_<NAME>`` < command-line flags. Nothing is read at import time:
+``load_settings`` is called by the CLI, the tests and production alike.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+
+ENV_PREFIX = "CITYHUB_"
+CONFIG_FILE_NAME = "cityhub.toml"
+
+
+class SettingsError(Exception):
+    """A setting has a value that cannot be used; the message names the setting and its source."""
+
+
+class Settings(BaseModel):
+    """Every setting of the hub, with its default and what it is for."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    data_dir: Path = Field(
+        Path("cityhub-data"),
+        description="Folder for the embedded database and other local state; created if missing.",
+    )
+    database_url: str | None = Field(
+        None,
+        description="Database URL, e.g. postgresql://user@host/db. "
+        "Default: a SQLite file cityhub.sqlite3 in the data dir.",
+    )
+    host: str = Field("127.0.0.1", description="Address the HTTP server listens on.")
+    port: int = Field(8000, ge=0, le=65535, description="HTTP port; 0 picks a free port.")
+    base_url: str | None = Field(
+        None,
+        description="Public URL of the hub (e.g. https://daten.example.de) used in links; "
+        "default: taken from each request.",
+    )
+    admin_token: SecretStr | None = Field(
+        None,
+        description="A token accepted with the admin role, so automation can bootstrap "
+        "without a prompt. Set it through CITYHUB_ADMIN_TOKEN rather than the file.",
+    )
+    default_top: int = Field(
+        100, ge=1, description="Page size of a collection when the client gives no $top."
+    )
+    max_top: int = Field(
+        1000, ge=1, description="Largest page a client may ask for; larger $top is capped."
+    )
+    max_body_bytes: int = Field(
+        16 * 1024 * 1024, ge=1024, description="Largest request body accepted, in bytes."
+    )
+    write_batch_max: int = Field(
+        512,
+        ge=1,
+        description="Most write requests committed together in one transaction (group commit).",
+    )
+    sqlite_synchronous: Literal["FULL", "NORMAL"] = Field(
+        "FULL",
+        description="SQLite durability: FULL survives power loss; NORMAL only process crashes.",
+    )
+    sqlite_cache_mb: int = Field(64, ge=2, description="SQLite page cache per connection, MiB.")
+    token_cache_seconds: float = Field(
+        5.0,
+        ge=0,
+        description="How long a verified token is remembered; a revoked token stops working "
+        "after at most this long.",
+    )
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        "info", description="Log level of the server."
+    )
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL in use: the configured one or the embedded SQLite file."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'cityhub.sqlite3').resolve()}"
+
+
+def load_settings(
+    overrides: Mapping[str, Any] | None = None,
+    config_file: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Build the settings from defaults, the config file, the environment and ``overrides``.
+
+    ``overrides`` are the command-line flags; ``None`` values count as not given.
+    """
+    environ = os.environ if environ is None else environ
+    flags = {k: v for k, v in (overrides or {}).items() if v is not None}
+    from_env = _from_environment(environ)
+    data_dir = Path(flags.get("data_dir") or from_env.get("data_dir") or "cityhub-data")
+    path = config_file or _env_config_path(environ) or data_dir / CONFIG_FILE_NAME
+    from_file = _from_file(path, explicit=config_file is not None or "config" in _env_keys(environ))
+    layers = (("config file " + str(path), from_file), ("environment", from_env), ("flags", flags))
+    merged: dict[str, Any] = {}
+    for _, layer in layers:
+        merged.update(layer)
+    try:
+        return Settings.model_validate(merged)
+    except ValidationError as exc:
+        raise SettingsError(_explain(exc, layers)) from None
+
+
+def describe_settings() -> list[tuple[str, str, str]]:
+    """(name, default, help) of every setting, for documentation and ``cityhub config``."""
+    rows = []
+    for name, field in Settings.model_fields.items():
+        default = "" if field.default is None else str(field.default)
+        rows.append((name, default, field.description or ""))
+    return rows
+
+
+def _env_keys(environ: Mapping[str, str]) -> set[str]:
+    return {k[len(ENV_PREFIX) :].lower() for k in environ if k.startswith(ENV_PREFIX)}
+
+
+def _env_config_path(environ: Mapping[str, str]) -> Path | None:
+    value = environ.get(ENV_PREFIX + "CONFIG")
+    return Path(value) if value else None
+
+
+def _from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name, field in Settings.model_fields.items():
+        raw = environ.get(ENV_PREFIX + name.upper())
+        if raw is None or raw == "":
+            continue
+        is_structured = field.annotation not in (str, int, float, bool, Path) and raw[:1] in "[{"
+        values[name] = orjson.loads(raw) if is_structured else raw
+    return values
+
+
+def _from_file(path: Path, explicit: bool) -> dict[str, Any]:
+    if not path.exists():
+        if explicit:
+            raise SettingsError(f"Config file {path} does not exist.")
+        return {}
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"Config file {path} is not valid TOML: {exc}") from None
+
+
+def _explain(exc: ValidationError, layers: tuple[tuple[str, dict[str, Any]], ...]) -> str:
+    lines = ["Invalid settings:"]
+    for error in exc.errors():
+        name = ".".join(str(part) for part in error["loc"])
+        source = next((label for label, layer in reversed(layers) if name in layer), "default")
+        if source == "environment":
+            source = f"environment variable {ENV_PREFIX}{name.upper()}"
+        lines.append(f"- {name} (from {source}): {error['msg']}")
+    return "\n".join(lines)

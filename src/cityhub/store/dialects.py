@@ -1,0 +1,197 @@
+"""The thin layer where SQLite and PostgreSQL differ: connections, spatial SQL, bulk loading.
+
+On SQLite, the PostGIS functions the hub uses are registered under their PostGIS names,
+computed with shapely, so every query is written once for both backends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+from typing import Any
+
+import orjson
+import shapely
+from shapely.geometry import mapping, shape
+from sqlalchemy import JSON, Connection, Engine, Table, event, text
+
+from cityhub.settings import Settings
+
+
+class StoreSetupError(Exception):
+    """The database cannot be used as configured; the message says what to do."""
+
+
+# --- SQLite --------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=4096)
+def _geometry(geojson: str) -> shapely.Geometry:
+    return shape(orjson.loads(geojson))
+
+
+def _normalise_geojson(value: str | None) -> str | None:
+    if value is None:
+        return None
+    return orjson.dumps(mapping(_geometry(value))).decode()
+
+
+def _predicate(name: str) -> Callable[[str | None, str | None], int | None]:
+    def apply(a: str | None, b: str | None) -> int | None:
+        if a is None or b is None:
+            return None
+        return int(getattr(_geometry(a), name)(_geometry(b)))
+
+    return apply
+
+
+def _bound(index: int) -> Callable[[str | None], float | None]:
+    def apply(value: str | None) -> float | None:
+        return None if value is None else float(_geometry(value).bounds[index])
+
+    return apply
+
+
+def _relate(a: str | None, b: str | None, pattern: str | None) -> int | None:
+    if a is None or b is None or pattern is None:
+        return None
+    return int(_geometry(a).relate_pattern(_geometry(b), pattern))
+
+
+def _distance(a: str | None, b: str | None) -> float | None:
+    return None if a is None or b is None else float(_geometry(a).distance(_geometry(b)))
+
+
+def _length(a: str | None) -> float | None:
+    return None if a is None else float(_geometry(a).length)
+
+
+_SQLITE_FUNCTIONS: dict[str, tuple[int, Callable[..., Any]]] = {
+    "ST_GeomFromGeoJSON": (1, _normalise_geojson),
+    "ST_SetSRID": (2, lambda value, srid: value),
+    "ST_AsGeoJSON": (1, lambda value: value),
+    "ST_XMin": (1, _bound(0)),
+    "ST_YMin": (1, _bound(1)),
+    "ST_XMax": (1, _bound(2)),
+    "ST_YMax": (1, _bound(3)),
+    "ST_Relate": (3, _relate),
+    "ST_Distance": (2, _distance),
+    "ST_Length": (1, _length),
+    **{
+        f"ST_{name.title().replace('_', '')}": (2, _predicate(name))
+        for name in (
+            "equals",
+            "disjoint",
+            "touches",
+            "within",
+            "overlaps",
+            "crosses",
+            "intersects",
+            "contains",
+        )
+    },
+}
+
+
+def register_sqlite_functions(dbapi_connection: Any) -> None:
+    """Give a raw sqlite3 connection the spatial functions the schema and queries use."""
+    for name, (arity, function) in _SQLITE_FUNCTIONS.items():
+        dbapi_connection.create_function(name, arity, function, deterministic=True)
+
+
+def configure_sqlite(engine: Engine, settings: Settings, begin: str) -> None:
+    """WAL, foreign keys, durability, cache, spatial functions; ``begin`` opens transactions."""
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves, see below
+        cursor = dbapi_connection.cursor()
+        for pragma in (
+            "journal_mode=WAL",
+            f"synchronous={settings.sqlite_synchronous}",
+            "foreign_keys=ON",
+            "busy_timeout=30000",
+            f"cache_size=-{settings.sqlite_cache_mb * 1024}",
+            "temp_store=MEMORY",
+        ):
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
+        register_sqlite_functions(dbapi_connection)
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection: Connection) -> None:
+        connection.exec_driver_sql(begin)
+
+
+def sqlite_geometry_index_ddl(table: str) -> list[str]:
+    """R*Tree bounding-box index of ``table.geom``, kept current by triggers."""
+    index = f"{table}_geom_rtree"
+    box = "NEW.id, ST_XMin(NEW.geom), ST_XMax(NEW.geom), ST_YMin(NEW.geom), ST_YMax(NEW.geom)"
+    return [
+        f"CREATE VIRTUAL TABLE {index} USING rtree(id, minx, maxx, miny, maxy)",
+        f"CREATE TRIGGER {table}_geom_insert AFTER INSERT ON {table} "
+        f"WHEN NEW.geom IS NOT NULL BEGIN INSERT INTO {index} VALUES ({box}); END",
+        f"CREATE TRIGGER {table}_geom_update AFTER UPDATE OF geom ON {table} BEGIN "
+        f"DELETE FROM {index} WHERE id = OLD.id; "
+        f"INSERT INTO {index} SELECT {box} WHERE NEW.geom IS NOT NULL; END",
+        f"CREATE TRIGGER {table}_geom_delete AFTER DELETE ON {table} BEGIN "
+        f"DELETE FROM {index} WHERE id = OLD.id; END",
+    ]
+
+
+# --- PostgreSQL ----------------------------------------------------------------------------
+
+
+def postgres_url(url: str) -> str:
+    """Use psycopg 3 for plain ``postgresql://`` URLs."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def ensure_postgis(connection: Connection) -> None:
+    """Create the PostGIS extension if missing, or say exactly who must do what."""
+    installed = connection.execute(
+        text("SELECT 1 FROM pg_extension WHERE extname = 'postgis'")
+    ).first()
+    if installed:
+        return
+    available = connection.execute(
+        text("SELECT 1 FROM pg_available_extensions WHERE name = 'postgis'")
+    ).first()
+    database = connection.execute(text("SELECT current_database()")).scalar_one()
+    if not available:
+        raise StoreSetupError(
+            "PostGIS is not installed on the PostgreSQL server. Install it (on Debian: "
+            "apt-get install postgresql-15-postgis-3, matching your server version), then run "
+            f'as a superuser: psql -d {database} -c "CREATE EXTENSION postgis;"'
+        )
+    try:
+        with connection.begin_nested():
+            connection.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
+    except Exception as exc:  # the role may not create extensions
+        role = connection.execute(text("SELECT current_user")).scalar_one()
+        raise StoreSetupError(
+            f'The role "{role}" may not create the PostGIS extension in database '
+            f'"{database}". Ask a superuser to run: psql -d {database} -c '
+            f'"CREATE EXTENSION postgis;"  ({type(exc).__name__})'
+        ) from None
+
+
+def copy_rows(connection: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """PostgreSQL's fastest load path: COPY, within the caller's transaction."""
+    columns = list(rows[0].keys())
+    json_columns = {c for c in columns if isinstance(table.c[c].type, JSON)}
+    names = ", ".join(f'"{c}"' for c in columns)
+    raw = connection.connection.driver_connection
+    with raw.cursor() as cursor, cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(
+                [
+                    orjson.dumps(row[c]).decode()
+                    if c in json_columns and row[c] is not None
+                    else row[c]
+                    for c in columns
+                ]
+            )

@@ -1,0 +1,207 @@
+"""The database schema, one definition for both backends (SQLAlchemy Core).
+
+Migrations in ``migrations/versions`` create exactly this; a test checks that they agree.
+Tables are AUTOINCREMENT on SQLite so that ids are never reused.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    Table,
+    Text,
+)
+
+from cityhub.store.types import BigId, Geometry, JSONDocument, UTCDateTime
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_N_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s",
+    }
+)
+
+_AUTOINCREMENT = {"sqlite_autoincrement": True}
+
+
+def _id() -> Column[int]:
+    return Column("id", Integer, primary_key=True)
+
+
+def _ref(name: str, target: str, nullable: bool = False, on_delete: str = "CASCADE") -> Column[int]:
+    return Column(name, Integer, ForeignKey(f"{target}.id", ondelete=on_delete), nullable=nullable)
+
+
+things = Table(
+    "things",
+    metadata,
+    _id(),
+    Column("name", Text, nullable=False),
+    Column("description", Text, nullable=False),
+    Column("properties", JSONDocument),
+    **_AUTOINCREMENT,
+)
+
+locations = Table(
+    "locations",
+    metadata,
+    _id(),
+    Column("name", Text, nullable=False),
+    Column("description", Text, nullable=False),
+    Column("encoding_type", Text, nullable=False),
+    Column("location", JSONDocument, nullable=False),
+    Column("geom", Geometry()),
+    Column("properties", JSONDocument),
+    **_AUTOINCREMENT,
+)
+
+thing_locations = Table(
+    "thing_locations",
+    metadata,
+    Column("thing_id", Integer, ForeignKey("things.id", ondelete="CASCADE"), primary_key=True),
+    Column(
+        "location_id", Integer, ForeignKey("locations.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Index(None, "location_id"),
+)
+
+historical_locations = Table(
+    "historical_locations",
+    metadata,
+    _id(),
+    _ref("thing_id", "things"),
+    Column("time", UTCDateTime, nullable=False),
+    Index("ix_historical_locations_thing_id_time", "thing_id", "time"),
+    **_AUTOINCREMENT,
+)
+
+historical_location_locations = Table(
+    "historical_location_locations",
+    metadata,
+    Column(
+        "historical_location_id",
+        Integer,
+        ForeignKey("historical_locations.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column(
+        "location_id", Integer, ForeignKey("locations.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Index(None, "location_id"),
+)
+
+sensors = Table(
+    "sensors",
+    metadata,
+    _id(),
+    Column("name", Text, nullable=False),
+    Column("description", Text, nullable=False),
+    Column("encoding_type", Text, nullable=False),
+    Column("metadata", JSONDocument, nullable=False),
+    Column("properties", JSONDocument),
+    **_AUTOINCREMENT,
+)
+
+observed_properties = Table(
+    "observed_properties",
+    metadata,
+    _id(),
+    Column("name", Text, nullable=False),
+    Column("definition", Text, nullable=False),
+    Column("description", Text, nullable=False),
+    Column("properties", JSONDocument),
+    **_AUTOINCREMENT,
+)
+
+datastreams = Table(
+    "datastreams",
+    metadata,
+    _id(),
+    Column("name", Text, nullable=False),
+    Column("description", Text, nullable=False),
+    Column("unit_of_measurement", JSONDocument, nullable=False),
+    Column("observation_type", Text, nullable=False),
+    Column("observed_area", JSONDocument),
+    Column("phenomenon_time_start", UTCDateTime),
+    Column("phenomenon_time_end", UTCDateTime),
+    Column("result_time_start", UTCDateTime),
+    Column("result_time_end", UTCDateTime),
+    Column("properties", JSONDocument),
+    _ref("thing_id", "things"),
+    _ref("sensor_id", "sensors"),
+    _ref("observed_property_id", "observed_properties"),
+    Index(None, "thing_id"),
+    Index(None, "sensor_id"),
+    Index(None, "observed_property_id"),
+    **_AUTOINCREMENT,
+)
+
+features_of_interest = Table(
+    "features_of_interest",
+    metadata,
+    _id(),
+    Column("name", Text, nullable=False),
+    Column("description", Text, nullable=False),
+    Column("encoding_type", Text, nullable=False),
+    Column("feature", JSONDocument, nullable=False),
+    Column("geom", Geometry()),
+    Column("properties", JSONDocument),
+    # The Location this feature was derived from, so later observations reuse it.
+    _ref("source_location_id", "locations", nullable=True, on_delete="SET NULL"),
+    Index(None, "source_location_id"),
+    **_AUTOINCREMENT,
+)
+
+# Result columns: exactly one of number/string/json is used, as result_type says.
+RESULT_NULL, RESULT_INTEGER, RESULT_FLOAT, RESULT_STRING, RESULT_BOOLEAN, RESULT_JSON = range(6)
+
+observations = Table(
+    "observations",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    _ref("datastream_id", "datastreams"),
+    Column("phenomenon_time_start", UTCDateTime, nullable=False),
+    Column("phenomenon_time_end", UTCDateTime),
+    Column("result_time", UTCDateTime),
+    Column("result_type", SmallInteger, nullable=False),
+    Column("result_number", Float),
+    Column("result_string", Text),
+    Column("result_json", JSONDocument),
+    Column("result_quality", JSONDocument),
+    Column("valid_time_start", UTCDateTime),
+    Column("valid_time_end", UTCDateTime),
+    Column("parameters", JSONDocument),
+    _ref("feature_of_interest_id", "features_of_interest"),
+    # One datastream over a time range, and its latest value, are index range scans.
+    Index(
+        "ix_observations_datastream_id_phenomenon_time_start_id",
+        "datastream_id",
+        "phenomenon_time_start",
+        "id",
+    ),
+    Index(None, "feature_of_interest_id"),
+    **_AUTOINCREMENT,
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    _id(),
+    Column("name", Text, nullable=False),
+    Column("role", Text, nullable=False),
+    Column("token_hash", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime),
+    Index("uq_api_tokens_token_hash", "token_hash", unique=True),
+    **_AUTOINCREMENT,
+)
+
+#: Tables with a geometry column, kept in a bounding-box index on SQLite.
+GEOMETRY_TABLES = ("locations", "features_of_interest")
