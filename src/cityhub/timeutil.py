@@ -78,13 +78,13 @@ def parse_instant(text: str) -> datetime:
         raise BadRequest(
             f"time zone offset required in date-time {text!r} (append 'Z' or e.g. '+01:00')"
         )
-    day = parse_date(match["date"])
+    year, month, day = (int(part) for part in match["date"].split("-"))
     fraction = (match["fraction"] or "")[:6].ljust(6, "0")
     try:
         local = datetime(
-            day.year,
-            day.month,
-            day.day,
+            year,
+            month,
+            day,
             int(match["hour"]),
             int(match["minute"]),
             int(match["second"] or 0),

@@ -162,14 +162,14 @@ Node = Literal | Path | BinaryOp | UnaryOp | Call
 
 @dataclass(frozen=True)
 class _Token:
-    kind: str  # "number", "string", "ident", "literal", "typed", "eof" or the punctuation itself
+    kind: str  # "number", "string", "ident", "literal", "eof" or the punctuation character
     text: str
     pos: int
     value: object = None
 
 
 _WHITESPACE = re.compile(r"\s+")
-_NUMBER = re.compile(r"\d+(?:\.\d+)?(?:[eE][+-]?\d+)?")
+_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
 _IDENT = re.compile(r"(?:@|[^\W\d])[\w.]*")
 _DATETIME = re.compile(
     r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:[Zz]|[+-]\d{2}(?::?\d{2})?)?"
@@ -208,7 +208,7 @@ class _Lexer:
         if char == "'":
             value, end = self._string(pos)
             return _Token("string", self.text[pos:end], pos, value)
-        if char.isdigit():
+        if "0" <= char <= "9":
             return self._numeric(pos)
         if char in _PUNCTUATION:
             return _Token(char, char, pos)
@@ -396,7 +396,8 @@ class _Parser:
     def word(self, token: _Token) -> Node:
         text = token.text
         if text == "not":
-            return UnaryOp("not", self.expression(_UNARY_POWER), token.pos)
+            # As clients write it: "not a eq b" negates the comparison, not the operand a.
+            return UnaryOp("not", self.expression(BINARY_OPERATORS["and"]), token.pos)
         if text in _LITERAL_WORDS:
             return Literal(_LITERAL_WORDS[text], token.pos)
         if text in BINARY_OPERATORS:

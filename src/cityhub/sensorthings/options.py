@@ -250,7 +250,7 @@ def _where(span: _Span, name: str) -> str:
     return "" if span.context == name else f"in {span.context}: "
 
 
-# Canonical option name -> (QueryOptions field, value parser).
+# Lowercased option name -> (name as documented, QueryOptions field, value parser).
 _OPTIONS: dict[str, tuple[str, str, Callable[[_Span], object]]] = {
     "$top": ("$top", "top", _non_negative("$top")),
     "$skip": ("$skip", "skip", _non_negative("$skip")),
@@ -290,10 +290,7 @@ def parse_query_options(params: Iterable[tuple[str, str]]) -> QueryOptions:
 
 def parse_expand(text: str) -> tuple[Expand, ...]:
     """Parse a ``$expand`` value such as ``Datastreams($top=2;$expand=Observations),Thing``."""
-    span = _Span(text, 0, len(text), "$expand")
-    if not span.strip().value:
-        raise BadRequest("$expand must not be empty")
-    return _expand(span)
+    return _expand(_Span(text, 0, len(text), "$expand"))
 
 
 def parse_orderby(text: str) -> tuple[OrderBy, ...]:

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 import anyio.to_thread
 import orjson
-from sqlalchemy import Connection, Engine, create_engine
+from sqlalchemy import Connection, create_engine
 from sqlalchemy.exc import OperationalError
 
 from cityhub.settings import Settings
