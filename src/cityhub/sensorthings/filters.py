@@ -243,7 +243,8 @@ class Translator:
                     return Value(table.c[relation.fk], NUMBER)
                 target = target_of(relation)
                 alias = target.table.alias()
-                self._join(*related(relation, table, alias))
+                froms, condition = related(relation, table, alias)
+                self._join([*froms, alias], condition)
                 entity, table = target, alias
                 index += 1
                 continue

@@ -1,0 +1,340 @@
+"""Reading entities: resolving resource paths, collections with query options, ``$expand``.
+
+Every function takes a ``Connection`` and runs inside the caller's read transaction, so one
+request sees one consistent snapshot.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import orjson
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Connection,
+    FromClause,
+    Integer,
+    RowMapping,
+    Select,
+    bindparam,
+    func,
+    select,
+    true,
+)
+
+from cityhub.errors import BadRequest, NotFound
+from cityhub.sensorthings.filters import Translator
+from cityhub.sensorthings.joins import members_of
+from cityhub.sensorthings.model import EntityType, Relation, target_of
+from cityhub.sensorthings.options import Expand, QueryOptions
+from cityhub.sensorthings.resource import ResourcePath
+
+#: Parents per query when expanding a to-many relation.
+_EXPAND_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class Paging:
+    default_top: int
+    max_top: int
+
+    def top(self, options: QueryOptions) -> int:
+        return min(self.default_top if options.top is None else options.top, self.max_top)
+
+
+@dataclass
+class Record:
+    """One entity row with what was expanded beneath it."""
+
+    row: RowMapping
+    expanded: list[Expanded] = field(default_factory=list)
+
+
+@dataclass
+class Expanded:
+    relation: Relation
+    options: QueryOptions
+    items: list[Record]
+    count: int | None = None
+    more: bool = False
+
+
+@dataclass
+class Page:
+    records: list[Record]
+    count: int | None
+    more: bool
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a resource path addresses: one entity, or a collection (with its conditions)."""
+
+    entity: EntityType
+    conditions: tuple[ColumnElement[bool], ...]
+    single: bool
+
+
+def resolve(connection: Connection, path: ResourcePath) -> Target:
+    """Walk the path, checking every addressed entity exists (404 otherwise)."""
+    current: tuple[EntityType, int] | None = None
+    for step in path.steps:
+        table = step.entity.table
+        if current is None:
+            conditions: list[ColumnElement[bool]] = []
+        elif step.relation is not None and step.relation.fk:
+            parent, parent_id = current
+            fk = parent.table.c[step.relation.fk]
+            target_id = connection.scalar(select(fk).where(parent.table.c.id == parent_id))
+            if target_id is None:
+                raise NotFound(f"{parent.name}({parent_id}) has no {step.relation.name}")
+            current = (step.entity, target_id)
+            continue
+        else:
+            assert step.relation is not None
+            conditions = [members_of(step.relation, current[1], table)]
+        if step.id is None:
+            return Target(step.entity, tuple(conditions), single=False)
+        found = connection.scalar(select(table.c.id).where(table.c.id == step.id, *conditions))
+        if found is None:
+            raise NotFound(f"no {step.entity.name} with @iot.id {step.id} at {_describe(path)}")
+        current = (step.entity, step.id)
+    assert current is not None
+    entity, entity_id = current
+    return Target(entity, (entity.table.c.id == entity_id,), single=True)
+
+
+def _describe(path: ResourcePath) -> str:
+    parts = []
+    for step in path.steps:
+        name = step.relation.name if step.relation else step.entity.set_name
+        parts.append(name if step.id is None else f"{name}({step.id})")
+    return "/".join(parts)
+
+
+def read_collection(
+    connection: Connection,
+    backend: str,
+    target: Target,
+    options: QueryOptions,
+    paging: Paging,
+) -> Page:
+    """One page of a collection, with ``$count`` and ``$expand`` applied."""
+    entity = target.entity
+    translator = Translator(entity, entity.table, backend)
+    conditions = [*target.conditions]
+    if options.filter is not None:
+        conditions.append(translator.condition(options.filter))
+    count = None
+    if options.count:
+        count = connection.scalar(select(func.count()).select_from(entity.table).where(*conditions))
+    top = paging.top(options)
+    statement = (
+        select(*entity.read_columns)
+        .where(*conditions)
+        .order_by(*_order_by(translator, options))
+        .offset(options.skip or 0)
+        .limit(top + 1)
+    )
+    rows = connection.execute(statement).mappings().all()
+    records = [Record(row) for row in rows[:top]]
+    expand_records(connection, backend, entity, records, options.expand, paging)
+    return Page(records, count, more=top > 0 and len(rows) > top)
+
+
+def read_entity(
+    connection: Connection, backend: str, target: Target, options: QueryOptions, paging: Paging
+) -> Record:
+    entity = target.entity
+    row = (
+        connection.execute(select(*entity.read_columns).where(*target.conditions))
+        .mappings()
+        .first()
+    )
+    if row is None:
+        raise NotFound(f"no such {entity.name}")
+    record = Record(row)
+    expand_records(connection, backend, entity, [record], options.expand, paging)
+    return record
+
+
+def _order_by(translator: Translator, options: QueryOptions) -> list[Any]:
+    """ORDER BY clauses: nulls first ascending, last descending; then the id, for stability."""
+    clauses = []
+    descending = False
+    for item in options.orderby:
+        key, nullable = translator.order_key(item.expr)
+        descending = item.descending
+        clause = key.desc() if descending else key.asc()
+        if nullable:
+            clause = clause.nulls_last() if descending else clause.nulls_first()
+        clauses.append(clause)
+    table = translator.table
+    clauses.append(table.c.id.desc() if descending else table.c.id.asc())
+    return clauses
+
+
+# --- $expand --------------------------------------------------------------------------------
+
+
+def merge_expands(expands: tuple[Expand, ...]) -> dict[str, QueryOptions]:
+    """``Datastreams,Datastreams/Observations`` → one Datastreams expand holding Observations."""
+    merged: dict[str, QueryOptions] = {}
+    for item in expands:
+        head, rest = item.path[0], item.path[1:]
+        own = QueryOptions(expand=(Expand(rest, item.options),)) if rest else item.options
+        previous = merged.get(head)
+        if previous is None:
+            merged[head] = own
+        elif rest:
+            merged[head] = replace(previous, expand=previous.expand + own.expand)
+        else:
+            merged[head] = replace(own, expand=own.expand + previous.expand)
+    return merged
+
+
+def expand_records(
+    connection: Connection,
+    backend: str,
+    entity: EntityType,
+    records: list[Record],
+    expands: tuple[Expand, ...],
+    paging: Paging,
+) -> None:
+    if not records or not expands:
+        return
+    for name, options in merge_expands(expands).items():
+        relation = entity.relation_by_name.get(name)
+        if relation is None:
+            raise BadRequest(f"cannot expand '{name}': {entity.name} has no such relation")
+        if relation.many:
+            _expand_many(connection, backend, entity, relation, records, options, paging)
+        else:
+            _expand_one(connection, backend, relation, records, options, paging)
+
+
+def _expand_one(
+    connection: Connection,
+    backend: str,
+    relation: Relation,
+    records: list[Record],
+    options: QueryOptions,
+    paging: Paging,
+) -> None:
+    assert relation.fk is not None
+    target = target_of(relation)
+    table = target.table
+    ids = sorted({r.row[relation.fk] for r in records if r.row[relation.fk] is not None})
+    conditions = [table.c.id.in_(ids)]
+    if options.filter is not None:
+        conditions.append(Translator(target, table, backend).condition(options.filter))
+    rows = connection.execute(select(*target.read_columns).where(*conditions)).mappings().all()
+    children = {row["id"]: Record(row) for row in rows}
+    expand_records(connection, backend, target, list(children.values()), options.expand, paging)
+    for record in records:
+        child = children.get(record.row[relation.fk])
+        record.expanded.append(Expanded(relation, options, [child] if child else []))
+
+
+def _expand_many(
+    connection: Connection,
+    backend: str,
+    entity: EntityType,
+    relation: Relation,
+    records: list[Record],
+    options: QueryOptions,
+    paging: Paging,
+) -> None:
+    target = target_of(relation)
+    top = paging.top(options)
+    by_parent: dict[int, list[Record]] = {r.row["id"]: [] for r in records}
+    parent_ids = list(by_parent)
+    for start in range(0, len(parent_ids), _EXPAND_CHUNK):
+        chunk = parent_ids[start : start + _EXPAND_CHUNK]
+        statement = _top_per_parent(backend, relation, target, options, top + 1, chunk)
+        for row in connection.execute(statement).mappings():
+            by_parent[row["_parent"]].append(Record(row))
+    counts = _counts(connection, backend, relation, target, options, parent_ids)
+    children = [child for items in by_parent.values() for child in items[:top]]
+    expand_records(connection, backend, target, children, options.expand, paging)
+    for record in records:
+        items = by_parent[record.row["id"]]
+        record.expanded.append(
+            Expanded(
+                relation,
+                options,
+                items[:top],
+                count=None if counts is None else counts.get(record.row["id"], 0),
+                more=top > 0 and len(items) > top,
+            )
+        )
+
+
+def _parents(backend: str, ids: list[int]) -> FromClause:
+    """The parent ids as a one-parameter table, so the statement compiles once and is cached."""
+    if backend == "postgresql":
+        values = bindparam("parent_ids", ids, type_=ARRAY(Integer))
+        return func.unnest(values).table_valued("value").alias("parents")
+    values = bindparam("parent_ids", orjson.dumps(ids).decode())
+    return func.json_each(values).table_valued("value").alias("parents")
+
+
+def _top_per_parent(
+    backend: str,
+    relation: Relation,
+    target: EntityType,
+    options: QueryOptions,
+    limit: int,
+    parent_ids: list[int],
+) -> Select[Any]:
+    """The first ``limit`` related rows of every parent, each an index lookup.
+
+    PostgreSQL: a LATERAL subquery per parent. SQLite has no LATERAL; a correlated
+    ``rowid IN (… LIMIT n)`` per parent is planned as the same lookups.
+    """
+    parents = _parents(backend, parent_ids)
+    inner_table = target.table.alias("inner")
+    inner_translator = Translator(target, inner_table, backend)
+    conditions = [members_of(relation, parents.c.value, inner_table)]
+    if options.filter is not None:
+        conditions.append(inner_translator.condition(options.filter))
+    order = _order_by(inner_translator, options)
+    skip = options.skip or 0
+    if backend == "postgresql":
+        columns = [inner_table.c[c.name] for c in target.read_columns]
+        lateral = (
+            select(*columns).where(*conditions).order_by(*order).offset(skip).limit(limit)
+        ).lateral("related")
+        return select(parents.c.value.label("_parent"), lateral).select_from(
+            parents.join(lateral, true())
+        )
+    outer = target.table
+    ids = select(inner_table.c.id).where(*conditions).order_by(*order).offset(skip).limit(limit)
+    outer_order = _order_by(Translator(target, outer, backend), options)
+    return (
+        select(parents.c.value.label("_parent"), *target.read_columns)
+        .select_from(parents.join(outer, outer.c.id.in_(ids)))
+        .order_by(parents.c.value, *outer_order)
+    )
+
+
+def _counts(
+    connection: Connection,
+    backend: str,
+    relation: Relation,
+    target: EntityType,
+    options: QueryOptions,
+    parent_ids: list[int],
+) -> dict[int, int] | None:
+    if not options.count:
+        return None
+    parents = _parents(backend, parent_ids)
+    table = target.table.alias("counted")
+    conditions = [members_of(relation, parents.c.value, table)]
+    if options.filter is not None:
+        conditions.append(Translator(target, table, backend).condition(options.filter))
+    count = select(func.count()).select_from(table).where(*conditions).scalar_subquery()
+    rows = connection.execute(select(parents.c.value, count).select_from(parents))
+    return {parent: n for parent, n in rows}

@@ -1,0 +1,159 @@
+"""Request-body values to column values, validated against the entity model."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import orjson
+from shapely.errors import GEOSException
+from shapely.geometry import mapping, shape
+
+from cityhub.errors import BadRequest
+from cityhub.sensorthings.model import (
+    GEOJSON_ENCODINGS,
+    OBSERVATION_TYPE_BASE,
+    EntityType,
+    Kind,
+    Property,
+)
+from cityhub.store import schema
+from cityhub.timeutil import parse_instant, parse_time
+
+_GEOMETRY_TYPES = {
+    "Point",
+    "MultiPoint",
+    "LineString",
+    "MultiLineString",
+    "Polygon",
+    "MultiPolygon",
+    "GeometryCollection",
+}
+
+
+def column_values(entity: EntityType, prop: Property, value: Any) -> dict[str, Any]:
+    """The columns of ``prop`` for a body value; 400 with the property's name if invalid."""
+    where = f"{entity.name}.{prop.name}"
+    if value is None:
+        if prop.required:
+            raise BadRequest(f"{where} is required and may not be null")
+        return dict.fromkeys(prop.columns)
+    kind = prop.kind
+    if kind is Kind.TEXT:
+        if not isinstance(value, str):
+            raise BadRequest(f"{where} must be a string, got {_json_type(value)}")
+        return {prop.column: value}
+    if kind is Kind.OBJECT:
+        if not isinstance(value, dict):
+            raise BadRequest(f"{where} must be a JSON object, got {_json_type(value)}")
+        return {prop.column: value}
+    if kind is Kind.ANY:
+        return {prop.column: value}
+    if kind is Kind.INSTANT:
+        return {prop.column: parse_instant(_time_text(where, value))}
+    if kind in (Kind.INTERVAL, Kind.TIME):
+        time = parse_time(_time_text(where, value))
+        if kind is Kind.INTERVAL and not time.is_interval:
+            raise BadRequest(f"{where} must be an interval 'start/end', got '{value}'")
+        start_column, end_column = prop.columns
+        return {start_column: time.start, end_column: time.end}
+    if kind is Kind.GEOMETRY:
+        return {prop.column: value}
+    if kind is Kind.RESULT:
+        return result_columns(value)
+    raise AssertionError(kind)
+
+
+def _time_text(where: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise BadRequest(f"{where} must be an ISO 8601 time string, got {_json_type(value)}")
+    return value
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return "null"
+
+
+def result_columns(value: Any) -> dict[str, Any]:
+    """An Observation result in its typed columns (see ``schema.observations``)."""
+    columns: dict[str, Any] = {
+        "result_type": schema.RESULT_JSON,
+        "result_number": None,
+        "result_string": None,
+        "result_json": None,
+    }
+    if value is None:
+        columns["result_type"] = schema.RESULT_NULL
+    elif isinstance(value, bool):
+        columns.update(result_type=schema.RESULT_BOOLEAN, result_json=value)
+    elif isinstance(value, int) and abs(value) <= 2**53:
+        columns.update(result_type=schema.RESULT_INTEGER, result_number=value)
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise BadRequest("Observation.result must be a finite number")
+        columns.update(result_type=schema.RESULT_FLOAT, result_number=value)
+    elif isinstance(value, str):
+        columns.update(result_type=schema.RESULT_STRING, result_string=value)
+    else:
+        columns["result_json"] = value
+    return columns
+
+
+_RESULT_CHECKS = {
+    "OM_Measurement": (
+        lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+        "a number",
+    ),
+    "OM_CountObservation": (lambda v: isinstance(v, int) and not isinstance(v, bool), "an integer"),
+    "OM_TruthObservation": (lambda v: isinstance(v, bool), "a boolean"),
+    "OM_CategoryObservation": (lambda v: isinstance(v, str), "a string (a category URI)"),
+}
+
+
+def check_result(observation_type: str, value: Any) -> None:
+    """The result type follows the Datastream's observationType; OM_Observation allows any."""
+    short = observation_type.removeprefix(OBSERVATION_TYPE_BASE)
+    check = _RESULT_CHECKS.get(short)
+    if check is not None and not check[0](value):
+        raise BadRequest(
+            f"Observation.result must be {check[1]} for a Datastream of observationType "
+            f"{short}, got {_json_type(value)}"
+        )
+
+
+def geometry_of(where: str, encoding_type: str, value: Any) -> str:
+    """GeoJSON text of the geometry in a Location's location or a feature's ``feature``."""
+    if encoding_type not in GEOJSON_ENCODINGS:
+        allowed = " or ".join(sorted(GEOJSON_ENCODINGS))
+        raise BadRequest(f"{where}: encodingType must be {allowed}, got '{encoding_type}'")
+    geometry = value
+    if isinstance(value, dict) and value.get("type") == "Feature":
+        geometry = value.get("geometry")
+    if not isinstance(geometry, dict) or geometry.get("type") not in _GEOMETRY_TYPES:
+        raise BadRequest(
+            f"{where} must be a GeoJSON geometry or Feature, e.g. "
+            '{"type": "Point", "coordinates": [7.08, 51.17]}'
+        )
+    try:
+        parsed = shape(geometry)
+    except (GEOSException, ValueError, TypeError, IndexError, KeyError, AttributeError) as exc:
+        raise BadRequest(f"{where} is not a valid GeoJSON {geometry['type']}: {exc}") from None
+    if parsed.is_empty:
+        raise BadRequest(f"{where} is an empty geometry")
+    min_x, min_y, max_x, max_y = parsed.bounds
+    if min_x < -180 or max_x > 180 or min_y < -90 or max_y > 90:
+        raise BadRequest(
+            f"{where} has coordinates outside WGS 84 (longitude -180..180, latitude -90..90); "
+            "GeoJSON puts longitude first"
+        )
+    return orjson.dumps(mapping(parsed)).decode()
