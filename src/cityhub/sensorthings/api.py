@@ -23,6 +23,8 @@ from cityhub.store.database import Store
 from cityhub.web import JSONResponse, read_json
 
 VERSION = "v1.1"
+# Characters left readable in nextLinks, as clients and people write them.
+_QUERY_SAFE = "$(),;/'"
 _REQ = "http://www.opengis.net/spec/iot_sensing/1.1/req/"
 CONFORMANCE = (
     _REQ + "datamodel",
@@ -122,7 +124,7 @@ class SensorThingsFace:
         ]
         params += [("$top", str(top)), ("$skip", str((options.skip or 0) + top))]
         base = self.settings.base_url or str(request.base_url)
-        return f"{base.rstrip('/')}{request.url.path}?{urlencode(params)}"
+        return f"{base.rstrip('/')}{request.url.path}?{urlencode(params, safe=_QUERY_SAFE)}"
 
     def _refs(
         self,

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 import anyio.to_thread
 import orjson
-from sqlalchemy import Connection, create_engine
+from sqlalchemy import Connection, Table, create_engine, insert
 from sqlalchemy.exc import OperationalError
 
 from cityhub.settings import Settings
@@ -99,6 +99,15 @@ class Store:
 
     def write_blocking(self, fn: Callable[[Connection], T]) -> T:
         return self._writer.submit(fn).result()
+
+    def bulk_insert(self, connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+        """Load many rows the fastest way the backend offers, in the caller's transaction."""
+        if not rows:
+            return
+        if self.backend == "postgresql":
+            dialects.copy_rows(connection, table, rows)
+        else:
+            connection.execute(insert(table), rows)
 
     def close(self) -> None:
         self._writer.close()

@@ -1,0 +1,248 @@
+"""The ``cityhub`` command: a thin layer over the Python API.
+
+Every command works on the hub named by ``--data-dir``/``--database`` (or ``CITYHUB_DATA_DIR``
+/ ``CITYHUB_DATABASE_URL``), whether or not a server is running on it.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from cityhub import __version__
+from cityhub.settings import Settings, SettingsError, describe_settings, load_settings
+from cityhub.store.database import Store
+from cityhub.store.dialects import StoreSetupError
+
+
+def hub_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The options that name the hub a command works on."""
+    options = [
+        click.option(
+            "--data-dir",
+            type=click.Path(file_okay=False, path_type=Path),
+            help="Data folder (default ./cityhub-data; env CITYHUB_DATA_DIR).",
+        ),
+        click.option(
+            "--database",
+            "database_url",
+            metavar="URL",
+            help="Database URL, e.g. postgresql://user@host/db (env CITYHUB_DATABASE_URL).",
+        ),
+        click.option(
+            "--config",
+            "config_file",
+            type=click.Path(dir_okay=False, exists=True, path_type=Path),
+            help="Settings file (default: cityhub.toml in the data dir).",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _settings(config_file: Path | None = None, **flags: Any) -> Settings:
+    try:
+        return load_settings(flags, config_file=config_file)
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _open_store(settings: Settings) -> Store:
+    """A store with its schema up to date, or a message that says what to do."""
+    try:
+        store = Store(settings)
+        store.migrate()
+    except StoreSetupError as exc:
+        raise click.ClickException(str(exc)) from None
+    return store
+
+
+@click.group()
+@click.version_option(__version__, prog_name="cityhub")
+def main() -> None:
+    """cityhub – the Open Smart City Hub."""
+
+
+@main.command()
+@hub_options
+@click.option("--host", help="Address to listen on (default 127.0.0.1).")
+@click.option("--port", type=int, help="Port (default 8000; 0 picks a free one).")
+@click.option("--demo", is_flag=True, help="Load the Solingen demo dataset (once) first.")
+def serve(demo: bool, config_file: Path | None, **flags: Any) -> None:
+    """Run the hub: HTTP API on the embedded database or PostgreSQL."""
+    import uvicorn
+
+    from cityhub.app import create_app
+
+    settings = _settings(config_file, **flags)
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
+    )
+    store = _open_store(settings)
+    try:
+        if demo:
+            _load_demo(store)
+    finally:
+        store.close()
+    listener = _bind(settings.host, settings.port)
+    port = listener.getsockname()[1]
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    base = (settings.base_url or f"http://{host}:{port}").rstrip("/")
+    click.echo(f"cityhub {__version__} on {store.description}")
+    click.echo(f"  Portal:            {base}/")
+    click.echo(f"  SensorThings API:  {base}/v1.1")
+    click.echo(f"  API docs:          {base}/api/docs")
+    app = create_app(settings, migrate=False)
+    config = uvicorn.Config(app, log_level=settings.log_level, proxy_headers=True, access_log=False)
+    uvicorn.Server(config).run(sockets=[listener])
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind((host, port))
+    except OSError as exc:
+        raise click.ClickException(
+            f"cannot listen on {host}:{port}: {exc.strerror}. Choose another --port "
+            "(or --port 0 for a free one)."
+        ) from None
+    listener.listen(2048)
+    return listener
+
+
+def _load_demo(store: Store) -> None:
+    from cityhub.demo import load_demo
+
+    summary = load_demo(store)
+    if summary.things:
+        click.echo(
+            f"Demo data loaded: {summary.things} Things, {summary.observations} Observations."
+        )
+    else:
+        click.echo("Demo data already present; nothing added.")
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@hub_options
+def db_upgrade(config_file: Path | None, **flags: Any) -> None:
+    """Apply the migrations the database lacks."""
+    from cityhub.store.migrate import current_revision
+
+    store = _open_store(_settings(config_file, **flags))
+    click.echo(f"{store.description} is at revision {current_revision(store)}.")
+    store.close()
+
+
+@db.command("status")
+@hub_options
+def db_status(config_file: Path | None, **flags: Any) -> None:
+    """Show the schema revision of the database and the newest one."""
+    from cityhub.store.migrate import current_revision, head_revision
+
+    store = Store(_settings(config_file, **flags))
+    try:
+        store.check_connection()
+        current, head = current_revision(store), head_revision(store)
+    except StoreSetupError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        store.close()
+    state = "up to date" if current == head else "needs 'cityhub db upgrade'"
+    click.echo(f"revision {current or 'none'} (newest {head}): {state}")
+
+
+@main.group()
+def token() -> None:
+    """API tokens."""
+
+
+@token.command("create")
+@hub_options
+@click.option(
+    "--role", type=click.Choice(["admin", "publisher", "reader"]), required=True, help="Role."
+)
+@click.option("--name", default="", help="What the token is for (shown in listings).")
+def token_create(role: str, name: str, config_file: Path | None, **flags: Any) -> None:
+    """Create a token and print it; it is shown only this once."""
+    from cityhub.auth import create_token
+
+    store = _open_store(_settings(config_file, **flags))
+    try:
+        value = store.write_blocking(lambda c: create_token(c, role, name or role))
+    finally:
+        store.close()
+    click.echo(value)
+
+
+@token.command("list")
+@hub_options
+def token_list(config_file: Path | None, **flags: Any) -> None:
+    """List tokens (never their values)."""
+    from cityhub.auth import list_tokens
+
+    store = _open_store(_settings(config_file, **flags))
+    try:
+        rows = store.read_blocking(list_tokens)
+    finally:
+        store.close()
+    for row in rows:
+        state = f"revoked {row['revoked_at']:%Y-%m-%d}" if row["revoked_at"] else "active"
+        click.echo(f"{row['id']:>4}  {row['role']:<10} {state:<18} {row['name']}")
+
+
+@token.command("revoke")
+@hub_options
+@click.argument("token_id", type=int)
+def token_revoke(token_id: int, config_file: Path | None, **flags: Any) -> None:
+    """Revoke the token with the id shown by 'token list'."""
+    from cityhub.auth import revoke_token
+
+    store = _open_store(_settings(config_file, **flags))
+    try:
+        revoked = store.write_blocking(lambda c: revoke_token(c, token_id))
+    finally:
+        store.close()
+    if not revoked:
+        raise click.ClickException(f"no active token with id {token_id}")
+    click.echo(f"token {token_id} revoked")
+
+
+@main.group()
+def demo() -> None:
+    """The Solingen demo dataset."""
+
+
+@demo.command("load")
+@hub_options
+def demo_load(config_file: Path | None, **flags: Any) -> None:
+    """Load the demo dataset into the hub (once)."""
+    store = _open_store(_settings(config_file, **flags))
+    try:
+        _load_demo(store)
+    finally:
+        store.close()
+
+
+@main.command("config")
+@hub_options
+def config_show(config_file: Path | None, **flags: Any) -> None:
+    """Show every setting, its effective value and what it is for."""
+    settings = _settings(config_file, **flags)
+    for name, default, help_text in describe_settings():
+        value = getattr(settings, name)
+        shown = "(set)" if name == "admin_token" and value else value
+        click.echo(f"{name} = {shown!s}    [default: {default or 'none'}]")
+        click.echo(f"    {help_text}")

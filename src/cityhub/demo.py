@@ -1,0 +1,101 @@
+"""Loading the Solingen demo dataset through the same write path as any client.
+
+Loading twice adds nothing: Things already present (by their demo key) are skipped.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from cityhub.demo_data import DEMO_DAYS, DEMO_MARKER, demo_observations, demo_things
+from cityhub.sensorthings import writes
+from cityhub.sensorthings.model import BY_NAME
+from cityhub.sensorthings.values import result_columns
+from cityhub.store import schema
+from cityhub.store.database import Store
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    things: int
+    observations: int
+    skipped: int
+
+
+def load_demo(store: Store, now: datetime | None = None) -> DemoSummary:
+    """Create the demo Things and the last ``DEMO_DAYS`` days of their observations."""
+    end = (now or datetime.now(UTC)).replace(second=0, microsecond=0)
+    end -= timedelta(minutes=end.minute % 15)
+    start = end - timedelta(days=DEMO_DAYS)
+    return store.write_blocking(lambda connection: _load(connection, store, start, end))
+
+
+def _load(connection: Connection, store: Store, start: datetime, end: datetime) -> DemoSummary:
+    bodies = demo_things()
+    present = _loaded_keys(connection, [b["name"] for b in bodies])
+    new = [b for b in bodies if b["properties"]["demoKey"] not in present]
+    thing_ids = [writes.create(connection, BY_NAME["Thing"], _share(connection, b)) for b in new]
+    streams = _datastreams_by_key(connection, thing_ids)
+    rows = []
+    features: dict[int, int] = {}
+    for key, time, result in demo_observations(start, end):
+        stream = streams.get(key)
+        if stream is None:
+            continue
+        datastream_id, thing_id = stream
+        if thing_id not in features:
+            features[thing_id] = writes.feature_from_location(connection, thing_id)
+        rows.append(
+            {
+                "datastream_id": datastream_id,
+                "phenomenon_time_start": time,
+                "phenomenon_time_end": None,
+                "result_time": time,
+                "feature_of_interest_id": features[thing_id],
+                **result_columns(result),
+            }
+        )
+    if rows:
+        store.bulk_insert(connection, schema.observations, rows)
+        writes.recompute_datastream_times(connection, {s[0] for s in streams.values()})
+    return DemoSummary(len(new), len(rows), len(bodies) - len(new))
+
+
+def _loaded_keys(connection: Connection, names: list[str]) -> set[str]:
+    things = schema.things
+    rows = connection.execute(select(things.c.properties).where(things.c.name.in_(names)))
+    return {
+        p.get("demoKey") for (p,) in rows if isinstance(p, dict) and p.get("demo") == DEMO_MARKER
+    }
+
+
+def _share(connection: Connection, body: dict[str, Any]) -> dict[str, Any]:
+    """Link Sensors and ObservedProperties that exist already instead of creating them twice."""
+    body = copy.deepcopy(body)
+    tables = {"Sensor": schema.sensors, "ObservedProperty": schema.observed_properties}
+    for datastream in body.get("Datastreams", []):
+        for relation, table in tables.items():
+            name = datastream[relation]["name"]
+            existing = connection.scalar(select(table.c.id).where(table.c.name == name).limit(1))
+            if existing is not None:
+                datastream[relation] = {"@iot.id": existing}
+    return body
+
+
+def _datastreams_by_key(connection: Connection, thing_ids: list[int]) -> dict[str, tuple[int, int]]:
+    datastreams = schema.datastreams
+    rows = connection.execute(
+        select(datastreams.c.id, datastreams.c.thing_id, datastreams.c.properties).where(
+            datastreams.c.thing_id.in_(thing_ids)
+        )
+    )
+    return {
+        props["demoKey"]: (ds_id, thing_id)
+        for ds_id, thing_id, props in rows
+        if isinstance(props, dict) and "demoKey" in props
+    }
