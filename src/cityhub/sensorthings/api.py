@@ -242,7 +242,8 @@ class SensorThingsFace:
         def work(connection: Connection) -> None:
             reads.resolve(connection, path)
             parent = reads.resolve(connection, ResourcePath(path.steps[:-1]))
-            assert last.relation is not None and last.id is not None
+            assert last.relation is not None
+            assert last.id is not None
             parent_id = _single_id(parent, connection)
             writes.unlink(connection, parent.entity, parent_id, last.relation, last.id)
 
