@@ -43,7 +43,8 @@ def _load(connection: Connection, store: Store, start: datetime, end: datetime) 
     streams = _datastreams_by_key(connection, thing_ids)
     rows = []
     features: dict[int, int] = {}
-    for key, time, result in demo_observations(start, end):
+    # Include the quarter hour that ends at ``end``: the newest values are "now".
+    for key, time, result in demo_observations(start, end + timedelta(seconds=1)):
         stream = streams.get(key)
         if stream is None:
             continue

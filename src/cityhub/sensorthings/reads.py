@@ -276,7 +276,7 @@ def _parents(backend: str, ids: list[int]) -> FromClause:
     """The parent ids as a one-parameter table, so the statement compiles once and is cached."""
     if backend == "postgresql":
         values = bindparam("parent_ids", ids, type_=ARRAY(Integer))
-        return func.unnest(values).table_valued("value").alias("parents")
+        return func.unnest(values).table_valued("value").render_derived(name="parents")
     values = bindparam("parent_ids", orjson.dumps(ids).decode())
     return func.json_each(values).table_valued("value").alias("parents")
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import JSON, BigInteger, DateTime, Integer, TypeDecorator, func
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import base as postgresql_base
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
@@ -57,6 +58,9 @@ class Geometry(UserDefinedType[str]):
 
     cache_ok = True
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """Reflection passes the column's geometry type and SRID; all are stored alike."""
+
     def get_col_spec(self, **kw: Any) -> str:
         return f"geometry(Geometry, {SRID})"
 
@@ -70,3 +74,7 @@ class Geometry(UserDefinedType[str]):
 @compiles(Geometry, "sqlite")
 def _geometry_on_sqlite(type_: Geometry, compiler: Any, **kw: Any) -> str:
     return "TEXT"
+
+
+# Let reflection (Alembic's autogenerate, schema checks) recognise PostGIS columns.
+postgresql_base.ischema_names["geometry"] = Geometry

@@ -1,0 +1,169 @@
+"""The store: migrations match the schema, group commit isolates failures, spatial SQL on SQLite."""
+
+from concurrent.futures import Future
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import func, insert, select, text
+
+from cityhub.settings import load_settings
+from cityhub.store import schema
+from cityhub.store.database import Store
+from cityhub.store.dialects import StoreSetupError
+from cityhub.store.migrate import current_revision, head_revision
+
+
+def _thing(name: str) -> dict:
+    return {"name": name, "description": "d"}
+
+
+def _ignored(object_, name, type_, reflected, compare_to) -> bool:
+    """Objects the schema does not declare: PostGIS's table, R*Tree tables, spatial indexes."""
+    if type_ == "table":
+        return name != "spatial_ref_sys" and "_rtree" not in name
+    return not (type_ == "index" and name and name.endswith("_geom"))
+
+
+def test_migrations_create_exactly_the_schema(backend_settings):
+    store = Store(backend_settings)
+    try:
+        assert current_revision(store) == head_revision(store)
+        with store.read_engine.connect() as connection:
+            context = MigrationContext.configure(
+                connection, opts={"include_object": _ignored, "compare_type": False}
+            )
+            assert compare_metadata(context, schema.metadata) == []
+    finally:
+        store.close()
+
+
+def test_group_commit_isolates_a_failing_write(backend_settings):
+    """Writes queued together commit together, but a failing one leaves nothing behind."""
+    store = Store(backend_settings)
+    writer = store._writer
+    things = schema.things
+
+    def good(name):
+        return lambda c: c.execute(insert(things).values(_thing(name))).inserted_primary_key[0]
+
+    def bad(c):
+        c.execute(insert(things).values(_thing("half-written")))
+        raise ValueError("rejected")
+
+    try:
+        # Occupy the writer so the next three arrive as one batch.
+        gate: Future = Future()
+        blocker = writer.submit(lambda c: gate.result())
+        futures = [writer.submit(good("a")), writer.submit(bad), writer.submit(good("b"))]
+        gate.set_result(None)
+        blocker.result()
+        assert isinstance(futures[0].result(), int)
+        with pytest.raises(ValueError, match="rejected"):
+            futures[1].result()
+        assert isinstance(futures[2].result(), int)
+        names = store.read_blocking(lambda c: sorted(c.scalars(select(things.c.name))))
+        assert names == ["a", "b"]
+    finally:
+        store.close()
+
+
+def test_ids_are_never_reused(backend_settings):
+    store = Store(backend_settings)
+    things = schema.things
+    try:
+        first = store.write_blocking(
+            lambda c: c.execute(insert(things).values(_thing("x"))).inserted_primary_key[0]
+        )
+        store.write_blocking(lambda c: c.execute(things.delete().where(things.c.id == first)))
+        second = store.write_blocking(
+            lambda c: c.execute(insert(things).values(_thing("y"))).inserted_primary_key[0]
+        )
+        assert second > first
+    finally:
+        store.close()
+
+
+def test_spatial_functions_agree_on_both_backends(backend_settings):
+    store = Store(backend_settings)
+    square = '{"type":"Polygon","coordinates":[[[7,51],[7.2,51],[7.2,51.2],[7,51.2],[7,51]]]}'
+    point = '{"type":"Point","coordinates":[7.1,51.1]}'
+    outside = '{"type":"Point","coordinates":[8,52]}'
+
+    def geometry(value):
+        return func.ST_GeomFromGeoJSON(value)
+
+    def query(c):
+        return c.execute(
+            select(
+                func.ST_Contains(geometry(square), geometry(point)),
+                func.ST_Within(geometry(point), geometry(square)),
+                func.ST_Intersects(geometry(square), geometry(outside)),
+                func.ST_Disjoint(geometry(square), geometry(outside)),
+            )
+        ).one()
+
+    try:
+        assert [bool(v) for v in store.read_blocking(query)] == [True, True, False, True]
+    finally:
+        store.close()
+
+
+def test_sqlite_keeps_a_bounding_box_index_of_geometries(tmp_path: Path):
+    store = Store(load_settings({"data_dir": tmp_path}, environ={}))
+    store.migrate()
+    row = {
+        "name": "Gauge",
+        "description": "d",
+        "encoding_type": "application/geo+json",
+        "location": {"type": "Point", "coordinates": [7.15, 51.14]},
+        "geom": '{"type":"Point","coordinates":[7.15,51.14]}',
+    }
+    try:
+        location_id = store.write_blocking(
+            lambda c: c.execute(insert(schema.locations).values(row)).inserted_primary_key[0]
+        )
+        boxes = store.read_blocking(
+            lambda c: c.execute(text("SELECT * FROM locations_geom_rtree")).all()
+        )
+        assert len(boxes) == 1
+        assert boxes[0][0] == location_id
+        assert boxes[0][1] == pytest.approx(7.15)
+        assert boxes[0][3] == pytest.approx(51.14)
+        store.write_blocking(lambda c: c.execute(schema.locations.delete()))
+        assert (
+            store.read_blocking(
+                lambda c: c.execute(text("SELECT count(*) FROM locations_geom_rtree")).scalar()
+            )
+            == 0
+        )
+    finally:
+        store.close()
+
+
+def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: Path):
+    store = Store(load_settings({"data_dir": tmp_path}, environ={}))
+    store.migrate()
+    try:
+        mode = store.read_blocking(lambda c: c.exec_driver_sql("PRAGMA journal_mode").scalar())
+        keys = store.read_blocking(lambda c: c.exec_driver_sql("PRAGMA foreign_keys").scalar())
+        assert (mode, keys) == ("wal", 1)
+    finally:
+        store.close()
+
+
+def test_unreachable_database_gives_a_clear_message(tmp_path: Path):
+    settings = load_settings(
+        {"data_dir": tmp_path, "database_url": "postgresql://nobody@127.0.0.1:1/none"}, environ={}
+    )
+    store = Store(settings)
+    with pytest.raises(StoreSetupError, match="Cannot connect to the database"):
+        store.migrate()
+    store.close()
+
+
+def test_unsupported_database_url_is_rejected(tmp_path: Path):
+    settings = load_settings({"data_dir": tmp_path, "database_url": "mysql://x@y/z"}, environ={})
+    with pytest.raises(StoreSetupError, match="Unsupported database URL"):
+        Store(settings)
