@@ -263,8 +263,7 @@ def _single_id(target: Target, connection: Connection) -> int:
 
 
 def _reread(connection: Connection, backend: str, entity: EntityType, entity_id: int) -> Record:
-    target = Target(entity, (entity.table.c.id == entity_id,), single=True)
-    return reads.read_entity(connection, backend, target, QueryOptions(), Paging(1, 1))
+    return reads.read_by_id(connection, entity, entity_id)
 
 
 def _parent_context(

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Float,
     FromClause,
     Integer,
+    Numeric,
     Text,
     and_,
     bindparam,
@@ -166,12 +167,15 @@ class Translator:
     def _compare(self, op: str, left: Value, right: Value) -> ColumnElement[bool]:
         if right.type == NULL or left.type == NULL:
             other = left if right.type == NULL else right
-            sql = self._materialise(other, None)
+            sql = self._materialise(other, NULL)
             if op not in ("eq", "ne"):
                 return false()
             return sql.is_(None) if op == "eq" else sql.is_not(None)
         if left.type == TIME or right.type == TIME:
             return self._compare_times(op, left, right)
+        plain = (NUMBER, STRING, BOOLEAN)
+        if left.type in plain and right.type in plain and left.type != right.type:
+            raise BadRequest(f"cannot compare a {left.type} with a {right.type} value")
         left_sql = self._materialise(left, right.type)
         right_sql = self._materialise(right, left.type)
         return _COMPARISONS[op](left_sql, right_sql)
@@ -212,8 +216,11 @@ class Translator:
                         f"'{node.op}' needs numbers, got a {side.type} value "
                         f"(at position {node.pos})"
                     )
-            sql = _ARITHMETIC[node.op](
-                self._materialise(left, NUMBER), self._materialise(right, NUMBER)
+            sql = _arithmetic(
+                self.backend,
+                node.op,
+                self._materialise(left, NUMBER),
+                self._materialise(right, NUMBER),
             )
             return Value(sql, NUMBER)
         if _is_boolean(node):
@@ -308,10 +315,12 @@ class Translator:
 
     def _result(self, table: FromClause, want: str | None) -> Any:
         kind = table.c.result_type
+        if want == NULL:  # NULL exactly when the result is null, whatever its type
+            return func.nullif(kind, schema.RESULT_NULL)
         if want == STRING:
             return table.c.result_string
         if want == BOOLEAN:
-            return case((kind == schema.RESULT_BOOLEAN, table.c.result_json), else_=None)
+            return self._json_member(table.c.result_json, (), BOOLEAN)
         return table.c.result_number  # numbers, and the natural sort key
 
     def _json_member(self, column: Any, path: tuple[str | int, ...], want: str | None) -> Any:
@@ -334,11 +343,25 @@ class Translator:
                 STRING: ("text", member),
                 BOOLEAN: (("true", "false"), member),
             }
+        if want == NULL and self.backend == "postgresql":
+            return text_value  # SQL NULL for a JSON null too, as SQLite's json_extract
         if want not in typed:
             return member
         types, sql = typed[want]
         matches = json_type.in_(types) if isinstance(types, tuple) else json_type == types
         return case((matches, sql), else_=None)
+
+
+def _arithmetic(backend: str, op: str, left: Any, right: Any) -> Any:
+    """``left op right``; dividing by zero gives NULL (no match) rather than an error."""
+    if op in ("div", "mod"):
+        right = func.nullif(right, 0)
+    if op == "mod":
+        if backend == "postgresql":  # no % for double precision
+            return func.mod(cast(left, Numeric), cast(right, Numeric))
+        # SQLite's % truncates both operands to integers; OData keeps the fraction.
+        return left - right * cast(left / right, Integer)
+    return _ARITHMETIC[op](left, right)
 
 
 def _is_boolean(node: Node) -> bool:

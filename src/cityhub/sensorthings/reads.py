@@ -27,7 +27,7 @@ from sqlalchemy import (
 from cityhub.errors import BadRequest, NotFound
 from cityhub.sensorthings.filters import Translator
 from cityhub.sensorthings.joins import members_of
-from cityhub.sensorthings.model import EntityType, Relation, target_of
+from cityhub.sensorthings.model import ENTITY_TYPES, EntityType, Relation, target_of
 from cityhub.sensorthings.options import Expand, QueryOptions
 from cityhub.sensorthings.resource import ResourcePath
 
@@ -123,6 +123,7 @@ def read_collection(
 ) -> Page:
     """One page of a collection, with ``$count`` and ``$expand`` applied."""
     entity = target.entity
+    check_select(entity, options)
     translator = Translator(entity, entity.table, backend)
     conditions = [*target.conditions]
     if options.filter is not None:
@@ -148,6 +149,7 @@ def read_entity(
     connection: Connection, backend: str, target: Target, options: QueryOptions, paging: Paging
 ) -> Record:
     entity = target.entity
+    check_select(entity, options)
     row = (
         connection.execute(select(*entity.read_columns).where(*target.conditions))
         .mappings()
@@ -158,6 +160,32 @@ def read_entity(
     record = Record(row)
     expand_records(connection, backend, entity, [record], options.expand, paging)
     return record
+
+
+_BY_ID = {
+    e.name: select(*e.read_columns).where(e.table.c.id == bindparam("entity_id"))
+    for e in ENTITY_TYPES
+}
+
+
+def read_by_id(connection: Connection, entity: EntityType, entity_id: int) -> Record:
+    """One entity by id, with a statement built once: the re-read after every write."""
+    row = connection.execute(_BY_ID[entity.name], {"entity_id": entity_id}).mappings().first()
+    if row is None:
+        raise NotFound(f"no {entity.name} with @iot.id {entity_id}")
+    return Record(row)
+
+
+def check_select(entity: EntityType, options: QueryOptions) -> None:
+    """A ``$select`` may only name the id, self link, properties and relations (400 otherwise)."""
+    for name, *_ in options.select or ():
+        if name in ("id", "@iot.id", "@iot.selfLink"):
+            continue
+        if name not in entity.property_by_name and name not in entity.relation_by_name:
+            known = ", ".join(["id", *entity.property_by_name, *entity.relation_by_name])
+            raise BadRequest(
+                f"cannot select '{name}': {entity.name} has no such property; known: {known}"
+            )
 
 
 def _order_by(translator: Translator, options: QueryOptions) -> list[Any]:
@@ -209,6 +237,7 @@ def expand_records(
         relation = entity.relation_by_name.get(name)
         if relation is None:
             raise BadRequest(f"cannot expand '{name}': {entity.name} has no such relation")
+        check_select(target_of(relation), options)
         if relation.many:
             _expand_many(connection, backend, entity, relation, records, options, paging)
         else:

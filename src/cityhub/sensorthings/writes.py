@@ -8,10 +8,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, case, delete, func, insert, select, update
+from sqlalchemy import Connection, bindparam, case, delete, func, insert, select, update
 
 from cityhub.errors import BadRequest
 from cityhub.sensorthings.model import (
+    ENTITY_TYPES,
     OBSERVATION_TYPES,
     EntityType,
     Kind,
@@ -19,13 +20,23 @@ from cityhub.sensorthings.model import (
     inverse_of,
     target_of,
 )
+from cityhub.sensorthings.serialize import result_value
 from cityhub.sensorthings.values import check_result, column_values, geometry_of
 from cityhub.store import schema
+from cityhub.store.types import UTCDateTime
 
 Body = dict[str, Any]
 
 # Keys a client may send back from a read; they carry nothing to write.
 _IGNORED_SUFFIXES = ("@iot.selfLink", "@iot.navigationLink", "@iot.count", "@iot.nextLink")
+
+
+# Statements built once per entity type; SQLAlchemy then reuses their compiled form cheaply.
+_ID_EXISTS = {
+    e.name: select(e.table.c.id).where(e.table.c.id == bindparam("entity_id"))
+    for e in ENTITY_TYPES
+}
+_INSERT = {e.name: insert(e.table) for e in ENTITY_TYPES}
 
 
 def _now() -> datetime:
@@ -47,8 +58,7 @@ def _link_id(entity: EntityType, item: Body, connection: Connection) -> int:
     entity_id = item["@iot.id"]
     if isinstance(entity_id, bool) or not isinstance(entity_id, int):
         raise BadRequest(f"@iot.id of a linked {entity.name} must be an integer")
-    table = entity.table
-    if connection.scalar(select(table.c.id).where(table.c.id == entity_id)) is None:
+    if connection.scalar(_ID_EXISTS[entity.name], {"entity_id": entity_id}) is None:
         raise BadRequest(f"cannot link {entity.name}({entity_id}): it does not exist")
     return entity_id
 
@@ -123,7 +133,9 @@ def create(connection: Connection, entity: EntityType, body: Any, fixed: Body | 
     if entity.name == "Datastream" and values["observation_type"] not in OBSERVATION_TYPES:
         allowed = ", ".join(sorted(OBSERVATION_TYPES))
         raise BadRequest(f"Datastream.observationType must be one of {allowed}")
-    new_id = connection.execute(insert(entity.table).values(values)).inserted_primary_key[0]
+    new_id = connection.execute(_INSERT[entity.name], values).inserted_primary_key[0]
+    # Links first: a Thing's Locations must exist before its Observations derive features.
+    later.sort(key=lambda item: item[0].link is None)
     for relation, value in later:
         _create_related(connection, entity, new_id, relation, value)
     if entity.name == "Observation":
@@ -201,12 +213,35 @@ def set_thing_locations(connection: Connection, thing_id: int, location_ids: lis
 # --- observations -------------------------------------------------------------------------
 
 
+def _current_feature() -> Any:
+    """The feature derived from the current Location of the datastream's Thing, if any."""
+    datastreams, links = schema.datastreams, schema.thing_locations
+    features = schema.features_of_interest
+    current_location = (
+        select(func.max(links.c.location_id))
+        .where(links.c.thing_id == datastreams.c.thing_id)
+        .scalar_subquery()
+    )
+    return (
+        select(features.c.id)
+        .where(features.c.source_location_id == current_location)
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+# Built once: the hot path of ingest runs these for every Observation.
+_DATASTREAM_CONTEXT = select(
+    schema.datastreams.c.observation_type,
+    schema.datastreams.c.thing_id,
+    _current_feature().label("feature_id"),
+).where(schema.datastreams.c.id == bindparam("datastream_id"))
+
+
 def _prepare_observation(connection: Connection, values: Body) -> None:
-    datastreams = schema.datastreams
+    """Check the Datastream and the result; fill in phenomenonTime and the feature."""
     row = connection.execute(
-        select(datastreams.c.observation_type, datastreams.c.thing_id).where(
-            datastreams.c.id == values["datastream_id"]
-        )
+        _DATASTREAM_CONTEXT, {"datastream_id": values["datastream_id"]}
     ).first()
     if row is None:
         raise BadRequest(f"Datastream({values['datastream_id']}) does not exist")
@@ -214,12 +249,12 @@ def _prepare_observation(connection: Connection, values: Body) -> None:
     if values.get("phenomenon_time_start") is None:
         values["phenomenon_time_start"] = values.get("result_time") or _now()
     if values.get("feature_of_interest_id") is None:
-        values["feature_of_interest_id"] = feature_from_location(connection, row.thing_id)
+        values["feature_of_interest_id"] = row.feature_id or feature_from_location(
+            connection, row.thing_id
+        )
 
 
 def observation_result(values: Body) -> Any:
-    from cityhub.sensorthings.serialize import result_value
-
     return result_value(values)
 
 
@@ -266,26 +301,53 @@ def feature_from_location(connection: Connection, thing_id: int) -> int:
 
 def _extend_datastream_times(connection: Connection, values: Body) -> None:
     """Widen the Datastream's phenomenonTime and resultTime to cover a new Observation."""
-    table = schema.datastreams
     start = values["phenomenon_time_start"]
-    end = values.get("phenomenon_time_end") or start
-    changes: dict[str, Any] = {
-        "phenomenon_time_start": _least(table.c.phenomenon_time_start, start),
-        "phenomenon_time_end": _greatest(table.c.phenomenon_time_end, end),
-    }
-    result_time = values.get("result_time")
-    if result_time is not None:
-        changes["result_time_start"] = _least(table.c.result_time_start, result_time)
-        changes["result_time_end"] = _greatest(table.c.result_time_end, result_time)
-    connection.execute(update(table).where(table.c.id == values["datastream_id"]).values(changes))
+    connection.execute(
+        _EXTEND_TIMES,
+        {
+            "target": values["datastream_id"],
+            "start": start,
+            "end": values.get("phenomenon_time_end") or start,
+            "result_time": values.get("result_time"),
+        },
+    )
 
 
-def _least(column: Any, value: datetime) -> Any:
-    return case((column.is_(None) | (column > value), value), else_=column)
+def _least(column: Any, value: Any) -> Any:
+    """``value`` if it is earlier than ``column`` (or ``column`` is unset); NULL keeps it."""
+    return case(
+        (value.is_(None), column), (column.is_(None) | (column > value), value), else_=column
+    )
 
 
-def _greatest(column: Any, value: datetime) -> Any:
-    return case((column.is_(None) | (column < value), value), else_=column)
+def _greatest(column: Any, value: Any) -> Any:
+    return case(
+        (value.is_(None), column), (column.is_(None) | (column < value), value), else_=column
+    )
+
+
+def _time_parameter(name: str) -> Any:
+    return bindparam(name, type_=UTCDateTime())
+
+
+_EXTEND_TIMES = (
+    update(schema.datastreams)
+    .where(schema.datastreams.c.id == bindparam("target"))
+    .values(
+        phenomenon_time_start=_least(
+            schema.datastreams.c.phenomenon_time_start, _time_parameter("start")
+        ),
+        phenomenon_time_end=_greatest(
+            schema.datastreams.c.phenomenon_time_end, _time_parameter("end")
+        ),
+        result_time_start=_least(
+            schema.datastreams.c.result_time_start, _time_parameter("result_time")
+        ),
+        result_time_end=_greatest(
+            schema.datastreams.c.result_time_end, _time_parameter("result_time")
+        ),
+    )
+)
 
 
 def recompute_datastream_times(connection: Connection, datastream_ids: set[int]) -> None:
