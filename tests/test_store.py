@@ -167,3 +167,22 @@ def test_unsupported_database_url_is_rejected(tmp_path: Path):
     settings = load_settings({"data_dir": tmp_path, "database_url": "mysql://x@y/z"}, environ={})
     with pytest.raises(StoreSetupError, match="Unsupported database URL"):
         Store(settings)
+
+
+def test_a_write_raising_stop_iteration_still_answers(tmp_path: Path):
+    """asyncio cannot carry StopIteration; the writer must not leave such a request hanging."""
+    import asyncio
+
+    store = Store(load_settings({"data_dir": tmp_path}, environ={}))
+
+    def broken(connection):
+        return next(iter([]))
+
+    async def attempt():
+        with pytest.raises(RuntimeError, match="write failed"):
+            await asyncio.wait_for(store.write(broken), timeout=10)
+
+    try:
+        asyncio.run(attempt())
+    finally:
+        store.close()

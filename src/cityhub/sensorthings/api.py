@@ -13,6 +13,7 @@ from starlette.routing import BaseRoute, Route
 from cityhub.auth import Authenticator
 from cityhub.errors import BadRequest, MethodNotAllowed, NotFound
 from cityhub.sensorthings import reads, writes
+from cityhub.sensorthings.ingest import OBSERVATION, ObservationCreate
 from cityhub.sensorthings.model import ENTITY_TYPES, EntityType, Kind, target_of
 from cityhub.sensorthings.options import QueryOptions, parse_query_options
 from cityhub.sensorthings.reads import Page, Paging, Record, Target
@@ -162,14 +163,18 @@ class SensorThingsFace:
         if path.ref:
             return await self._post_ref(path, body)
 
-        def work(connection: Connection) -> tuple[EntityType, Record]:
+        def work(connection: Connection) -> Record:
             fixed, parent = _parent_context(connection, path)
             new_id = writes.create(connection, last.entity, body, fixed)
             if parent is not None:
                 writes.link_entities(connection, *parent, [new_id])
-            return last.entity, _reread(connection, self.store.backend, last.entity, new_id)
+            return reads.read_by_id(connection, last.entity, new_id)
 
-        entity, record = await self.store.write(work)
+        entity = last.entity
+        if entity is OBSERVATION and len(path.steps) == 1:
+            record = await self.store.write(ObservationCreate(body, {}))
+        else:
+            record = await self.store.write(work)
         location = f"{url}/{entity.set_name}({record.row['id']})"
         return JSONResponse(
             render(entity, record, url, QueryOptions()),

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import orjson
+from shapely import force_2d
 from shapely.errors import GEOSException
 from shapely.geometry import mapping, shape
 
@@ -19,6 +21,8 @@ from cityhub.sensorthings.model import (
 )
 from cityhub.store import schema
 from cityhub.timeutil import parse_instant, parse_time
+
+T = TypeVar("T")
 
 _GEOMETRY_TYPES = {
     "Point",
@@ -38,6 +42,8 @@ def column_values(entity: EntityType, prop: Property, value: Any) -> dict[str, A
         if prop.required:
             raise BadRequest(f"{where} is required and may not be null")
         return dict.fromkeys(prop.columns)
+    if _has_nul(value):
+        raise BadRequest(f"{where} contains a NUL character (\\u0000), which cannot be stored")
     kind = prop.kind
     if kind is Kind.TEXT:
         if not isinstance(value, str):
@@ -50,9 +56,9 @@ def column_values(entity: EntityType, prop: Property, value: Any) -> dict[str, A
     if kind is Kind.ANY:
         return {prop.column: value}
     if kind is Kind.INSTANT:
-        return {prop.column: parse_instant(_time_text(where, value))}
+        return {prop.column: _parsed_time(where, parse_instant, value)}
     if kind in (Kind.INTERVAL, Kind.TIME):
-        time = parse_time(_time_text(where, value))
+        time = _parsed_time(where, parse_time, value)
         if kind is Kind.INTERVAL and not time.is_interval:
             raise BadRequest(f"{where} must be an interval 'start/end', got '{value}'")
         start_column, end_column = prop.columns
@@ -64,10 +70,24 @@ def column_values(entity: EntityType, prop: Property, value: Any) -> dict[str, A
     raise AssertionError(kind)
 
 
-def _time_text(where: str, value: Any) -> str:
+def _parsed_time(where: str, parse: Callable[[str], T], value: Any) -> T:
+    """``parse(value)``, with errors naming the property, e.g. ``Observation.resultTime``."""
     if not isinstance(value, str):
         raise BadRequest(f"{where} must be an ISO 8601 time string, got {_json_type(value)}")
-    return value
+    try:
+        return parse(value)
+    except BadRequest as exc:
+        raise BadRequest(f"{where}: {exc.message}") from None
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
 
 
 def _json_type(value: Any) -> str:
@@ -156,4 +176,5 @@ def geometry_of(where: str, encoding_type: str, value: Any) -> str:
             f"{where} has coordinates outside WGS 84 (longitude -180..180, latitude -90..90); "
             "GeoJSON puts longitude first"
         )
-    return orjson.dumps(mapping(parsed)).decode()
+    # The geometry column is 2D; an altitude stays in the GeoJSON the client sent.
+    return orjson.dumps(mapping(force_2d(parsed))).decode()

@@ -8,10 +8,21 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, case, delete, func, insert, select, update
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
 
 from cityhub.errors import BadRequest
 from cityhub.sensorthings.model import (
+    BY_NAME,
     ENTITY_TYPES,
     OBSERVATION_TYPES,
     EntityType,
@@ -33,13 +44,12 @@ _IGNORED_SUFFIXES = ("@iot.selfLink", "@iot.navigationLink", "@iot.count", "@iot
 
 # Statements built once per entity type; SQLAlchemy then reuses their compiled form cheaply.
 _ID_EXISTS = {
-    e.name: select(e.table.c.id).where(e.table.c.id == bindparam("entity_id"))
-    for e in ENTITY_TYPES
+    e.name: select(e.table.c.id).where(e.table.c.id == bindparam("entity_id")) for e in ENTITY_TYPES
 }
 _INSERT = {e.name: insert(e.table) for e in ENTITY_TYPES}
 
 
-def _now() -> datetime:
+def now() -> datetime:
     return datetime.now(UTC)
 
 
@@ -58,9 +68,18 @@ def _link_id(entity: EntityType, item: Body, connection: Connection) -> int:
     entity_id = item["@iot.id"]
     if isinstance(entity_id, bool) or not isinstance(entity_id, int):
         raise BadRequest(f"@iot.id of a linked {entity.name} must be an integer")
-    if connection.scalar(_ID_EXISTS[entity.name], {"entity_id": entity_id}) is None:
+    if (
+        not _fits_id_column(connection, entity, entity_id)
+        or connection.scalar(_ID_EXISTS[entity.name], {"entity_id": entity_id}) is None
+    ):
         raise BadRequest(f"cannot link {entity.name}({entity_id}): it does not exist")
     return entity_id
+
+
+def _fits_id_column(connection: Connection, entity: EntityType, entity_id: int) -> bool:
+    """Ids beyond the id column's range exist nowhere (and PostgreSQL would reject them)."""
+    big = isinstance(entity.table.c.id.type, BigInteger) or connection.dialect.name == "sqlite"
+    return 0 < entity_id < (2**63 if big else 2**31)
 
 
 def _split(entity: EntityType, body: Body) -> tuple[Body, dict[Relation, Any]]:
@@ -97,6 +116,15 @@ def _property_columns(entity: EntityType, properties: Body, full: bool) -> Body:
     return values
 
 
+def _check_observation_type(entity: EntityType, values: Body) -> None:
+    """A Datastream's observationType, when given, must be one of the O&M types (clause 8.2.4)."""
+    if entity.name != "Datastream" or "observation_type" not in values:
+        return
+    if values["observation_type"] not in OBSERVATION_TYPES:
+        allowed = ", ".join(sorted(OBSERVATION_TYPES))
+        raise BadRequest(f"Datastream.observationType must be one of {allowed}")
+
+
 def _geometry_columns(entity: EntityType, values: Body) -> None:
     geometry = next((p for p in entity.properties if p.kind is Kind.GEOMETRY), None)
     if geometry is None or "geom" not in entity.table.c or geometry.column not in values:
@@ -130,9 +158,7 @@ def create(connection: Connection, entity: EntityType, body: Any, fixed: Body | 
     if entity.name == "Observation":
         _prepare_observation(connection, values)
     _geometry_columns(entity, values)
-    if entity.name == "Datastream" and values["observation_type"] not in OBSERVATION_TYPES:
-        allowed = ", ".join(sorted(OBSERVATION_TYPES))
-        raise BadRequest(f"Datastream.observationType must be one of {allowed}")
+    _check_observation_type(entity, values)
     new_id = connection.execute(_INSERT[entity.name], values).inserted_primary_key[0]
     # Links first: a Thing's Locations must exist before its Observations derive features.
     later.sort(key=lambda item: item[0].link is None)
@@ -202,7 +228,7 @@ def set_thing_locations(connection: Connection, thing_id: int, location_ids: lis
     )
     historical = schema.historical_locations
     history_id = connection.execute(
-        insert(historical).values(thing_id=thing_id, time=_now())
+        insert(historical).values(thing_id=thing_id, time=now())
     ).inserted_primary_key[0]
     connection.execute(
         insert(schema.historical_location_locations),
@@ -213,7 +239,7 @@ def set_thing_locations(connection: Connection, thing_id: int, location_ids: lis
 # --- observations -------------------------------------------------------------------------
 
 
-def _current_feature() -> Any:
+def current_feature() -> Any:
     """The feature derived from the current Location of the datastream's Thing, if any."""
     datastreams, links = schema.datastreams, schema.thing_locations
     features = schema.features_of_interest
@@ -234,7 +260,7 @@ def _current_feature() -> Any:
 _DATASTREAM_CONTEXT = select(
     schema.datastreams.c.observation_type,
     schema.datastreams.c.thing_id,
-    _current_feature().label("feature_id"),
+    current_feature().label("feature_id"),
 ).where(schema.datastreams.c.id == bindparam("datastream_id"))
 
 
@@ -247,11 +273,36 @@ def _prepare_observation(connection: Connection, values: Body) -> None:
         raise BadRequest(f"Datastream({values['datastream_id']}) does not exist")
     check_result(row.observation_type, observation_result(values))
     if values.get("phenomenon_time_start") is None:
-        values["phenomenon_time_start"] = values.get("result_time") or _now()
+        values["phenomenon_time_start"] = now()
     if values.get("feature_of_interest_id") is None:
         values["feature_of_interest_id"] = row.feature_id or feature_from_location(
             connection, row.thing_id
         )
+
+
+def plain_observation_columns(body: Any, fixed: Body) -> Body | None:
+    """Columns of an Observation that only links its Datastream: the ingest hot path.
+
+    ``None`` for anything more (inline entities, a linked feature), which takes ``create``.
+    """
+    observation = BY_NAME["Observation"]
+    properties, relations = _split(observation, _require_object("Observation", body))
+    values = _property_columns(observation, properties, full=True)
+    linked = {relation.name: value for relation, value in relations.items()}
+    datastream = linked.pop("Datastream", None)
+    if linked:
+        return None
+    if "datastream_id" in fixed:
+        values.update(fixed)
+    elif isinstance(datastream, dict) and list(datastream) == ["@iot.id"]:
+        datastream_id = datastream["@iot.id"]
+        if isinstance(datastream_id, bool) or not isinstance(datastream_id, int):
+            return None
+        values["datastream_id"] = datastream_id
+    else:
+        return None
+    values["feature_of_interest_id"] = None
+    return values
 
 
 def observation_result(values: Body) -> Any:
@@ -300,15 +351,22 @@ def feature_from_location(connection: Connection, thing_id: int) -> int:
 
 
 def _extend_datastream_times(connection: Connection, values: Body) -> None:
-    """Widen the Datastream's phenomenonTime and resultTime to cover a new Observation."""
-    start = values["phenomenon_time_start"]
+    extend_datastream_times(connection, values["datastream_id"], [values])
+
+
+def extend_datastream_times(connection: Connection, datastream_id: int, rows: list[Body]) -> None:
+    """Widen the Datastream's phenomenonTime and resultTime to cover new Observations."""
+    result_times = [row["result_time"] for row in rows if row.get("result_time") is not None]
     connection.execute(
         _EXTEND_TIMES,
         {
-            "target": values["datastream_id"],
-            "start": start,
-            "end": values.get("phenomenon_time_end") or start,
-            "result_time": values.get("result_time"),
+            "target": datastream_id,
+            "start": min(row["phenomenon_time_start"] for row in rows),
+            "end": max(
+                row.get("phenomenon_time_end") or row["phenomenon_time_start"] for row in rows
+            ),
+            "result_start": min(result_times, default=None),
+            "result_end": max(result_times, default=None),
         },
     )
 
@@ -341,10 +399,10 @@ _EXTEND_TIMES = (
             schema.datastreams.c.phenomenon_time_end, _time_parameter("end")
         ),
         result_time_start=_least(
-            schema.datastreams.c.result_time_start, _time_parameter("result_time")
+            schema.datastreams.c.result_time_start, _time_parameter("result_start")
         ),
         result_time_end=_greatest(
-            schema.datastreams.c.result_time_end, _time_parameter("result_time")
+            schema.datastreams.c.result_time_end, _time_parameter("result_end")
         ),
     )
 )
@@ -404,12 +462,11 @@ def update_entity(
             many.append((relation, ids))
     if entity.name == "Observation":
         _check_updated_observation(connection, old, values)
-    if "encoding_type" in values or any(
-        p.kind is Kind.GEOMETRY and p.column in values for p in entity.properties
-    ):
+    _check_observation_type(entity, values)
+    geometry = next((p for p in entity.properties if p.kind is Kind.GEOMETRY), None)
+    if geometry is not None and ("encoding_type" in values or geometry.column in values):
         merged = {**old, **values}
         values.update({k: merged[k] for k in ("encoding_type",) if k in merged})
-        geometry = next(p for p in entity.properties if p.kind is Kind.GEOMETRY)
         values.setdefault(geometry.column, merged[geometry.column])
         _geometry_columns(entity, values)
         if entity.name == "Location":
@@ -463,7 +520,7 @@ def _check_updated_observation(connection: Connection, old: Any, values: Body) -
     )
     check_result(observation_type, observation_result(merged))
     if "phenomenon_time_start" in values and values["phenomenon_time_start"] is None:
-        values["phenomenon_time_start"] = _now()
+        values["phenomenon_time_start"] = now()
 
 
 def _forget_derived_features(connection: Connection, location_id: int) -> None:

@@ -1,7 +1,7 @@
 """Group commit: one writer thread commits many requests in one transaction.
 
-Each request runs in its own savepoint, so a rejected request leaves nothing behind while its
-neighbours still commit; every request is acknowledged only after the commit that holds it.
+A rejected request leaves nothing behind while its neighbours still commit (see ``_commit``);
+every request is acknowledged only after the commit that holds it.
 One transaction per observation caps at a few thousand per second on PostgreSQL; batching
 what arrives while the previous commit is in flight lifts that ceiling without giving up
 durability. On SQLite the same thread is the "one writer at a time".
@@ -14,12 +14,30 @@ import queue
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from sqlalchemy import Connection, Engine
 
 T = TypeVar("T")
 WriteFn = Callable[[Connection], Any]
+
+
+@runtime_checkable
+class BatchableWrite(Protocol):
+    """A write that can also run together with others of its kind, in fewer statements.
+
+    ``run_batch`` gets every consecutive queued write with the same ``batch_key`` and returns
+    their results in order; if it raises, the writer redoes each write alone (``__call__``)
+    in its own savepoint, so only the faulty one fails.
+    """
+
+    batch_key: str
+
+    def __call__(self, connection: Connection) -> Any: ...
+
+    @classmethod
+    def run_batch(cls, connection: Connection, writes: list[Any]) -> list[Any]: ...
+
 
 log = logging.getLogger(__name__)
 
@@ -88,23 +106,59 @@ class GroupCommitWriter:
         return batch, False
 
     def _commit(self, connection: Connection, batch: list[tuple[WriteFn, Future[Any]]]) -> None:
-        outcomes: list[tuple[Future[Any], Any, BaseException | None]] = []
+        """Commit the batch at once; if any part fails, redo each part in its own savepoint.
+
+        Rejected requests are rare on the ingest path, so the common case pays for no
+        savepoints; the rare case pays for running the batch twice.
+        """
         try:
             with connection.begin():
-                if len(batch) == 1:
-                    fn, future = batch[0]
-                    outcomes.append((future, fn(connection), None))
-                else:
-                    outcomes = [self._run_in_savepoint(connection, *item) for item in batch]
+                outcomes = self._run_grouped(connection, batch)
         except Exception as exc:
-            if len(batch) > 1:
-                log.exception("commit of a batch of %d writes failed", len(batch))
-            outcomes = [(future, None, exc) for _, future in batch]
+            if len(batch) == 1:
+                outcomes = [(batch[0][1], None, exc)]
+            else:
+                outcomes = self._commit_isolated(connection, batch)
         for future, result, error in outcomes:
             if error is None:
                 future.set_result(result)
+            elif isinstance(error, StopIteration):
+                # asyncio cannot carry StopIteration through a future; it would never resolve.
+                future.set_exception(RuntimeError(f"write failed: {error!r}"))
             else:
                 future.set_exception(error)
+
+    @staticmethod
+    def _run_grouped(
+        connection: Connection, batch: list[tuple[WriteFn, Future[Any]]]
+    ) -> list[tuple[Future[Any], Any, BaseException | None]]:
+        """Run the batch; consecutive batchable writes of one kind run as one group."""
+        outcomes: list[tuple[Future[Any], Any, BaseException | None]] = []
+        index = 0
+        while index < len(batch):
+            fn, future = batch[index]
+            if not isinstance(fn, BatchableWrite):
+                outcomes.append((future, fn(connection), None))
+                index += 1
+                continue
+            end = index + 1
+            while end < len(batch) and getattr(batch[end][0], "batch_key", None) == fn.batch_key:
+                end += 1
+            group = batch[index:end]
+            results = type(fn).run_batch(connection, [item for item, _ in group])
+            outcomes.extend((f, r, None) for (_, f), r in zip(group, results, strict=True))
+            index = end
+        return outcomes
+
+    def _commit_isolated(
+        self, connection: Connection, batch: list[tuple[WriteFn, Future[Any]]]
+    ) -> list[tuple[Future[Any], Any, BaseException | None]]:
+        try:
+            with connection.begin():
+                return [self._run_in_savepoint(connection, *item) for item in batch]
+        except Exception as exc:
+            log.exception("commit of a batch of %d writes failed", len(batch))
+            return [(future, None, exc) for _, future in batch]
 
     @staticmethod
     def _run_in_savepoint(

@@ -1,0 +1,77 @@
+"""The ingest hot path: creating Observations, alone or many in one go.
+
+Each POSTed Observation is queued with the writer as an ``ObservationCreate``. Alone it is an
+ordinary create. When several are queued together, the writer hands them over as one batch:
+one lookup of their Datastreams, one multi-row INSERT … RETURNING, one time-range UPDATE per
+Datastream — a handful of statements instead of four per Observation. If any of them is
+rejected, the writer redoes each alone, so the others still commit.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, insert, select
+
+from cityhub.errors import BadRequest
+from cityhub.sensorthings import reads, writes
+from cityhub.sensorthings.model import BY_NAME
+from cityhub.sensorthings.reads import Record
+from cityhub.sensorthings.values import check_result
+from cityhub.store import schema
+
+OBSERVATION = BY_NAME["Observation"]
+
+_datastreams = schema.datastreams
+_CONTEXTS = select(
+    _datastreams.c.id,
+    _datastreams.c.observation_type,
+    _datastreams.c.thing_id,
+    writes.current_feature().label("feature_id"),
+).where(_datastreams.c.id.in_(bindparam("ids", expanding=True)))
+_INSERT_RETURNING_IDS = insert(schema.observations).returning(
+    schema.observations.c.id, sort_by_parameter_order=True
+)
+
+
+class ObservationCreate:
+    """One ``POST …/Observations``; ``fixed`` holds the Datastream named by the URL path."""
+
+    batch_key = "observation-create"
+
+    def __init__(self, body: Any, fixed: dict[str, int]) -> None:
+        self.body = body
+        self.fixed = fixed
+
+    def __call__(self, connection: Connection) -> Record:
+        new_id = writes.create(connection, OBSERVATION, self.body, self.fixed)
+        return reads.read_by_id(connection, OBSERVATION, new_id)
+
+    @classmethod
+    def run_batch(cls, connection: Connection, creates: list[ObservationCreate]) -> list[Record]:
+        rows = [writes.plain_observation_columns(c.body, c.fixed) for c in creates]
+        if any(row is None for row in rows):
+            return [create(connection) for create in creates]
+        return _insert_many(connection, rows)  # type: ignore[arg-type]
+
+
+def _insert_many(connection: Connection, rows: list[dict[str, Any]]) -> list[Record]:
+    ids = sorted({row["datastream_id"] for row in rows})
+    contexts = {c.id: c for c in connection.execute(_CONTEXTS, {"ids": ids})}
+    features: dict[int, int] = {}
+    for row in rows:
+        context = contexts.get(row["datastream_id"])
+        if context is None:
+            raise BadRequest(f"Datastream({row['datastream_id']}) does not exist")
+        check_result(context.observation_type, writes.observation_result(row))
+        if row["phenomenon_time_start"] is None:
+            row["phenomenon_time_start"] = writes.now()
+        thing_id = context.thing_id
+        if context.feature_id is None and thing_id not in features:
+            features[thing_id] = writes.feature_from_location(connection, thing_id)
+        row["feature_of_interest_id"] = context.feature_id or features[thing_id]
+    new_ids = connection.execute(_INSERT_RETURNING_IDS, rows).scalars().all()
+    for datastream_id in ids:
+        mine = [row for row in rows if row["datastream_id"] == datastream_id]
+        writes.extend_datastream_times(connection, datastream_id, mine)
+    return [Record({**row, "id": new_id}) for row, new_id in zip(rows, new_ids, strict=True)]
