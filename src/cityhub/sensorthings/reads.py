@@ -336,8 +336,12 @@ def _top_per_parent(
         lateral = (
             select(*columns).where(*conditions).order_by(*order).offset(skip).limit(limit)
         ).lateral("related")
-        return select(parents.c.value.label("_parent"), lateral).select_from(
-            parents.join(lateral, true())
+        # The same order again outside: a join does not promise to keep the inner one.
+        outer_order = _order_by(Translator(target, lateral, backend), options)
+        return (
+            select(parents.c.value.label("_parent"), lateral)
+            .select_from(parents.join(lateral, true()))
+            .order_by(parents.c.value, *outer_order)
         )
     outer = target.table
     ids = select(inner_table.c.id).where(*conditions).order_by(*order).offset(skip).limit(limit)

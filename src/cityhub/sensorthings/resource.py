@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from sqlalchemy import BigInteger
+
 from cityhub.errors import BadRequest, NotFound
 from cityhub.sensorthings.model import BY_SET, EntityType, Relation, target_of
 
@@ -65,7 +67,7 @@ def _entity_step(steps: list[Step], name: str, raw_id: str | None) -> Step | Non
         entity = BY_SET.get(name)
         if entity is None:
             raise NotFound(f"no entity set named '{name}'; see the service root for the list")
-        return Step(entity, None, entity_id)
+        return Step(entity, None, _in_range(entity, entity_id))
     previous = steps[-1]
     relation = previous.entity.relation_by_name.get(name)
     if relation is None:
@@ -76,7 +78,16 @@ def _entity_step(steps: list[Step], name: str, raw_id: str | None) -> Step | Non
         )
     if entity_id is not None and not relation.many:
         raise BadRequest(f"'{name}' is a single entity and takes no id")
-    return Step(target_of(relation), relation, entity_id)
+    target = target_of(relation)
+    return Step(target, relation, _in_range(target, entity_id))
+
+
+def _in_range(entity: EntityType, entity_id: int | None) -> int | None:
+    """An id beyond what the id column can hold cannot exist (and must not reach the SQL)."""
+    limit = 2**63 - 1 if isinstance(entity.table.c.id.type, BigInteger) else 2**31 - 1
+    if entity_id is not None and entity_id > limit:
+        raise NotFound(f"no {entity.name} with @iot.id {entity_id}")
+    return entity_id
 
 
 def _parse_id(raw: str) -> int:

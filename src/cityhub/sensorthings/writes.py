@@ -298,6 +298,8 @@ def plain_observation_columns(body: Any, fixed: Body) -> Body | None:
         datastream_id = datastream["@iot.id"]
         if isinstance(datastream_id, bool) or not isinstance(datastream_id, int):
             return None
+        if not 0 < datastream_id < 2**31:
+            return None  # no such Datastream: ``create`` says so (PostgreSQL ids are int4)
         values["datastream_id"] = datastream_id
     else:
         return None
