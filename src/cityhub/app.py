@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
@@ -15,6 +17,7 @@ from cityhub import __version__, web
 from cityhub.auth import Authenticator
 from cityhub.errors import ApiError
 from cityhub.sensorthings.api import VERSION, SensorThingsFace
+from cityhub.sensorthings.openapi import openapi_fragment
 from cityhub.settings import Settings
 from cityhub.store.database import Store
 
@@ -52,11 +55,28 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
     # First in line: the SensorThings routes are the hot paths.
     app.router.routes[0:0] = SensorThingsFace(store, settings, auth).routes()
 
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+
     @app.get("/", include_in_schema=False)
     async def home(request: Request) -> HTMLResponse:
         return HTMLResponse(_home_page(str(request.base_url).rstrip("/")))
 
     return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's document plus the SensorThings face, which is described by its model."""
+    if app.openapi_schema is None:
+        document = get_openapi(
+            title=app.title, version=app.version, summary=app.summary, routes=app.routes
+        )
+        paths, schemas = openapi_fragment(VERSION)
+        document["paths"].update(paths)
+        components = document.setdefault("components", {})
+        components.setdefault("schemas", {}).update(schemas)
+        components["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"}}
+        app.openapi_schema = document
+    return app.openapi_schema
 
 
 def _home_page(base: str) -> str:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import logging
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +62,16 @@ def _open_store(settings: Settings) -> Store:
     except StoreSetupError as exc:
         raise click.ClickException(str(exc)) from None
     return store
+
+
+@contextmanager
+def _hub(config_file: Path | None, flags: dict[str, Any]) -> Iterator[Store]:
+    """The store of the hub a management command names, closed when the command is done."""
+    store = _open_store(_settings(config_file, **flags))
+    try:
+        yield store
+    finally:
+        store.close()
 
 
 @click.group()
@@ -141,9 +152,8 @@ def db_upgrade(config_file: Path | None, **flags: Any) -> None:
     """Apply the migrations the database lacks."""
     from cityhub.store.migrate import current_revision
 
-    store = _open_store(_settings(config_file, **flags))
-    click.echo(f"{store.description} is at revision {current_revision(store)}.")
-    store.close()
+    with _hub(config_file, flags) as store:
+        click.echo(f"{store.description} is at revision {current_revision(store)}.")
 
 
 @db.command("status")
@@ -179,11 +189,8 @@ def token_create(role: str, name: str, config_file: Path | None, **flags: Any) -
     """Create a token and print it; it is shown only this once."""
     from cityhub.auth import create_token
 
-    store = _open_store(_settings(config_file, **flags))
-    try:
+    with _hub(config_file, flags) as store:
         value = store.write_blocking(lambda c: create_token(c, role, name or role))
-    finally:
-        store.close()
     click.echo(value)
 
 
@@ -193,11 +200,8 @@ def token_list(config_file: Path | None, **flags: Any) -> None:
     """List tokens (never their values)."""
     from cityhub.auth import list_tokens
 
-    store = _open_store(_settings(config_file, **flags))
-    try:
+    with _hub(config_file, flags) as store:
         rows = store.read_blocking(list_tokens)
-    finally:
-        store.close()
     for row in rows:
         state = f"revoked {row['revoked_at']:%Y-%m-%d}" if row["revoked_at"] else "active"
         click.echo(f"{row['id']:>4}  {row['role']:<10} {state:<18} {row['name']}")
@@ -210,11 +214,8 @@ def token_revoke(token_id: int, config_file: Path | None, **flags: Any) -> None:
     """Revoke the token with the id shown by 'token list'."""
     from cityhub.auth import revoke_token
 
-    store = _open_store(_settings(config_file, **flags))
-    try:
+    with _hub(config_file, flags) as store:
         revoked = store.write_blocking(lambda c: revoke_token(c, token_id))
-    finally:
-        store.close()
     if not revoked:
         raise click.ClickException(f"no active token with id {token_id}")
     click.echo(f"token {token_id} revoked")
@@ -229,11 +230,8 @@ def demo() -> None:
 @hub_options
 def demo_load(config_file: Path | None, **flags: Any) -> None:
     """Load the demo dataset into the hub (once)."""
-    store = _open_store(_settings(config_file, **flags))
-    try:
+    with _hub(config_file, flags) as store:
         _load_demo(store)
-    finally:
-        store.close()
 
 
 @main.command("config")

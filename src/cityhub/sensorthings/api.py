@@ -299,7 +299,7 @@ def render(entity: EntityType, record: Record, url: str, options: QueryOptions) 
             if expanded.count is not None:
                 body[f"{relation.name}@iot.count"] = expanded.count
             body[relation.name] = items
-            if expanded.more and _simple(expanded.options):
+            if expanded.more:
                 self_link = f"{url}/{entity.set_name}({record.row['id']})/{relation.name}"
                 top = len(expanded.items)
                 skip = (expanded.options.skip or 0) + top
@@ -307,11 +307,6 @@ def render(entity: EntityType, record: Record, url: str, options: QueryOptions) 
         else:
             body[relation.name] = items[0] if items else None
     return body
-
-
-def _simple(options: QueryOptions) -> bool:
-    """Whether a nextLink can be written from $top/$skip alone."""
-    return options.filter is None and not options.orderby and options.select is None
 
 
 def _property_response(entity: EntityType, record: Record, path: ResourcePath) -> Response:

@@ -71,7 +71,5 @@ def _insert_many(connection: Connection, rows: list[dict[str, Any]]) -> list[Rec
             features[thing_id] = writes.feature_from_location(connection, thing_id)
         row["feature_of_interest_id"] = context.feature_id or features[thing_id]
     new_ids = connection.execute(_INSERT_RETURNING_IDS, rows).scalars().all()
-    for datastream_id in ids:
-        mine = [row for row in rows if row["datastream_id"] == datastream_id]
-        writes.extend_datastream_times(connection, datastream_id, mine)
+    writes.extend_datastream_times(connection, rows)
     return [Record({**row, "id": new_id}) for row, new_id in zip(rows, new_ids, strict=True)]

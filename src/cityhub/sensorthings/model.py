@@ -52,7 +52,7 @@ class Property:
     required: bool = False
     computed: bool = False  # maintained by the server; ignored in request bodies
 
-    @property
+    @cached_property
     def columns(self) -> tuple[str, ...]:
         if self.kind in (Kind.INTERVAL, Kind.TIME):
             return (f"{self.column}_start", f"{self.column}_end")

@@ -133,7 +133,7 @@ def read_collection(
         count = connection.scalar(select(func.count()).select_from(entity.table).where(*conditions))
     top = paging.top(options)
     statement = (
-        select(*entity.read_columns)
+        select(*columns_for(entity, options))
         .where(*conditions)
         .order_by(*_order_by(translator, options))
         .offset(options.skip or 0)
@@ -151,7 +151,7 @@ def read_entity(
     entity = target.entity
     check_select(entity, options)
     row = (
-        connection.execute(select(*entity.read_columns).where(*target.conditions))
+        connection.execute(select(*columns_for(entity, options)).where(*target.conditions))
         .mappings()
         .first()
     )
@@ -160,6 +160,21 @@ def read_entity(
     record = Record(row)
     expand_records(connection, backend, entity, [record], options.expand, paging)
     return record
+
+
+def columns_for(entity: EntityType, options: QueryOptions) -> tuple[Any, ...]:
+    """The columns a read needs: all of them, or with $select only the selected ones (plus
+    the id, and the keys of to-one relations to expand)."""
+    if options.select is None:
+        return entity.read_columns
+    selected = {path[0] for path in options.select}
+    expanded = {item.path[0] for item in options.expand}
+    names = ["id"]
+    for prop in entity.properties:
+        if prop.name in selected:
+            names.extend(prop.columns)
+    names.extend(r.fk for r in entity.relations if r.fk and r.name in expanded)
+    return tuple(entity.table.c[name] for name in dict.fromkeys(names))
 
 
 _BY_ID = {
@@ -205,6 +220,11 @@ def _order_by(translator: Translator, options: QueryOptions) -> list[Any]:
 
 
 # --- $expand --------------------------------------------------------------------------------
+
+
+def pages_by_link(options: QueryOptions) -> bool:
+    """Whether an expanded collection's nextLink can be written from $top/$skip alone."""
+    return options.filter is None and not options.orderby and options.select is None
 
 
 def merge_expands(expands: tuple[Expand, ...]) -> dict[str, QueryOptions]:
@@ -259,7 +279,8 @@ def _expand_one(
     conditions = [table.c.id.in_(ids)]
     if options.filter is not None:
         conditions.append(Translator(target, table, backend).condition(options.filter))
-    rows = connection.execute(select(*target.read_columns).where(*conditions)).mappings().all()
+    statement = select(*columns_for(target, options)).where(*conditions)
+    rows = connection.execute(statement).mappings().all()
     children = {row["id"]: Record(row) for row in rows}
     expand_records(connection, backend, target, list(children.values()), options.expand, paging)
     for record in records:
@@ -278,12 +299,14 @@ def _expand_many(
 ) -> None:
     target = target_of(relation)
     top = paging.top(options)
+    # One row more than a page tells whether there is more, but only a nextLink needs that.
+    limit = top + 1 if pages_by_link(options) else top
     by_parent: dict[int, list[Record]] = {r.row["id"]: [] for r in records}
     parent_ids = list(by_parent)
     for start in range(0, len(parent_ids), _EXPAND_CHUNK):
         chunk = parent_ids[start : start + _EXPAND_CHUNK]
-        statement = _top_per_parent(backend, relation, target, options, top + 1, chunk)
-        for row in connection.execute(statement).mappings():
+        statement = _top_per_parent(backend, relation, target, options, limit, chunk)
+        for row in connection.execute(statement).mappings().all():
             by_parent[row["_parent"]].append(Record(row))
     counts = _counts(connection, backend, relation, target, options, parent_ids)
     children = [child for items in by_parent.values() for child in items[:top]]
@@ -338,8 +361,9 @@ def _top_per_parent(
         ).lateral("related")
         # The same order again outside: a join does not promise to keep the inner one.
         outer_order = _order_by(Translator(target, lateral, backend), options)
+        wanted = [lateral.c[c.name] for c in columns_for(target, options)]
         return (
-            select(parents.c.value.label("_parent"), lateral)
+            select(parents.c.value.label("_parent"), *wanted)
             .select_from(parents.join(lateral, true()))
             .order_by(parents.c.value, *outer_order)
         )
@@ -347,7 +371,7 @@ def _top_per_parent(
     ids = select(inner_table.c.id).where(*conditions).order_by(*order).offset(skip).limit(limit)
     outer_order = _order_by(Translator(target, outer, backend), options)
     return (
-        select(parents.c.value.label("_parent"), *target.read_columns)
+        select(parents.c.value.label("_parent"), *columns_for(target, options))
         .select_from(parents.join(outer, outer.c.id.in_(ids)))
         .order_by(parents.c.value, *outer_order)
     )

@@ -165,7 +165,7 @@ def create(connection: Connection, entity: EntityType, body: Any, fixed: Body | 
     for relation, value in later:
         _create_related(connection, entity, new_id, relation, value)
     if entity.name == "Observation":
-        _extend_datastream_times(connection, values)
+        extend_datastream_times(connection, [values])
     return int(new_id)
 
 
@@ -352,25 +352,29 @@ def feature_from_location(connection: Connection, thing_id: int) -> int:
     )
 
 
-def _extend_datastream_times(connection: Connection, values: Body) -> None:
-    extend_datastream_times(connection, values["datastream_id"], [values])
+def extend_datastream_times(connection: Connection, rows: list[Body]) -> None:
+    """Widen each Datastream's phenomenonTime and resultTime to cover new Observations.
 
-
-def extend_datastream_times(connection: Connection, datastream_id: int, rows: list[Body]) -> None:
-    """Widen the Datastream's phenomenonTime and resultTime to cover new Observations."""
-    result_times = [row["result_time"] for row in rows if row.get("result_time") is not None]
-    connection.execute(
-        _EXTEND_TIMES,
-        {
-            "target": datastream_id,
-            "start": min(row["phenomenon_time_start"] for row in rows),
-            "end": max(
-                row.get("phenomenon_time_end") or row["phenomenon_time_start"] for row in rows
-            ),
-            "result_start": min(result_times, default=None),
-            "result_end": max(result_times, default=None),
-        },
-    )
+    One UPDATE per Datastream, sent as one executemany.
+    """
+    by_datastream: dict[int, list[Body]] = {}
+    for row in rows:
+        by_datastream.setdefault(row["datastream_id"], []).append(row)
+    parameters = []
+    for datastream_id, mine in by_datastream.items():
+        result_times = [r["result_time"] for r in mine if r.get("result_time") is not None]
+        parameters.append(
+            {
+                "target": datastream_id,
+                "start": min(r["phenomenon_time_start"] for r in mine),
+                "end": max(
+                    r.get("phenomenon_time_end") or r["phenomenon_time_start"] for r in mine
+                ),
+                "result_start": min(result_times, default=None),
+                "result_end": max(result_times, default=None),
+            }
+        )
+    connection.execute(_EXTEND_TIMES, parameters)
 
 
 def _least(column: Any, value: Any) -> Any:
