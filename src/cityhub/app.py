@@ -9,9 +9,11 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
+from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
+from starlette.routing import Mount, Route
 
 from cityhub import __version__, web
 from cityhub.auth import Authenticator
@@ -21,13 +23,26 @@ from cityhub.sensorthings.openapi import openapi_fragment
 from cityhub.settings import Settings
 from cityhub.store.database import Store
 
+_ERROR_HANDLERS: dict[Any, Any] = {
+    ApiError: web.api_error_handler,
+    HTTPException: web.http_error_handler,
+    RequestValidationError: web.validation_error_handler,
+    Exception: web.unexpected_error_handler,
+}
 
-def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
-    """Build the hub for ``settings``. Nothing connects until the app starts."""
+
+def create_app(settings: Settings, *, migrate: bool = True) -> Starlette:
+    """Build the hub for ``settings``. Nothing connects until the app starts.
+
+    The hub is a plain Starlette app routing to its faces: the SensorThings face directly
+    (its routes are the hot paths), the API documentation (and later the admin API) through
+    FastAPI mounted at ``/api``.
+    """
     store = Store(settings)
+    auth = Authenticator(store, settings)
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if migrate:
             store.migrate()
         try:
@@ -35,48 +50,54 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
         finally:
             store.close()
 
-    app = FastAPI(
-        title="cityhub",
-        version=__version__,
-        summary="Open Smart City Hub: urban data through open standards.",
-        lifespan=lifespan,
-        docs_url="/api/docs",
-        openapi_url="/api/openapi.json",
-        redoc_url=None,
-    )
-    app.state.store = store
-    app.state.settings = settings
-    auth = Authenticator(store, settings)
-    app.state.auth = auth
-    app.add_exception_handler(ApiError, web.api_error_handler)
-    app.add_exception_handler(HTTPException, web.http_error_handler)
-    app.add_exception_handler(RequestValidationError, web.validation_error_handler)
-    app.add_exception_handler(Exception, web.unexpected_error_handler)
-    # First in line: the SensorThings routes are the hot paths.
-    app.router.routes[0:0] = SensorThingsFace(store, settings, auth).routes()
-
-    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
-
-    @app.get("/", include_in_schema=False)
     async def home(request: Request) -> HTMLResponse:
         return HTMLResponse(_home_page(str(request.base_url).rstrip("/")))
 
+    app = Starlette(
+        routes=[
+            *SensorThingsFace(store, settings, auth).routes(),
+            Mount("/api", app=_api(settings)),
+            Route("/", home, methods=["GET"]),
+        ],
+        exception_handlers=_ERROR_HANDLERS,
+        lifespan=lifespan,
+    )
+    app.state.store = store
+    app.state.settings = settings
+    app.state.auth = auth
     return app
 
 
-def _openapi(app: FastAPI) -> dict[str, Any]:
-    """FastAPI's document plus the SensorThings face, which is described by its model."""
-    if app.openapi_schema is None:
+def _api(settings: Settings) -> FastAPI:
+    """The ``/api`` face: interactive documentation of every face (later: administration)."""
+    api = FastAPI(
+        title="cityhub",
+        version=__version__,
+        summary="Open Smart City Hub: urban data through open standards.",
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+        redoc_url=None,
+        root_path_in_servers=False,
+        exception_handlers=_ERROR_HANDLERS,
+    )
+    api.openapi = lambda: _openapi(api)  # type: ignore[method-assign]
+    return api
+
+
+def _openapi(api: FastAPI) -> dict[str, Any]:
+    """FastAPI's own document plus the SensorThings face, which is described by its model."""
+    if api.openapi_schema is None:
         document = get_openapi(
-            title=app.title, version=app.version, summary=app.summary, routes=app.routes
+            title=api.title, version=api.version, summary=api.summary, routes=api.routes
         )
+        document["paths"] = {f"/api{path}": item for path, item in document["paths"].items()}
         paths, schemas = openapi_fragment(VERSION)
         document["paths"].update(paths)
         components = document.setdefault("components", {})
         components.setdefault("schemas", {}).update(schemas)
         components["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"}}
-        app.openapi_schema = document
-    return app.openapi_schema
+        api.openapi_schema = document
+    return api.openapi_schema
 
 
 def _home_page(base: str) -> str:
