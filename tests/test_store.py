@@ -1,8 +1,10 @@
 """The store: migrations match the schema, group commit isolates failures, spatial SQL on SQLite."""
 
+import uuid
 from concurrent.futures import Future
 from pathlib import Path
 
+import psycopg
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -13,6 +15,7 @@ from cityhub.store import schema
 from cityhub.store.database import Store
 from cityhub.store.dialects import StoreSetupError
 from cityhub.store.migrate import current_revision, head_revision
+from conftest import POSTGRES_URL
 
 
 def _thing(name: str) -> dict:
@@ -186,3 +189,25 @@ def test_a_write_raising_stop_iteration_still_answers(tmp_path: Path):
         asyncio.run(attempt())
     finally:
         store.close()
+
+
+def test_postgis_that_the_role_may_not_create_is_explained(postgres_database):
+    """A role without the right to create PostGIS gets the exact statement a superuser runs."""
+    name = f"cityhub_nogis_{uuid.uuid4().hex[:8]}"
+    role = f"cityhub_role_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
+        admin.execute(f'CREATE ROLE "{role}" LOGIN')
+        admin.execute(f'CREATE DATABASE "{name}" OWNER "{role}"')
+    url = POSTGRES_URL.rsplit("/", 1)[0].replace("postgres@", f"{role}@") + f"/{name}"
+    store = Store(load_settings({"database_url": url}, environ={}))
+    try:
+        with pytest.raises(StoreSetupError) as info:
+            store.migrate()
+        message = str(info.value)
+        assert f'may not create the PostGIS extension in database "{name}"' in message
+        assert f'psql -d {name} -c "CREATE EXTENSION postgis;"' in message
+    finally:
+        store.close()
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            admin.execute(f'DROP ROLE IF EXISTS "{role}"')
