@@ -33,7 +33,7 @@ import httpx
 import psycopg
 from sqlalchemy import insert, text
 
-from cityhub.sensorthings import writes
+from cityhub.sensorthings import derived, writes
 from cityhub.sensorthings.model import BY_NAME
 from cityhub.settings import load_settings
 from cityhub.store import schema
@@ -197,7 +197,7 @@ def seed(connection, store: Store, args: argparse.Namespace) -> None:
         BY_NAME["ObservedProperty"],
         {"name": "T", "definition": "x", "description": "d"},
     )
-    feature = writes.feature_from_location(connection, thing_id)
+    feature = derived.feature_from_location(connection, thing_id)
     datastreams = schema.datastreams
     connection.execute(
         insert(datastreams),
@@ -232,7 +232,7 @@ def seed(connection, store: Store, args: argparse.Namespace) -> None:
             for m in range(args.per_datastream)
         ]
         store.bulk_insert(connection, schema.observations, rows)
-    writes.recompute_datastream_times(connection, set(ids))
+    derived.recompute_datastream_times(connection, set(ids))
 
 
 # --- measurements ----------------------------------------------------------------------------

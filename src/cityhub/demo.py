@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from cityhub.demo_data import DEMO_DAYS, DEMO_MARKER, demo_observations, demo_things
-from cityhub.sensorthings import writes
+from cityhub.sensorthings import derived, writes
 from cityhub.sensorthings.model import BY_NAME
 from cityhub.sensorthings.values import result_columns
 from cityhub.store import schema
@@ -50,7 +50,7 @@ def _load(connection: Connection, store: Store, start: datetime, end: datetime) 
             continue
         datastream_id, thing_id = stream
         if thing_id not in features:
-            features[thing_id] = writes.feature_from_location(connection, thing_id)
+            features[thing_id] = derived.feature_from_location(connection, thing_id)
         rows.append(
             {
                 "datastream_id": datastream_id,
@@ -63,7 +63,7 @@ def _load(connection: Connection, store: Store, start: datetime, end: datetime) 
         )
     if rows:
         store.bulk_insert(connection, schema.observations, rows)
-        writes.recompute_datastream_times(connection, {s[0] for s in streams.values()})
+        derived.recompute_datastream_times(connection, {s[0] for s in streams.values()})
     return DemoSummary(len(new), len(rows), len(bodies) - len(new))
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, insert, select
 
 from cityhub.errors import BadRequest
-from cityhub.sensorthings import reads, writes
+from cityhub.sensorthings import derived, reads, writes
 from cityhub.sensorthings.model import BY_NAME
 from cityhub.sensorthings.reads import Record
 from cityhub.sensorthings.values import check_result
@@ -27,7 +27,7 @@ _CONTEXTS = select(
     _datastreams.c.id,
     _datastreams.c.observation_type,
     _datastreams.c.thing_id,
-    writes.current_feature().label("feature_id"),
+    derived.current_feature().label("feature_id"),
 ).where(_datastreams.c.id.in_(bindparam("ids", expanding=True)))
 _INSERT_RETURNING_IDS = insert(schema.observations).returning(
     schema.observations.c.id, sort_by_parameter_order=True
@@ -68,8 +68,8 @@ def _insert_many(connection: Connection, rows: list[dict[str, Any]]) -> list[Rec
             row["phenomenon_time_start"] = writes.now()
         thing_id = context.thing_id
         if context.feature_id is None and thing_id not in features:
-            features[thing_id] = writes.feature_from_location(connection, thing_id)
+            features[thing_id] = derived.feature_from_location(connection, thing_id)
         row["feature_of_interest_id"] = context.feature_id or features[thing_id]
     new_ids = connection.execute(_INSERT_RETURNING_IDS, rows).scalars().all()
-    writes.extend_datastream_times(connection, rows)
+    derived.extend_datastream_times(connection, rows)
     return [Record({**row, "id": new_id}) for row, new_id in zip(rows, new_ids, strict=True)]
