@@ -64,3 +64,10 @@ def test_every_setting_has_help_text():
     rows = describe_settings()
     assert {name for name, _, _ in rows} == set(Settings.model_fields)
     assert all(help_text for _, _, help_text in rows)
+
+
+def test_list_settings_come_from_the_environment_as_json(tmp_path: Path):
+    environ = {"CITYHUB_CORS_ORIGINS": '["https://app.solingen.example"]'}
+    settings = load_settings({"data_dir": tmp_path}, environ=environ)
+    assert settings.cors_origins == ["https://app.solingen.example"]
+    assert dict((n, d) for n, d, _ in describe_settings())["cors_origins"] == "['*']"

@@ -11,6 +11,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.routing import Mount, Route
@@ -56,9 +58,10 @@ def create_app(settings: Settings, *, migrate: bool = True) -> Starlette:
     app = Starlette(
         routes=[
             *SensorThingsFace(store, settings, auth).routes(),
-            Mount("/api", app=_api(settings)),
+            Mount("/api", app=_api(store)),
             Route("/", home, methods=["GET"]),
         ],
+        middleware=_middleware(settings),
         exception_handlers=_ERROR_HANDLERS,
         lifespan=lifespan,
     )
@@ -68,8 +71,22 @@ def create_app(settings: Settings, *, migrate: bool = True) -> Starlette:
     return app
 
 
-def _api(settings: Settings) -> FastAPI:
-    """The ``/api`` face: interactive documentation of every face (later: administration)."""
+def _middleware(settings: Settings) -> list[Middleware]:
+    if not settings.cors_origins:
+        return []
+    cors = Middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_methods=["GET", "POST", "PATCH", "PUT", "DELETE"],
+        allow_headers=["Authorization", "Content-Type"],
+        expose_headers=["Location"],
+        max_age=3600,
+    )
+    return [cors]
+
+
+def _api(store: Store) -> FastAPI:
+    """The ``/api`` face: health, interactive documentation of every face (later: admin)."""
     api = FastAPI(
         title="cityhub",
         version=__version__,
@@ -81,6 +98,16 @@ def _api(settings: Settings) -> FastAPI:
         exception_handlers=_ERROR_HANDLERS,
     )
     api.openapi = lambda: _openapi(api)  # type: ignore[method-assign]
+
+    @api.get("/health", tags=["operations"], summary="Liveness and database reachability")
+    async def health() -> web.JSONResponse:
+        try:
+            await store.read(lambda connection: connection.exec_driver_sql("SELECT 1").scalar())
+        except Exception:  # any failure of the database means: not healthy
+            body = {"status": "unavailable", "database": "unreachable", "version": __version__}
+            return web.JSONResponse(body, status_code=503)
+        return web.JSONResponse({"status": "ok", "database": "ok", "version": __version__})
+
     return api
 
 

@@ -75,6 +75,11 @@ class Settings(BaseModel):
         description="How long a verified token is remembered; a revoked token stops working "
         "after at most this long.",
     )
+    cors_origins: list[str] = Field(
+        default_factory=lambda: ["*"],
+        description="Web origins whose browser apps may call the API (CORS); [] turns it off. "
+        "Writes still need a token, which browsers never send on their own.",
+    )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         "info", description="Log level of the server."
     )
@@ -116,7 +121,8 @@ def describe_settings() -> list[tuple[str, str, str]]:
     """(name, default, help) of every setting, for documentation and ``cityhub config``."""
     rows = []
     for name, field in Settings.model_fields.items():
-        default = "" if field.default is None else str(field.default)
+        value = field.get_default(call_default_factory=True)
+        default = "" if value is None else str(value)
         rows.append((name, default, field.description or ""))
     return rows
 

@@ -1,0 +1,55 @@
+"""The hub as a whole: health for monitoring, CORS for browser apps on other origins."""
+
+from pathlib import Path
+
+from conftest import HubClient
+
+from cityhub.settings import load_settings
+
+
+def test_health_reports_the_database(hub):
+    response = hub.get("/api/health")
+    assert response.status_code == 200
+    assert response.json()["status"] == "ok"
+    assert response.json()["database"] == "ok"
+
+
+def test_health_is_503_when_the_database_is_gone(tmp_path: Path, sqlite_template):
+    settings = load_settings(
+        {"data_dir": tmp_path, "database_url": "postgresql://nobody@127.0.0.1:1/gone"},
+        environ={},
+    )
+    client = HubClient(settings, migrate=False)
+    try:
+        response = client.get("/api/health")
+        assert response.status_code == 503
+        assert response.json()["status"] == "unavailable"
+    finally:
+        client.close()
+
+
+def test_browser_apps_on_other_origins_may_read(sqlite_hub):
+    origin = {"Origin": "https://app.solingen.example"}
+    response = sqlite_hub.get("/v1.1/Things", headers=origin)
+    assert response.headers["access-control-allow-origin"] == "*"
+    preflight = sqlite_hub.request(
+        "OPTIONS",
+        "/v1.1/Observations",
+        headers={
+            **origin,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization,content-type",
+        },
+    )
+    assert preflight.status_code == 200
+    assert "POST" in preflight.headers["access-control-allow-methods"]
+
+
+def test_cors_can_be_turned_off(tmp_path: Path, sqlite_template):
+    settings = load_settings({"data_dir": tmp_path, "cors_origins": []}, environ={})
+    client = HubClient(settings, migrate=True)
+    try:
+        response = client.get("/v1.1", headers={"Origin": "https://elsewhere.example"})
+        assert "access-control-allow-origin" not in response.headers
+    finally:
+        client.close()
