@@ -2,9 +2,8 @@
 
 from pathlib import Path
 
-from conftest import HubClient
-
 from cityhub.settings import load_settings
+from conftest import HubClient
 
 
 def test_health_reports_the_database(hub):
