@@ -95,6 +95,7 @@ def serve(demo: bool, config_file: Path | None, **flags: Any) -> None:
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
     )
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # its plugin chatter helps nobody
     store = _open_store(settings)
     try:
         if demo:
