@@ -58,7 +58,7 @@ def test_group_commit_isolates_a_failing_write(backend_settings):
     try:
         # Occupy the writer so the next three arrive as one batch.
         gate: Future = Future()
-        blocker = writer.submit(lambda c: gate.result())
+        blocker = writer.submit(lambda c: gate.result(timeout=30))
         futures = [writer.submit(good("a")), writer.submit(bad), writer.submit(good("b"))]
         gate.set_result(None)
         blocker.result()

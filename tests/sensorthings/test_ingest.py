@@ -7,6 +7,7 @@ invalid ones must fail alone and leave nothing behind.
 from __future__ import annotations
 
 import asyncio
+import threading
 from concurrent.futures import Future
 
 from .helpers import V, create_thing, datastream_body
@@ -15,20 +16,31 @@ from .helpers import V, create_thing, datastream_body
 def _post_all(hub, bodies: list[dict]) -> list:
     """POST every body at once while the writer is held, then let it go."""
     gate: Future = Future()
-    blocker = hub.store._writer.submit(lambda connection: gate.result())
+    holding = threading.Event()
+
+    def hold(connection):
+        holding.set()
+        return gate.result(timeout=30)
+
+    blocker = hub.store._writer.submit(hold)
+    assert holding.wait(timeout=10), "the writer did not start"
 
     async def post_all():
         tasks = [
             asyncio.ensure_future(hub.client.post(f"{V}/Observations", json=b, headers=hub.admin))
             for b in bodies
         ]
-        while hub.store._writer._queue.qsize() < len(bodies):
-            await asyncio.sleep(0.01)
-        gate.set_result(None)
+        try:
+            for _ in range(1000):
+                if hub.store._writer._queue.qsize() >= len(bodies):
+                    break
+                await asyncio.sleep(0.01)
+        finally:
+            gate.set_result(None)
         return await asyncio.gather(*tasks)
 
     responses = hub.portal.call(post_all)
-    blocker.result()
+    blocker.result(timeout=30)
     return responses
 
 

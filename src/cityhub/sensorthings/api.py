@@ -11,7 +11,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from cityhub.auth import Authenticator
-from cityhub.errors import BadRequest, MethodNotAllowed, NotFound
+from cityhub.errors import BadRequest, MethodNotAllowed, NotFound, NotImplementedYet
 from cityhub.sensorthings import reads, writes
 from cityhub.sensorthings.ingest import OBSERVATION, ObservationCreate
 from cityhub.sensorthings.model import ENTITY_TYPES, EntityType, Kind, target_of
@@ -83,7 +83,7 @@ class SensorThingsFace:
     async def get(self, request: Request, path: ResourcePath) -> Response:
         options = parse_query_options(request.query_params.multi_items())
         if options.result_format is not None:
-            raise_unsupported_result_format(options.result_format)
+            raise NotImplementedYet(f"$resultFormat={options.result_format} is not supported")
         backend = self.store.backend
         url = self.service_url(request)
 
@@ -193,7 +193,7 @@ class SensorThingsFace:
         def work(connection: Connection) -> None:
             parent = reads.resolve(connection, ResourcePath(path.steps[:-1]))
             parent_id = _single_id(parent, connection)
-            target_id = writes._link_id(last.entity, body, connection)
+            target_id = writes.link_id(last.entity, body, connection)
             assert last.relation is not None
             writes.link_entities(connection, parent.entity, parent_id, last.relation, [target_id])
 
@@ -217,7 +217,7 @@ class SensorThingsFace:
             target = reads.resolve(connection, path)
             entity_id = _single_id(target, connection)
             writes.update_entity(connection, target.entity, entity_id, body, replace)
-            return target.entity, _reread(connection, self.store.backend, target.entity, entity_id)
+            return target.entity, reads.read_by_id(connection, target.entity, entity_id)
 
         entity, record = await self.store.write(work)
         return JSONResponse(render(entity, record, url, QueryOptions()))
@@ -256,19 +256,9 @@ class SensorThingsFace:
         return Response(status_code=200)
 
 
-def raise_unsupported_result_format(value: str) -> None:
-    from cityhub.errors import NotImplementedYet
-
-    raise NotImplementedYet(f"$resultFormat={value} is not supported")
-
-
 def _single_id(target: Target, connection: Connection) -> int:
     table = target.entity.table
     return int(connection.scalar(select(table.c.id).where(*target.conditions)))
-
-
-def _reread(connection: Connection, backend: str, entity: EntityType, entity_id: int) -> Record:
-    return reads.read_by_id(connection, entity, entity_id)
 
 
 def _parent_context(

@@ -62,7 +62,7 @@ def _is_link(item: Body) -> bool:
     return "@iot.id" in item
 
 
-def _link_id(entity: EntityType, item: Body, connection: Connection) -> int:
+def link_id(entity: EntityType, item: Body, connection: Connection) -> int:
     entity_id = item["@iot.id"]
     if isinstance(entity_id, bool) or not isinstance(entity_id, int):
         raise BadRequest(f"@iot.id of a linked {entity.name} must be an integer")
@@ -170,7 +170,7 @@ def create(connection: Connection, entity: EntityType, body: Any, fixed: Body | 
 def _link_or_create(connection: Connection, target: EntityType, where: str, item: Any) -> int:
     item = _require_object(where, item)
     if _is_link(item):
-        return _link_id(target, item, connection)
+        return link_id(target, item, connection)
     return create(connection, target, item)
 
 
@@ -184,7 +184,7 @@ def _create_related(
         for item in items:
             item = _require_object(relation.name, item)
             if _is_link(item):
-                target_id = _link_id(target, item, connection)
+                target_id = link_id(target, item, connection)
                 table = target.table
                 connection.execute(
                     update(table)
@@ -341,7 +341,7 @@ def _update_links(connection: Connection, relation: Relation, value: Any) -> lis
                 f"{relation.name}: an update may link existing entities by @iot.id but not "
                 "create new ones inline"
             )
-        ids.append(_link_id(target, item, connection))
+        ids.append(link_id(target, item, connection))
     return ids
 
 
