@@ -52,3 +52,21 @@ def test_cors_can_be_turned_off(tmp_path: Path, sqlite_template):
         assert "access-control-allow-origin" not in response.headers
     finally:
         client.close()
+
+
+def test_an_unreachable_database_is_503_not_500(tmp_path: Path, sqlite_template):
+    settings = load_settings(
+        {"data_dir": tmp_path, "database_url": "postgresql://nobody@127.0.0.1:1/gone"},
+        environ={},
+    )
+    client = HubClient(settings, migrate=False)
+    try:
+        response = client.get("/v1.1/Things")
+        assert response.status_code == 503
+        assert response.json() == {
+            "code": 503,
+            "type": "error",
+            "message": "the database is not available; try again",
+        }
+    finally:
+        client.close()

@@ -211,3 +211,45 @@ def test_postgis_that_the_role_may_not_create_is_explained(postgres_database):
         with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             admin.execute(f'DROP ROLE IF EXISTS "{role}"')
+
+
+def test_a_request_whose_client_left_is_skipped_and_the_writer_goes_on(tmp_path: Path):
+    store = Store(load_settings({"data_dir": tmp_path}, environ={}))
+    store.migrate()
+    writer = store._writer
+    things = schema.things
+    try:
+        gate: Future = Future()
+        blocker = writer.submit(lambda c: gate.result(timeout=30))
+        abandoned = writer.submit(lambda c: c.execute(insert(things).values(_thing("gone"))))
+        assert abandoned.cancel()  # what asyncio does when the client disconnects
+        gate.set_result(None)
+        blocker.result(timeout=30)
+        later = writer.submit(lambda c: c.execute(insert(things).values(_thing("later"))))
+        later.result(timeout=30)
+        names = store.read_blocking(lambda c: list(c.scalars(select(things.c.name))))
+        assert names == ["later"]
+    finally:
+        store.close()
+
+
+def test_the_writer_survives_a_lost_database_connection(backend_settings):
+    if backend_settings.database_url is None:
+        pytest.skip("only PostgreSQL connections can be cut from outside")
+    store = Store(backend_settings)
+    things = schema.things
+
+    def insert_thing(name):
+        return lambda c: c.execute(insert(things).values(_thing(name)))
+
+    try:
+        pid = store.write_blocking(lambda c: c.exec_driver_sql("SELECT pg_backend_pid()").scalar())
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        with pytest.raises(Exception, match=r"not available|terminat|closed"):
+            store.write_blocking(insert_thing("lost"))
+        store.write_blocking(insert_thing("after"))
+        names = store.read_blocking(lambda c: list(c.scalars(select(things.c.name))))
+        assert names == ["after"]
+    finally:
+        store.close()

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
+from sqlalchemy.exc import DBAPIError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -29,6 +30,7 @@ _ERROR_HANDLERS: dict[Any, Any] = {
     ApiError: web.api_error_handler,
     HTTPException: web.http_error_handler,
     RequestValidationError: web.validation_error_handler,
+    DBAPIError: web.database_error_handler,
     Exception: web.unexpected_error_handler,
 }
 

@@ -7,11 +7,18 @@ from typing import Any
 
 import orjson
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from cityhub.errors import ApiError, BadRequest, PayloadTooLarge, UnsupportedMediaType
+from cityhub.errors import (
+    ApiError,
+    BadRequest,
+    PayloadTooLarge,
+    ServiceUnavailable,
+    UnsupportedMediaType,
+)
 
 log = logging.getLogger("cityhub")
 
@@ -71,6 +78,15 @@ async def validation_error_handler(request: Request, exc: Exception) -> Response
     assert isinstance(exc, RequestValidationError)
     problems = "; ".join(f"{'/'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
     return error_response(BadRequest(problems or "invalid request"))
+
+
+async def database_error_handler(request: Request, exc: Exception) -> Response:
+    """A database that cannot be reached is 503 (try again); anything else from it is ours."""
+    assert isinstance(exc, DBAPIError)
+    if isinstance(exc, OperationalError) or exc.connection_invalidated:
+        log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+        return error_response(ServiceUnavailable("the database is not available; try again"))
+    return await unexpected_error_handler(request, exc)
 
 
 async def unexpected_error_handler(request: Request, exc: Exception) -> Response:

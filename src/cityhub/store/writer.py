@@ -18,6 +18,8 @@ from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from sqlalchemy import Connection, Engine
 
+from cityhub.errors import ServiceUnavailable
+
 T = TypeVar("T")
 WriteFn = Callable[[Connection], Any]
 
@@ -82,13 +84,40 @@ class GroupCommitWriter:
             thread.join()
 
     def _run(self) -> None:
-        with self._engine.connect() as connection:
-            while True:
-                batch, stop = self._take_batch()
-                if batch:
+        """Serve batches until closed. The thread never dies: if the database connection
+        fails, the batch is answered with an error and the next batch reconnects."""
+        connection: Connection | None = None
+        while True:
+            batch, stop = self._take_batch()
+            # A request whose client went away (its future cancelled) is not written.
+            batch = [item for item in batch if item[1].set_running_or_notify_cancel()]
+            if batch:
+                try:
+                    if connection is None:
+                        connection = self._engine.connect()
                     self._commit(connection, batch)
-                if stop:
-                    return
+                except Exception as exc:
+                    log.exception("the writer lost its database connection")
+                    self._fail(batch, exc)
+                    connection = self._discard(connection)
+            if stop:
+                self._discard(connection)
+                return
+
+    @staticmethod
+    def _fail(batch: list[tuple[WriteFn, Future[Any]]], exc: Exception) -> None:
+        error = ServiceUnavailable(f"the database is not available: {type(exc).__name__}")
+        for _, future in batch:
+            if not future.done():
+                future.set_exception(error)
+
+    @staticmethod
+    def _discard(connection: Connection | None) -> None:
+        if connection is not None:
+            try:
+                connection.close()
+            except Exception:  # a broken connection may fail to close; it is dropped anyway
+                log.debug("closing a broken connection failed", exc_info=True)
 
     def _take_batch(self) -> tuple[list[tuple[WriteFn, Future[Any]]], bool]:
         first = self._queue.get()
