@@ -718,6 +718,20 @@ def test_post_ref_adds_a_link(hub, graph):
     assert_error(missing, 400, "9999")
 
 
+def test_post_of_only_an_id_to_a_navigation_collection_links_it(hub, graph):
+    thing_id = graph["Thing"]
+    other = created(hub.post(f"{V}/Locations", location(6.5, 50.5)))
+    histories_before = len(ids(hub, f"Things({thing_id})/HistoricalLocations"))
+    response = hub.post(f"{V}/Things({thing_id})/Locations", {"@iot.id": other})
+    assert response.status_code == 201, response.text
+    assert response.json()["@iot.id"] == other
+    assert ids(hub, f"Things({thing_id})/Locations") == [other]
+    assert len(ids(hub, f"Things({thing_id})/HistoricalLocations")) == histories_before + 1
+    locations = hub.get(f"{V}/Locations", params={"$count": "true", "$top": "0"}).json()
+    assert locations["@iot.count"] == 2  # linked, not copied
+    assert_error(hub.post(f"{V}/Things({thing_id})/Locations", {"@iot.id": 9999}), 400, "9999")
+
+
 # --- atomicity ------------------------------------------------------------------------------
 
 

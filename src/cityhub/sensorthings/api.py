@@ -165,7 +165,11 @@ class SensorThingsFace:
 
         def work(connection: Connection) -> Record:
             fixed, parent = _parent_context(connection, path)
-            new_id = writes.create(connection, last.entity, body, fixed)
+            if parent is not None and isinstance(body, dict) and list(body) == ["@iot.id"]:
+                # POST Things(1)/Locations with {"@iot.id": 2}: link the existing Location.
+                new_id = writes.link_id(last.entity, body, connection)
+            else:
+                new_id = writes.create(connection, last.entity, body, fixed)
             if parent is not None:
                 writes.link_entities(connection, *parent, [new_id])
             return reads.read_by_id(connection, last.entity, new_id)
