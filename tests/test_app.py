@@ -1,6 +1,9 @@
 """The hub as a whole: health for monitoring, CORS for browser apps on other origins."""
 
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 from cityhub.settings import load_settings
 from conftest import HubClient
@@ -13,18 +16,22 @@ def test_health_reports_the_database(hub):
     assert response.json()["database"] == "ok"
 
 
-def test_health_is_503_when_the_database_is_gone(tmp_path: Path, sqlite_template):
+@pytest.fixture
+def hub_without_database(tmp_path: Path) -> Iterator[HubClient]:
+    """A hub whose database server is gone (nothing listens on its port)."""
     settings = load_settings(
         {"data_dir": tmp_path, "database_url": "postgresql://nobody@127.0.0.1:1/gone"},
         environ={},
     )
     client = HubClient(settings, migrate=False)
-    try:
-        response = client.get("/api/health")
-        assert response.status_code == 503
-        assert response.json()["status"] == "unavailable"
-    finally:
-        client.close()
+    yield client
+    client.close()
+
+
+def test_health_is_503_when_the_database_is_gone(hub_without_database):
+    response = hub_without_database.get("/api/health")
+    assert response.status_code == 503
+    assert response.json()["status"] == "unavailable"
 
 
 def test_browser_apps_on_other_origins_may_read(sqlite_hub):
@@ -54,19 +61,11 @@ def test_cors_can_be_turned_off(tmp_path: Path, sqlite_template):
         client.close()
 
 
-def test_an_unreachable_database_is_503_not_500(tmp_path: Path, sqlite_template):
-    settings = load_settings(
-        {"data_dir": tmp_path, "database_url": "postgresql://nobody@127.0.0.1:1/gone"},
-        environ={},
-    )
-    client = HubClient(settings, migrate=False)
-    try:
-        response = client.get("/v1.1/Things")
-        assert response.status_code == 503
-        assert response.json() == {
-            "code": 503,
-            "type": "error",
-            "message": "the database is not available; try again",
-        }
-    finally:
-        client.close()
+def test_an_unreachable_database_is_503_not_500(hub_without_database):
+    response = hub_without_database.get("/v1.1/Things")
+    assert response.status_code == 503
+    assert response.json() == {
+        "code": 503,
+        "type": "error",
+        "message": "the database is not available; try again",
+    }
