@@ -232,7 +232,7 @@ def seed(connection, store: Store, args: argparse.Namespace) -> None:
             for m in range(args.per_datastream)
         ]
         store.bulk_insert(connection, schema.observations, rows)
-    derived.recompute_datastream_times(connection, set(ids))
+    derived.recompute_datastream_extents(connection, set(ids))
 
 
 # --- measurements ----------------------------------------------------------------------------

@@ -69,3 +69,9 @@ def test_an_unreachable_database_is_503_not_500(hub_without_database):
         "type": "error",
         "message": "the database is not available; try again",
     }
+
+
+def test_requests_without_origin_get_no_cors_headers(sqlite_hub):
+    response = sqlite_hub.get("/v1.1/Things")
+    assert response.status_code == 200
+    assert "access-control-allow-origin" not in response.headers

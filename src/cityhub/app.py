@@ -13,7 +13,6 @@ from sqlalchemy.exc import DBAPIError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.routing import Mount, Route
@@ -77,7 +76,7 @@ def _middleware(settings: Settings) -> list[Middleware]:
     if not settings.cors_origins:
         return []
     cors = Middleware(
-        CORSMiddleware,
+        web.CrossOrigin,
         allow_origins=settings.cors_origins,
         allow_methods=["GET", "POST", "PATCH", "PUT", "DELETE"],
         allow_headers=["Authorization", "Content-Type"],

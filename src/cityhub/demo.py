@@ -63,7 +63,7 @@ def _load(connection: Connection, store: Store, start: datetime, end: datetime) 
         )
     if rows:
         store.bulk_insert(connection, schema.observations, rows)
-        derived.recompute_datastream_times(connection, {s[0] for s in streams.values()})
+        derived.recompute_datastream_extents(connection, {s[0] for s in streams.values()})
     return DemoSummary(len(new), len(rows), len(bodies) - len(new))
 
 

@@ -9,8 +9,10 @@ import orjson
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from cityhub.errors import (
     ApiError,
@@ -93,3 +95,20 @@ async def unexpected_error_handler(request: Request, exc: Exception) -> Response
     log.exception("unexpected error on %s %s", request.method, request.url.path)
     error = ApiError("internal server error; the details are in the server log")
     return error_response(error)
+
+
+class CrossOrigin:
+    """Starlette's CORS middleware, skipped for requests that carry no ``Origin`` while every
+    origin is allowed: the answer would not differ, and the hot paths save its wrapping."""
+
+    def __init__(self, app: ASGIApp, allow_origins: list[str], **options: Any) -> None:
+        self.app = app
+        self.cors = CORSMiddleware(app, allow_origins=allow_origins, **options)
+        self.everyone = "*" in allow_origins
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        asked = scope["type"] != "http" or any(name == b"origin" for name, _ in scope["headers"])
+        if self.everyone and not asked:
+            await self.app(scope, receive, send)
+            return
+        await self.cors(scope, receive, send)

@@ -853,3 +853,27 @@ def test_non_json_content_type_is_415(hub, graph, method):
     headers = {**hub.admin, "Content-Type": "text/plain"}
     response = hub.request(method, url, content=b'{"name": "x"}', headers=headers)
     assert_error(response, 415, "JSON")
+
+
+def test_observed_area_covers_the_features_of_a_datastreams_observations(hub, graph):
+    datastream_id = graph["Datastream"]
+    url = f"{V}/Datastreams({datastream_id})"
+    area = get_json(hub, url.removeprefix(f"{V}/"))["observedArea"]
+    assert area["type"] == "Point"  # one feature so far: its own geometry
+    far = {
+        "result": 1.0,
+        "FeatureOfInterest": {
+            "name": "Burg",
+            "description": "far away",
+            "encodingType": "application/geo+json",
+            "feature": {"type": "Point", "coordinates": [7.15, 51.14]},
+        },
+    }
+    far_id = created(hub.post(f"{url}/Observations", far))
+    grown = get_json(hub, f"Datastreams({datastream_id})")["observedArea"]
+    assert grown["type"] == "Polygon"
+    xs = [x for x, _ in grown["coordinates"][0]]
+    assert max(xs) == 7.15
+    assert min(xs) == area["coordinates"][0]
+    hub.delete(f"{V}/Observations({far_id})")
+    assert get_json(hub, f"Datastreams({datastream_id})")["observedArea"] == area

@@ -10,7 +10,7 @@ import asyncio
 import threading
 from concurrent.futures import Future
 
-from .helpers import V, create_thing, datastream_body
+from .helpers import V, create_thing, datastream_body, location_body
 
 
 def _post_all(hub, bodies: list[dict]) -> list:
@@ -88,3 +88,22 @@ def test_invalid_observations_in_a_batch_fail_alone(hub):
     assert "phenomenonTime" in responses[4].json()["message"]
     after = hub.get(f"{V}/Observations", params={"$count": "true", "$top": "0"}).json()
     assert after["@iot.count"] == before["@iot.count"] + 5
+
+
+def test_each_thing_gets_the_feature_of_its_own_location(hub):
+    """Several Things: every Observation's feature comes from its own Thing's Location."""
+    first = create_thing(hub, "first", [datastream_body("a")], location_body("A", (7.01, 51.01)))
+    second = create_thing(hub, "second", [datastream_body("b")], location_body("B", (7.02, 51.02)))
+    for seeded, point in ((first, [7.01, 51.01]), (second, [7.02, 51.02])):
+        datastream = seeded.datastreams[0]
+        alone = hub.post(
+            f"{V}/Observations", {"result": 1.0, "Datastream": {"@iot.id": datastream}}
+        )
+        assert alone.status_code == 201, alone.text
+        batch = _post_all(hub, [{"result": 2.0, "Datastream": {"@iot.id": datastream}}] * 3)
+        for response in [alone, *batch]:
+            observation_id = response.json()["@iot.id"]
+            feature = hub.get(f"{V}/Observations({observation_id})/FeatureOfInterest").json()
+            assert feature["feature"]["coordinates"] == point, feature
+        area = hub.get(f"{V}/Datastreams({datastream})").json()["observedArea"]
+        assert area == {"type": "Point", "coordinates": point}

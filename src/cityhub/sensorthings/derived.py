@@ -2,7 +2,8 @@
 
 - an Observation without a FeatureOfInterest gets one derived from its Thing's Location,
   created once and reused;
-- a Datastream's phenomenonTime and resultTime cover its Observations.
+- a Datastream's phenomenonTime, resultTime and observedArea (the envelope of its features)
+  cover its Observations.
 
 The statements on the ingest path are built once.
 """
@@ -11,27 +12,37 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
+from shapely import unary_union
+from shapely.geometry import mapping, shape
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, bindparam, case, func, insert, select, update
 
 from cityhub.errors import BadRequest
 from cityhub.store import schema
-from cityhub.store.types import UTCDateTime
+from cityhub.store.types import JSONDocument, UTCDateTime
 
 Body = dict[str, Any]
 
 
 def current_feature() -> Any:
-    """The feature derived from the current Location of the datastream's Thing, if any."""
+    """The feature derived from the current Location of the datastream's Thing, if any.
+
+    One level of correlation on purpose: SQLAlchemy correlates a subquery with the SELECT
+    directly around it, so a deeper nesting would silently lose the Datastream.
+    """
     datastreams, links = schema.datastreams, schema.thing_locations
     features = schema.features_of_interest
+    newest = links.alias("newest")
     current_location = (
-        select(func.max(links.c.location_id))
-        .where(links.c.thing_id == datastreams.c.thing_id)
+        select(func.max(newest.c.location_id))
+        .where(newest.c.thing_id == links.c.thing_id)
         .scalar_subquery()
     )
     return (
         select(features.c.id)
-        .where(features.c.source_location_id == current_location)
+        .join(links, features.c.source_location_id == links.c.location_id)
+        .where(links.c.thing_id == datastreams.c.thing_id, links.c.location_id == current_location)
         .limit(1)
         .scalar_subquery()
     )
@@ -86,10 +97,17 @@ def feature_from_location(connection: Connection, thing_id: int) -> int:
     )
 
 
-def extend_datastream_times(connection: Connection, rows: list[Body]) -> None:
-    """Widen each Datastream's phenomenonTime and resultTime to cover new Observations.
+def extend_datastream_extents(
+    connection: Connection,
+    rows: list[Body],
+    known_areas: dict[int, Any] | None = None,
+    known_features: dict[int, Any] | None = None,
+) -> None:
+    """Widen each Datastream's phenomenonTime, resultTime and observedArea to cover new
+    Observations: one UPDATE per Datastream for the times, sent as one executemany.
 
-    One UPDATE per Datastream, sent as one executemany.
+    ``known_areas`` (observedArea by Datastream) and ``known_features`` (geometry by feature)
+    spare the lookups when the caller has read them already.
     """
     by_datastream: dict[int, list[Body]] = {}
     for row in rows:
@@ -109,6 +127,65 @@ def extend_datastream_times(connection: Connection, rows: list[Body]) -> None:
             }
         )
     connection.execute(_EXTEND_TIMES, parameters)
+    _extend_observed_areas(connection, by_datastream, known_areas or {}, known_features or {})
+
+
+def _extend_observed_areas(
+    connection: Connection,
+    by_datastream: dict[int, list[Body]],
+    areas: dict[int, Any],
+    geometries: dict[int, Any],
+) -> None:
+    """Grow observedArea where a feature lies outside it (rarely: features repeat)."""
+    datastreams, features = schema.datastreams, schema.features_of_interest
+    feature_ids = {r["feature_of_interest_id"] for rows in by_datastream.values() for r in rows}
+    if not feature_ids <= geometries.keys():
+        geometries = dict(
+            connection.execute(
+                select(features.c.id, features.c.feature).where(features.c.id.in_(feature_ids))
+            ).all()
+        )
+    if not by_datastream.keys() <= areas.keys():
+        areas = dict(
+            connection.execute(
+                select(datastreams.c.id, datastreams.c.observed_area).where(
+                    datastreams.c.id.in_(by_datastream)
+                )
+            ).all()
+        )
+    changes = []
+    for datastream_id, rows in by_datastream.items():
+        area = areas.get(datastream_id)
+        for feature_id in sorted({r["feature_of_interest_id"] for r in rows}):
+            area = grow_area(area, geometries[feature_id])
+        if area != areas.get(datastream_id):
+            changes.append({"target": datastream_id, "area": area})
+    if changes:
+        connection.execute(_SET_OBSERVED_AREA, changes)
+
+
+def grow_area(area: dict[str, Any] | None, feature: Any) -> dict[str, Any] | None:
+    """The smallest envelope covering ``area`` and the feature's geometry (GeoJSON in, out)."""
+    geometry = feature.get("geometry") if feature.get("type") == "Feature" else feature
+    if not isinstance(geometry, dict):
+        return area
+    if area is None:
+        return geometry
+    current, added = shape(area), shape(geometry)
+    if current.covers(added):
+        return area
+    return _geojson(unary_union([current, added]).envelope)
+
+
+def _geojson(geometry: BaseGeometry) -> dict[str, Any]:
+    return orjson.loads(orjson.dumps(mapping(geometry)))
+
+
+_SET_OBSERVED_AREA = (
+    update(schema.datastreams)
+    .where(schema.datastreams.c.id == bindparam("target"))
+    .values(observed_area=bindparam("area", type_=JSONDocument))
+)
 
 
 def _least(column: Any, value: Any) -> Any:
@@ -148,8 +225,9 @@ _EXTEND_TIMES = (
 )
 
 
-def recompute_datastream_times(connection: Connection, datastream_ids: set[int]) -> None:
-    """Recompute phenomenonTime/resultTime after Observations changed or went away."""
+def recompute_datastream_extents(connection: Connection, datastream_ids: set[int]) -> None:
+    """Recompute phenomenonTime, resultTime and observedArea after Observations changed or
+    went away."""
     observations = schema.observations
     table = schema.datastreams
     for datastream_id in datastream_ids:
@@ -166,6 +244,13 @@ def recompute_datastream_times(connection: Connection, datastream_ids: set[int])
                 func.max(observations.c.result_time),
             ).where(mine)
         ).one()
+        area = None
+        features = schema.features_of_interest
+        used = select(observations.c.feature_of_interest_id).where(mine).distinct()
+        for (feature,) in connection.execute(
+            select(features.c.feature).where(features.c.id.in_(used)).order_by(features.c.id)
+        ):
+            area = grow_area(area, feature)
         connection.execute(
             update(table)
             .where(table.c.id == datastream_id)
@@ -174,6 +259,7 @@ def recompute_datastream_times(connection: Connection, datastream_ids: set[int])
                 phenomenon_time_end=bounds[1],
                 result_time_start=bounds[2],
                 result_time_end=bounds[3],
+                observed_area=area,
             )
         )
 

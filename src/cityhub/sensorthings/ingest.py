@@ -23,12 +23,19 @@ from cityhub.store import schema
 OBSERVATION = BY_NAME["Observation"]
 
 _datastreams = schema.datastreams
-_CONTEXTS = select(
-    _datastreams.c.id,
-    _datastreams.c.observation_type,
-    _datastreams.c.thing_id,
-    derived.current_feature().label("feature_id"),
-).where(_datastreams.c.id.in_(bindparam("ids", expanding=True)))
+_features = schema.features_of_interest
+_CONTEXTS = (
+    select(
+        _datastreams.c.id,
+        _datastreams.c.observation_type,
+        _datastreams.c.thing_id,
+        _datastreams.c.observed_area,
+        _features.c.id.label("feature_id"),
+        _features.c.feature,
+    )
+    .select_from(_datastreams.outerjoin(_features, _features.c.id == derived.current_feature()))
+    .where(_datastreams.c.id.in_(bindparam("ids", expanding=True)))
+)
 _INSERT_RETURNING_IDS = insert(schema.observations).returning(
     schema.observations.c.id, sort_by_parameter_order=True
 )
@@ -71,5 +78,10 @@ def _insert_many(connection: Connection, rows: list[dict[str, Any]]) -> list[Rec
             features[thing_id] = derived.feature_from_location(connection, thing_id)
         row["feature_of_interest_id"] = context.feature_id or features[thing_id]
     new_ids = connection.execute(_INSERT_RETURNING_IDS, rows).scalars().all()
-    derived.extend_datastream_times(connection, rows)
+    derived.extend_datastream_extents(
+        connection,
+        rows,
+        known_areas={c.id: c.observed_area for c in contexts.values()},
+        known_features={c.feature_id: c.feature for c in contexts.values() if c.feature_id},
+    )
     return [Record({**row, "id": new_id}) for row, new_id in zip(rows, new_ids, strict=True)]

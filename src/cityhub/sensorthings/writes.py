@@ -163,7 +163,7 @@ def create(connection: Connection, entity: EntityType, body: Any, fixed: Body | 
     for relation, value in later:
         _create_related(connection, entity, new_id, relation, value)
     if entity.name == "Observation":
-        derived.extend_datastream_times(connection, [values])
+        derived.extend_datastream_extents(connection, [values])
     return int(new_id)
 
 
@@ -322,7 +322,7 @@ def update_entity(
     for relation, ids in many:
         _replace_related(connection, entity, entity_id, relation, ids)
     if entity.name == "Observation":
-        derived.recompute_datastream_times(
+        derived.recompute_datastream_extents(
             connection, {old["datastream_id"], values.get("datastream_id", old["datastream_id"])}
         )
 
@@ -400,7 +400,7 @@ def delete_entity(connection: Connection, entity: EntityType, entity_id: int) ->
             )
         )
     connection.execute(delete(table).where(table.c.id == entity_id))
-    derived.recompute_datastream_times(connection, touched)
+    derived.recompute_datastream_extents(connection, touched)
 
 
 def unlink(
