@@ -48,12 +48,28 @@ def current_feature() -> Any:
     )
 
 
-# Built once: the hot path of ingest runs these for every Observation.
-DATASTREAM_CONTEXT = select(
-    schema.datastreams.c.observation_type,
-    schema.datastreams.c.thing_id,
-    current_feature().label("feature_id"),
-).where(schema.datastreams.c.id == bindparam("datastream_id"))
+# Built once: ingest runs it for every Observation (or batch of them). What an Observation
+# needs of its Datastream: the result type to check, the Thing, the feature derived from the
+# Thing's Location (if already made) and the observedArea to grow.
+_datastreams, _features = schema.datastreams, schema.features_of_interest
+_DATASTREAM_CONTEXTS = (
+    select(
+        _datastreams.c.id,
+        _datastreams.c.observation_type,
+        _datastreams.c.thing_id,
+        _datastreams.c.observed_area,
+        _features.c.id.label("feature_id"),
+        _features.c.feature,
+    )
+    .select_from(_datastreams.outerjoin(_features, _features.c.id == current_feature()))
+    .where(_datastreams.c.id.in_(bindparam("ids", expanding=True)))
+)
+
+
+def datastream_contexts(connection: Connection, datastream_ids: set[int]) -> dict[int, Any]:
+    """``_DATASTREAM_CONTEXTS`` rows by Datastream id."""
+    rows = connection.execute(_DATASTREAM_CONTEXTS, {"ids": sorted(datastream_ids)})
+    return {row.id: row for row in rows}
 
 
 def feature_from_location(connection: Connection, thing_id: int) -> int:
@@ -98,16 +114,13 @@ def feature_from_location(connection: Connection, thing_id: int) -> int:
 
 
 def extend_datastream_extents(
-    connection: Connection,
-    rows: list[Body],
-    known_areas: dict[int, Any] | None = None,
-    known_features: dict[int, Any] | None = None,
+    connection: Connection, rows: list[Body], contexts: dict[int, Any] | None = None
 ) -> None:
     """Widen each Datastream's phenomenonTime, resultTime and observedArea to cover new
     Observations: one UPDATE per Datastream for the times, sent as one executemany.
 
-    ``known_areas`` (observedArea by Datastream) and ``known_features`` (geometry by feature)
-    spare the lookups when the caller has read them already.
+    ``contexts`` (from ``datastream_contexts``, if the caller has them) spare the lookups of
+    observedArea and of the derived features' geometries.
     """
     by_datastream: dict[int, list[Body]] = {}
     for row in rows:
@@ -127,7 +140,10 @@ def extend_datastream_extents(
             }
         )
     connection.execute(_EXTEND_TIMES, parameters)
-    _extend_observed_areas(connection, by_datastream, known_areas or {}, known_features or {})
+    contexts = contexts or {}
+    areas = {c.id: c.observed_area for c in contexts.values()}
+    geometries = {c.feature_id: c.feature for c in contexts.values() if c.feature_id}
+    _extend_observed_areas(connection, by_datastream, areas, geometries)
 
 
 def _extend_observed_areas(
@@ -169,7 +185,7 @@ def grow_area(area: dict[str, Any] | None, feature: Any) -> dict[str, Any] | Non
     geometry = feature.get("geometry") if feature.get("type") == "Feature" else feature
     if not isinstance(geometry, dict):
         return area
-    if area is None:
+    if area is None or area == geometry:  # the usual case: one feature, seen again
         return geometry
     current, added = shape(area), shape(geometry)
     if current.covers(added):

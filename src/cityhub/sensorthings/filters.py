@@ -289,7 +289,7 @@ class Translator:
             if rest:
                 return Value(None, JSON, source=(table.c.result_json, rest))
             return Value(table, RESULT)
-        if kind is Kind.GEOMETRY and not rest and "geom" in table.c:
+        if prop is entity.spatial_property and not rest:
             return Value(table.c.geom, GEOMETRY)
         return Value(None, JSON, source=(table.c[prop.column], rest))
 

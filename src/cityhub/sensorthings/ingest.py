@@ -11,31 +11,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select
+from sqlalchemy import Connection, insert
 
 from cityhub.errors import BadRequest
 from cityhub.sensorthings import derived, reads, writes
 from cityhub.sensorthings.model import BY_NAME
 from cityhub.sensorthings.reads import Record
+from cityhub.sensorthings.serialize import result_value
 from cityhub.sensorthings.values import check_result
 from cityhub.store import schema
 
 OBSERVATION = BY_NAME["Observation"]
 
-_datastreams = schema.datastreams
-_features = schema.features_of_interest
-_CONTEXTS = (
-    select(
-        _datastreams.c.id,
-        _datastreams.c.observation_type,
-        _datastreams.c.thing_id,
-        _datastreams.c.observed_area,
-        _features.c.id.label("feature_id"),
-        _features.c.feature,
-    )
-    .select_from(_datastreams.outerjoin(_features, _features.c.id == derived.current_feature()))
-    .where(_datastreams.c.id.in_(bindparam("ids", expanding=True)))
-)
 _INSERT_RETURNING_IDS = insert(schema.observations).returning(
     schema.observations.c.id, sort_by_parameter_order=True
 )
@@ -63,14 +50,13 @@ class ObservationCreate:
 
 
 def _insert_many(connection: Connection, rows: list[dict[str, Any]]) -> list[Record]:
-    ids = sorted({row["datastream_id"] for row in rows})
-    contexts = {c.id: c for c in connection.execute(_CONTEXTS, {"ids": ids})}
+    contexts = derived.datastream_contexts(connection, {row["datastream_id"] for row in rows})
     features: dict[int, int] = {}
     for row in rows:
         context = contexts.get(row["datastream_id"])
         if context is None:
             raise BadRequest(f"Datastream({row['datastream_id']}) does not exist")
-        check_result(context.observation_type, writes.observation_result(row))
+        check_result(context.observation_type, result_value(row))
         if row["phenomenon_time_start"] is None:
             row["phenomenon_time_start"] = writes.now()
         thing_id = context.thing_id
@@ -78,10 +64,5 @@ def _insert_many(connection: Connection, rows: list[dict[str, Any]]) -> list[Rec
             features[thing_id] = derived.feature_from_location(connection, thing_id)
         row["feature_of_interest_id"] = context.feature_id or features[thing_id]
     new_ids = connection.execute(_INSERT_RETURNING_IDS, rows).scalars().all()
-    derived.extend_datastream_extents(
-        connection,
-        rows,
-        known_areas={c.id: c.observed_area for c in contexts.values()},
-        known_features={c.feature_id: c.feature for c in contexts.values() if c.feature_id},
-    )
+    derived.extend_datastream_extents(connection, rows, contexts)
     return [Record({**row, "id": new_id}) for row, new_id in zip(rows, new_ids, strict=True)]

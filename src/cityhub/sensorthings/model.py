@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from enum import Enum
 from functools import cached_property
 
-from sqlalchemy import Column, Table
+from sqlalchemy import BigInteger, Column, Table
 
 from cityhub.store import schema
 
@@ -102,6 +102,19 @@ class EntityType:
     @cached_property
     def relation_by_name(self) -> dict[str, Relation]:
         return {r.name: r for r in self.relations}
+
+    def holds_id(self, entity_id: int) -> bool:
+        """Whether an id fits this entity's id column; one beyond its range exists nowhere
+        (and must not reach the SQL, where PostgreSQL would reject it)."""
+        limit = 2**63 if isinstance(self.table.c.id.type, BigInteger) else 2**31
+        return 0 < entity_id < limit
+
+    @cached_property
+    def spatial_property(self) -> Property | None:
+        """The GeoJSON property kept in a spatial column (``geom``) too, if any."""
+        if "geom" not in self.table.c:
+            return None
+        return next(p for p in self.properties if p.kind is Kind.GEOMETRY)
 
     @cached_property
     def read_columns(self) -> tuple[Column[object], ...]:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import BigInteger
-
 from cityhub.errors import BadRequest, NotFound
 from cityhub.sensorthings.model import BY_SET, EntityType, Relation, target_of
 
@@ -83,9 +81,7 @@ def _entity_step(steps: list[Step], name: str, raw_id: str | None) -> Step | Non
 
 
 def _in_range(entity: EntityType, entity_id: int | None) -> int | None:
-    """An id beyond what the id column can hold cannot exist (and must not reach the SQL)."""
-    limit = 2**63 - 1 if isinstance(entity.table.c.id.type, BigInteger) else 2**31 - 1
-    if entity_id is not None and entity_id > limit:
+    if entity_id is not None and not entity.holds_id(entity_id):
         raise NotFound(f"no {entity.name} with @iot.id {entity_id}")
     return entity_id
 

@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger,
     Connection,
     bindparam,
     delete,
@@ -25,7 +24,6 @@ from cityhub.sensorthings.model import (
     ENTITY_TYPES,
     OBSERVATION_TYPES,
     EntityType,
-    Kind,
     Relation,
     inverse_of,
     target_of,
@@ -67,17 +65,11 @@ def link_id(entity: EntityType, item: Body, connection: Connection) -> int:
     if isinstance(entity_id, bool) or not isinstance(entity_id, int):
         raise BadRequest(f"@iot.id of a linked {entity.name} must be an integer")
     if (
-        not _fits_id_column(connection, entity, entity_id)
+        not entity.holds_id(entity_id)
         or connection.scalar(_ID_EXISTS[entity.name], {"entity_id": entity_id}) is None
     ):
         raise BadRequest(f"cannot link {entity.name}({entity_id}): it does not exist")
     return entity_id
-
-
-def _fits_id_column(connection: Connection, entity: EntityType, entity_id: int) -> bool:
-    """Ids beyond the id column's range exist nowhere (and PostgreSQL would reject them)."""
-    big = isinstance(entity.table.c.id.type, BigInteger) or connection.dialect.name == "sqlite"
-    return 0 < entity_id < (2**63 if big else 2**31)
 
 
 def _split(entity: EntityType, body: Body) -> tuple[Body, dict[Relation, Any]]:
@@ -106,10 +98,8 @@ def _property_columns(entity: EntityType, properties: Body, full: bool) -> Body:
         if prop.name in properties:
             values.update(column_values(entity, prop, properties[prop.name]))
         elif full:
-            if prop.required and prop.kind is not Kind.RESULT:
+            if prop.required:
                 raise BadRequest(f"{entity.name}.{prop.name} is required")
-            if prop.kind is Kind.RESULT:
-                raise BadRequest(f"{entity.name}.result is required")
             values.update(column_values(entity, prop, None))
     return values
 
@@ -124,8 +114,8 @@ def _check_observation_type(entity: EntityType, values: Body) -> None:
 
 
 def _geometry_columns(entity: EntityType, values: Body) -> None:
-    geometry = next((p for p in entity.properties if p.kind is Kind.GEOMETRY), None)
-    if geometry is None or "geom" not in entity.table.c or geometry.column not in values:
+    geometry = entity.spatial_property
+    if geometry is None or geometry.column not in values:
         return
     encoding = values.get("encoding_type")
     where = f"{entity.name}.{geometry.name}"
@@ -153,8 +143,7 @@ def create(connection: Connection, entity: EntityType, body: Any, fixed: Body | 
     for relation in entity.relations:
         if relation.required and values.get(relation.fk) is None:
             raise BadRequest(f"{entity.name} needs a {relation.name} (inline or by @iot.id)")
-    if entity.name == "Observation":
-        _prepare_observation(connection, values)
+    contexts = _prepare_observation(connection, values) if entity.name == "Observation" else {}
     _geometry_columns(entity, values)
     _check_observation_type(entity, values)
     new_id = connection.execute(_INSERT[entity.name], values).inserted_primary_key[0]
@@ -163,7 +152,7 @@ def create(connection: Connection, entity: EntityType, body: Any, fixed: Body | 
     for relation, value in later:
         _create_related(connection, entity, new_id, relation, value)
     if entity.name == "Observation":
-        derived.extend_datastream_extents(connection, [values])
+        derived.extend_datastream_extents(connection, [values], contexts)
     return int(new_id)
 
 
@@ -181,18 +170,14 @@ def _create_related(
         raise BadRequest(f"{entity.name}.{relation.name} must be a JSON array")
     target = target_of(relation)
     if relation.remote_fk:
+        linked = []
         for item in items:
             item = _require_object(relation.name, item)
             if _is_link(item):
-                target_id = link_id(target, item, connection)
-                table = target.table
-                connection.execute(
-                    update(table)
-                    .where(table.c.id == target_id)
-                    .values({relation.remote_fk: entity_id})
-                )
+                linked.append(link_id(target, item, connection))
             else:
                 create(connection, target, item, fixed={relation.remote_fk: entity_id})
+        _replace_related(connection, entity, entity_id, relation, linked)
         return
     ids = [_link_or_create(connection, target, relation.name, item) for item in items]
     link_entities(connection, entity, entity_id, relation, ids)
@@ -237,20 +222,23 @@ def set_thing_locations(connection: Connection, thing_id: int, location_ids: lis
 # --- observations -------------------------------------------------------------------------
 
 
-def _prepare_observation(connection: Connection, values: Body) -> None:
-    """Check the Datastream and the result; fill in phenomenonTime and the feature."""
-    row = connection.execute(
-        derived.DATASTREAM_CONTEXT, {"datastream_id": values["datastream_id"]}
-    ).first()
+def _prepare_observation(connection: Connection, values: Body) -> dict[int, Any]:
+    """Check the Datastream and the result; fill in phenomenonTime and the feature.
+
+    Returns the Datastream's context, which ``extend_datastream_extents`` reuses.
+    """
+    contexts = derived.datastream_contexts(connection, {values["datastream_id"]})
+    row = contexts.get(values["datastream_id"])
     if row is None:
         raise BadRequest(f"Datastream({values['datastream_id']}) does not exist")
-    check_result(row.observation_type, observation_result(values))
+    check_result(row.observation_type, result_value(values))
     if values.get("phenomenon_time_start") is None:
         values["phenomenon_time_start"] = now()
     if values.get("feature_of_interest_id") is None:
         values["feature_of_interest_id"] = row.feature_id or derived.feature_from_location(
             connection, row.thing_id
         )
+    return contexts
 
 
 def plain_observation_columns(body: Any, fixed: Body) -> Body | None:
@@ -271,17 +259,13 @@ def plain_observation_columns(body: Any, fixed: Body) -> Body | None:
         datastream_id = datastream["@iot.id"]
         if isinstance(datastream_id, bool) or not isinstance(datastream_id, int):
             return None
-        if not 0 < datastream_id < 2**31:
-            return None  # no such Datastream: ``create`` says so (PostgreSQL ids are int4)
+        if not BY_NAME["Datastream"].holds_id(datastream_id):
+            return None  # no such Datastream: ``create`` says so
         values["datastream_id"] = datastream_id
     else:
         return None
     values["feature_of_interest_id"] = None
     return values
-
-
-def observation_result(values: Body) -> Any:
-    return result_value(values)
 
 
 # --- update -------------------------------------------------------------------------------
@@ -309,11 +293,11 @@ def update_entity(
     if entity.name == "Observation":
         _check_updated_observation(connection, old, values)
     _check_observation_type(entity, values)
-    geometry = next((p for p in entity.properties if p.kind is Kind.GEOMETRY), None)
+    geometry = entity.spatial_property
     if geometry is not None and ("encoding_type" in values or geometry.column in values):
-        merged = {**old, **values}
-        values.update({k: merged[k] for k in ("encoding_type",) if k in merged})
-        values.setdefault(geometry.column, merged[geometry.column])
+        # The geometry is checked against the encodingType: complete the pair from the row.
+        values.setdefault("encoding_type", old["encoding_type"])
+        values.setdefault(geometry.column, old[geometry.column])
         _geometry_columns(entity, values)
         if entity.name == "Location":
             derived.forget_derived_features(connection, entity_id)
@@ -348,7 +332,10 @@ def _update_links(connection: Connection, relation: Relation, value: Any) -> lis
 def _replace_related(
     connection: Connection, entity: EntityType, entity_id: int, relation: Relation, ids: list[int]
 ) -> None:
+    """Make the entities ``ids`` related to this one: re-point their key, or link them."""
     if relation.remote_fk:
+        if not ids:
+            return
         table = target_of(relation).table
         connection.execute(
             update(table).where(table.c.id.in_(ids)).values({relation.remote_fk: entity_id})
@@ -364,7 +351,7 @@ def _check_updated_observation(connection: Connection, old: Any, values: Body) -
             schema.datastreams.c.id == merged["datastream_id"]
         )
     )
-    check_result(observation_type, observation_result(merged))
+    check_result(observation_type, result_value(merged))
     if "phenomenon_time_start" in values and values["phenomenon_time_start"] is None:
         values["phenomenon_time_start"] = now()
 
