@@ -685,3 +685,36 @@ def test_option_given_twice_is_400(hub):
 def test_custom_options_are_ignored(hub, data):
     response = hub.get(f"{V}/Things", params={"top": "-1", "filter": "("})
     assert ids(response) == [data.alpha, data.beta, data.gamma]
+
+
+@pytest.mark.parametrize(
+    ("entity_set", "expression", "says"),
+    [
+        ("Things", "properties eq 'x'", "compare one of its members"),
+        ("Datastreams", "unitOfMeasurement eq 1", "compare one of its members"),
+        ("Things", "properties gt 1", "compare one of its members"),
+        ("Locations", "location eq 1", "geospatial functions"),
+        ("FeaturesOfInterest", "feature eq 'x'", "geospatial functions"),
+        ("Things", "-name eq 1", "expected a number value for '-'"),
+        ("Things", "name add 1 gt 2", "expected a number value for 'add'"),
+        ("Things", "substringof(1, name)", "expected a string value"),
+        ("Things", "tolower(1) eq 'a'", "expected a string value"),
+    ],
+)
+def test_values_of_the_wrong_kind_are_400(hub, entity_set, expression, says):
+    assert says in error(hub, entity_set, 400, filter=expression)
+
+
+def test_null_compared_with_null_and_huge_integers_are_answered(hub):
+    create_thing(hub, "Waage")
+    everything = hub.get(f"{V}/Things", params={"$filter": "null eq null"}).json()["value"]
+    assert len(everything) == 1
+    nothing = hub.get(f"{V}/Things", params={"$filter": "null ne null"}).json()["value"]
+    assert nothing == []
+    huge = hub.get(f"{V}/Things", params={"$filter": "id eq 99999999999999999999"})
+    assert huge.status_code == 200
+    assert huge.json()["value"] == []
+
+
+def test_skip_beyond_64_bits_is_400(hub):
+    assert "too large" in error(hub, "Things", 400, skip="99999999999999999999")

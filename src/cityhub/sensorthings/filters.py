@@ -165,6 +165,8 @@ class Translator:
         )
 
     def _compare(self, op: str, left: Value, right: Value) -> ColumnElement[bool]:
+        if right.type == NULL and left.type == NULL:
+            return true() if op == "eq" else false()
         if right.type == NULL or left.type == NULL:
             other = left if right.type == NULL else right
             sql = self._materialise(other, NULL)
@@ -173,6 +175,11 @@ class Translator:
             return sql.is_(None) if op == "eq" else sql.is_not(None)
         if left.type == TIME or right.type == TIME:
             return self._compare_times(op, left, right)
+        if GEOMETRY in (left.type, right.type):
+            raise BadRequest(
+                "geometries are compared with geospatial functions (st_equals, st_within, …), "
+                "not with operators"
+            )
         plain = (NUMBER, STRING, BOOLEAN)
         if left.type in plain and right.type in plain and left.type != right.type:
             raise BadRequest(f"cannot compare a {left.type} with a {right.type} value")
@@ -209,25 +216,15 @@ class Translator:
         if isinstance(node, Path):
             return self._path(node)
         if isinstance(node, BinaryOp) and node.op in _ARITHMETIC:
-            left, right = self._value(node.left), self._value(node.right)
-            for side in (left, right):
-                if side.type not in (NUMBER, JSON, RESULT):
-                    raise BadRequest(
-                        f"'{node.op}' needs numbers, got a {side.type} value "
-                        f"(at position {node.pos})"
-                    )
-            sql = _arithmetic(
-                self.backend,
-                node.op,
-                self._materialise(left, NUMBER),
-                self._materialise(right, NUMBER),
-            )
-            return Value(sql, NUMBER)
+            where = f"for '{node.op}' at position {node.pos}"
+            left = self._expect(self._value(node.left), NUMBER, where)
+            right = self._expect(self._value(node.right), NUMBER, where)
+            return Value(_arithmetic(self.backend, node.op, left, right), NUMBER)
         if _is_boolean(node):
             return Value(self._boolean(node), BOOLEAN)
         if isinstance(node, UnaryOp) and node.op == "-":
-            operand = self._value(node.operand)
-            return Value(-self._materialise(operand, NUMBER), NUMBER)
+            where = f"for '-' at position {node.pos}"
+            return Value(-self._expect(self._value(node.operand), NUMBER, where), NUMBER)
         if isinstance(node, Call):
             return self._call(node)
         raise BadRequest(f"unsupported expression at position {getattr(node, 'pos', 0)}")
@@ -301,6 +298,12 @@ class Translator:
 
     # --- typing deferred values ------------------------------------------------------------
 
+    def _expect(self, value: Value, want: str, where: str = "here") -> Any:
+        """SQL for ``value`` where only a ``want`` value makes sense (JSON members are typed)."""
+        if value.type not in (want, JSON, RESULT):
+            raise BadRequest(f"expected a {want} value {where}, got a {value.type} value")
+        return self._materialise(value, want)
+
     def _materialise(self, value: Value, want: str | None) -> Any:
         """SQL for ``value``, typed as ``want`` where the value is a JSON member or a result."""
         if value.type == RESULT:
@@ -310,6 +313,11 @@ class Translator:
         assert value.source is not None
         column, path = value.source
         if not path:
+            if want in (NUMBER, STRING, BOOLEAN):
+                raise BadRequest(
+                    f"a whole JSON document is not a {want}: compare one of its members, "
+                    "e.g. properties/name"
+                )
             return column
         return self._json_member(column, path, want)
 
@@ -382,8 +390,10 @@ def _literal(node: Literal) -> Value:
         return Value(None, NULL)
     if isinstance(value, bool):
         return Value(literal(value, Boolean), BOOLEAN)
-    if isinstance(value, int | float):
-        return Value(literal(value, Integer if isinstance(value, int) else Float), NUMBER)
+    if isinstance(value, int) and -(2**63) <= value < 2**63:
+        return Value(literal(value, Integer), NUMBER)
+    if isinstance(value, int | float):  # beyond 64 bits an integer is compared as a number
+        return Value(literal(float(value), Float), NUMBER)
     if isinstance(value, str):
         return Value(literal(value, Text), STRING)
     if isinstance(value, datetime):
@@ -405,7 +415,7 @@ FunctionBuilder = Callable[[Translator, list[Value]], Value]
 
 def _string_function(build: Callable[..., Any], result: str) -> FunctionBuilder:
     def apply(translator: Translator, args: list[Value]) -> Value:
-        sql = [translator._materialise(arg, STRING) for arg in args]
+        sql = [translator._expect(arg, STRING) for arg in args]
         return Value(build(translator, *sql), result)
 
     return apply

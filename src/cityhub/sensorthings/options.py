@@ -222,7 +222,10 @@ def _non_negative(name: str) -> Callable[[_Span], int]:
             raise BadRequest(
                 f"{_where(span, name)}{name} must be a non-negative integer, got {value!r}"
             )
-        return int(value)
+        number = int(value)
+        if number >= 2**63:
+            raise BadRequest(f"{_where(span, name)}{name} is too large: {value}")
+        return number
 
     return parse
 
