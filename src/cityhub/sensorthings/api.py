@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -54,9 +54,12 @@ class SensorThingsFace:
             ),
         ]
 
+    def base_url(self, request: Request) -> str:
+        """The hub's public address: the configured one, or the one the request came to."""
+        return (self.settings.base_url or str(request.base_url)).rstrip("/")
+
     def service_url(self, request: Request) -> str:
-        base = self.settings.base_url or str(request.base_url)
-        return f"{base.rstrip('/')}/{VERSION}"
+        return f"{self.base_url(request)}/{VERSION}"
 
     async def service_root(self, request: Request) -> Response:
         url = self.service_url(request)
@@ -98,22 +101,23 @@ class SensorThingsFace:
                 record = reads.read_entity(connection, backend, target, options, self.paging)
                 return JSONResponse(render(target.entity, record, url, options))
             page = reads.read_collection(connection, backend, target, options, self.paging)
-            return JSONResponse(self._page_body(target.entity, page, url, options, request))
+            items = [render(target.entity, record, url, options) for record in page.records]
+            return JSONResponse(self._page_body(page, items, options, request))
 
         return await self.store.read(work)
 
     def _page_body(
         self,
-        entity: EntityType,
         page: Page,
-        url: str,
+        items: list[dict[str, Any]],
         options: QueryOptions,
         request: Request,
     ) -> dict[str, Any]:
+        """A collection page: ``@iot.count`` if asked, the items, a nextLink if there is more."""
         body: dict[str, Any] = {}
         if page.count is not None:
             body["@iot.count"] = page.count
-        body["value"] = [render(entity, record, url, options) for record in page.records]
+        body["value"] = items
         if page.more:
             body["@iot.nextLink"] = self._next_link(request, options)
         return body
@@ -124,8 +128,8 @@ class SensorThingsFace:
             (k, v) for k, v in request.query_params.multi_items() if k not in ("$skip", "$top")
         ]
         params += [("$top", str(top)), ("$skip", str((options.skip or 0) + top))]
-        base = self.settings.base_url or str(request.base_url)
-        return f"{base.rstrip('/')}{request.url.path}?{urlencode(params, safe=_QUERY_SAFE)}"
+        query = urlencode(params, safe=_QUERY_SAFE)
+        return f"{self.base_url(request)}{request.url.path}?{query}"
 
     def _refs(
         self,
@@ -137,19 +141,10 @@ class SensorThingsFace:
     ) -> Response:
         entity = target.entity
         if target.single:
-            return JSONResponse(
-                {"@iot.selfLink": f"{url}/{entity.set_name}({_single_id(target, connection)})"}
-            )
+            return JSONResponse({"@iot.selfLink": f"{url}/{entity.set_name}({target.id})"})
         page = reads.read_collection(connection, self.store.backend, target, options, self.paging)
-        body: dict[str, Any] = {}
-        if page.count is not None:
-            body["@iot.count"] = page.count
-        body["value"] = [
-            {"@iot.selfLink": f"{url}/{entity.set_name}({r.row['id']})"} for r in page.records
-        ]
-        if page.more:
-            body["@iot.nextLink"] = self._next_link(request, options)
-        return JSONResponse(body)
+        links = [{"@iot.selfLink": f"{url}/{entity.set_name}({r.row['id']})"} for r in page.records]
+        return JSONResponse(self._page_body(page, links, options, request))
 
     # --- writing ----------------------------------------------------------------------------
 
@@ -196,7 +191,7 @@ class SensorThingsFace:
 
         def work(connection: Connection) -> None:
             parent = reads.resolve(connection, ResourcePath(path.steps[:-1]))
-            parent_id = _single_id(parent, connection)
+            parent_id = parent.id
             target_id = writes.link_id(last.entity, body, connection)
             assert last.relation is not None
             writes.link_entities(connection, parent.entity, parent_id, last.relation, [target_id])
@@ -219,7 +214,7 @@ class SensorThingsFace:
 
         def work(connection: Connection) -> tuple[EntityType, Record]:
             target = reads.resolve(connection, path)
-            entity_id = _single_id(target, connection)
+            entity_id = target.id
             writes.update_entity(connection, target.entity, entity_id, body, replace)
             return target.entity, reads.read_by_id(connection, target.entity, entity_id)
 
@@ -237,7 +232,7 @@ class SensorThingsFace:
 
         def work(connection: Connection) -> None:
             target = reads.resolve(connection, path)
-            writes.delete_entity(connection, target.entity, _single_id(target, connection))
+            writes.delete_entity(connection, target.entity, target.id)
 
         await self.store.write(work)
         return Response(status_code=200)
@@ -253,16 +248,11 @@ class SensorThingsFace:
             parent = reads.resolve(connection, ResourcePath(path.steps[:-1]))
             assert last.relation is not None
             assert last.id is not None
-            parent_id = _single_id(parent, connection)
+            parent_id = parent.id
             writes.unlink(connection, parent.entity, parent_id, last.relation, last.id)
 
         await self.store.write(work)
         return Response(status_code=200)
-
-
-def _single_id(target: Target, connection: Connection) -> int:
-    table = target.entity.table
-    return int(connection.scalar(select(table.c.id).where(*target.conditions)))
 
 
 def _parent_context(
@@ -273,7 +263,7 @@ def _parent_context(
     if last.relation is None:
         return {}, None
     parent = reads.resolve(connection, ResourcePath(path.steps[:-1]))
-    parent_id = _single_id(parent, connection)
+    parent_id = parent.id
     if last.relation.remote_fk:
         return {last.relation.remote_fk: parent_id}, None
     return {}, (parent.entity, parent_id, last.relation)

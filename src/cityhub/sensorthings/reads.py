@@ -70,11 +70,15 @@ class Page:
 
 @dataclass(frozen=True)
 class Target:
-    """What a resource path addresses: one entity, or a collection (with its conditions)."""
+    """What a resource path addresses: one entity (``id``), or a collection (its conditions)."""
 
     entity: EntityType
     conditions: tuple[ColumnElement[bool], ...]
-    single: bool
+    id: int | None = None
+
+    @property
+    def single(self) -> bool:
+        return self.id is not None
 
 
 def resolve(connection: Connection, path: ResourcePath) -> Target:
@@ -96,14 +100,14 @@ def resolve(connection: Connection, path: ResourcePath) -> Target:
             assert step.relation is not None
             conditions = [members_of(step.relation, current[1], table)]
         if step.id is None:
-            return Target(step.entity, tuple(conditions), single=False)
+            return Target(step.entity, tuple(conditions))
         found = connection.scalar(select(table.c.id).where(table.c.id == step.id, *conditions))
         if found is None:
             raise NotFound(f"no {step.entity.name} with @iot.id {step.id} at {_describe(path)}")
         current = (step.entity, step.id)
     assert current is not None
     entity, entity_id = current
-    return Target(entity, (entity.table.c.id == entity_id,), single=True)
+    return Target(entity, (entity.table.c.id == entity_id,), entity_id)
 
 
 def _describe(path: ResourcePath) -> str:
