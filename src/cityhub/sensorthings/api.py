@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 from urllib.parse import urlencode
 
@@ -11,9 +12,9 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from cityhub.auth import Authenticator
-from cityhub.errors import BadRequest, MethodNotAllowed, NotFound, NotImplementedYet
-from cityhub.sensorthings import reads, writes
-from cityhub.sensorthings.ingest import OBSERVATION, ObservationCreate
+from cityhub.errors import BadRequest, MethodNotAllowed, NotFound
+from cityhub.sensorthings import data_array, reads, writes
+from cityhub.sensorthings.ingest import OBSERVATION, ObservationCreate, load_observations
 from cityhub.sensorthings.model import ENTITY_TYPES, EntityType, Kind, target_of
 from cityhub.sensorthings.options import QueryOptions, parse_query_options
 from cityhub.sensorthings.reads import Page, Paging, Record, Target
@@ -24,6 +25,7 @@ from cityhub.store.database import Store
 from cityhub.web import JSONResponse, read_json
 
 VERSION = "v1.1"
+_METHODS = ["GET", "POST", "PATCH", "PUT", "DELETE"]
 # Characters left readable in nextLinks, as clients and people write them.
 _QUERY_SAFE = "$(),;/'"
 _REQ = "http://www.opengis.net/spec/iot_sensing/1.1/req/"
@@ -32,6 +34,7 @@ CONFORMANCE = (
     _REQ + "resource-path/resource-path-to-entities",
     _REQ + "request-data",
     _REQ + "create-update-delete",
+    _REQ + "data-array/data-array",
 )
 
 
@@ -47,10 +50,11 @@ class SensorThingsFace:
     def routes(self) -> list[BaseRoute]:
         return [
             Route(f"/{VERSION}", self.service_root, methods=["GET"]),
+            Route(f"/{VERSION}/CreateObservations", self.create_observations, methods=_METHODS),
             Route(
                 f"/{VERSION}/{{path:path}}",
                 self.dispatch,
-                methods=["GET", "POST", "PATCH", "PUT", "DELETE"],
+                methods=_METHODS,
             ),
         ]
 
@@ -86,12 +90,19 @@ class SensorThingsFace:
     async def get(self, request: Request, path: ResourcePath) -> Response:
         options = parse_query_options(request.query_params.multi_items())
         if options.result_format is not None:
-            raise NotImplementedYet(f"$resultFormat={options.result_format} is not supported")
+            data_array.check_result_format(options.result_format)
         backend = self.store.backend
         url = self.service_url(request)
 
         def work(connection: Connection) -> Response:
             target = reads.resolve(connection, path)
+            if options.result_format is not None:
+                if path.ref or path.property_path:
+                    raise BadRequest("$resultFormat applies to collections of Observations")
+                page, groups = data_array.read_page(
+                    connection, backend, target, options, self.paging, url
+                )
+                return JSONResponse(self._page_body(page, groups, options, request))
             if path.ref:
                 return self._refs(connection, target, options, url, request)
             if path.property_path:
@@ -147,6 +158,15 @@ class SensorThingsFace:
         return JSONResponse(self._page_body(page, links, options, request))
 
     # --- writing ----------------------------------------------------------------------------
+
+    async def create_observations(self, request: Request) -> Response:
+        """``POST CreateObservations``: many Observations as dataArray groups (clause 13)."""
+        if request.method != "POST":
+            raise MethodNotAllowed("CreateObservations takes POST")
+        await self.auth.writer(request)
+        groups = data_array.parse_create(await read_json(request, self.settings.max_body_bytes))
+        ids = await self.store.write(partial(load_observations, groups=groups))
+        return JSONResponse(data_array.created_links(ids, self.service_url(request)), 201)
 
     async def post(self, request: Request, path: ResourcePath) -> Response:
         await self.auth.writer(request)

@@ -9,17 +9,21 @@ rejected, the writer redoes each alone, so the others still commit.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from itertools import compress
 from typing import Any
 
-from sqlalchemy import Connection, insert
+from sqlalchemy import Connection, insert, select
 
 from cityhub.errors import BadRequest
 from cityhub.sensorthings import derived, reads, writes
-from cityhub.sensorthings.model import BY_NAME
+from cityhub.sensorthings.model import BY_NAME, OBSERVATION_TYPE_BASE
 from cityhub.sensorthings.reads import Record
 from cityhub.sensorthings.serialize import result_value
 from cityhub.sensorthings.values import check_result
 from cityhub.store import schema
+from cityhub.store.bulk import BulkLoader
 
 OBSERVATION = BY_NAME["Observation"]
 
@@ -66,3 +70,226 @@ def _insert_many(connection: Connection, rows: list[dict[str, Any]]) -> list[Rec
     new_ids = connection.execute(_INSERT_RETURNING_IDS, rows).scalars().all()
     derived.extend_datastream_extents(connection, rows, contexts)
     return [Record({**row, "id": new_id}) for row, new_id in zip(rows, new_ids, strict=True)]
+
+
+# --- bulk: many Observations of few Datastreams, column by column ----------------------------
+
+#: The columns of an Observation a bulk load fills (besides id and datastream_id).
+OBSERVATION_COLUMNS = (
+    "phenomenon_time_start",
+    "phenomenon_time_end",
+    "result_time",
+    "result_type",
+    "result_number",
+    "result_string",
+    "result_json",
+    "result_quality",
+    "valid_time_start",
+    "valid_time_end",
+    "parameters",
+    "feature_of_interest_id",
+)
+_TIME_COLUMNS = frozenset(
+    {"phenomenon_time_start", "phenomenon_time_end", "result_time"}
+    | {"valid_time_start", "valid_time_end"}
+)
+_JSON_COLUMNS = frozenset({"result_json", "result_quality", "parameters"})
+_LOADED_COLUMNS = ("id", "datastream_id", *OBSERVATION_COLUMNS)
+
+# Result types each observationType accepts (see ``values.check_result``); JSON-typed results
+# (integers beyond 2**53, say) are checked one by one.
+_MEASURED = frozenset({schema.RESULT_INTEGER, schema.RESULT_FLOAT})
+_RESULT_TYPES = {
+    "OM_Measurement": _MEASURED,
+    "OM_CountObservation": frozenset({schema.RESULT_INTEGER}),
+    "OM_TruthObservation": frozenset({schema.RESULT_BOOLEAN}),
+    "OM_CategoryObservation": frozenset({schema.RESULT_STRING}),
+}
+
+
+@dataclass
+class ObservationColumns:
+    """Observations of one Datastream, one list per column of ``OBSERVATION_COLUMNS``.
+
+    Columns left out are NULL; a ``feature_of_interest_id`` of ``None`` means "derive it from
+    the Thing's Location". Rows in ``rejected`` were found invalid already and are skipped.
+    ``where`` names the group in error messages.
+    """
+
+    datastream_id: int
+    count: int
+    columns: dict[str, list[Any]]
+    rejected: set[int] = field(default_factory=set)
+    where: str = ""
+
+
+def load_observations(connection: Connection, groups: list[ObservationColumns]) -> list[list]:
+    """Create the Observations of ``groups`` in one bulk load; for each group, the new id of
+    each row, or ``None`` where the row was rejected.
+
+    What needs the database is checked here, per row, without stopping the others: the
+    result against the Datastream's observationType, the FeatureOfInterest (given and
+    existing, or derived from the Thing's Location). An unknown Datastream is a 400 for the
+    whole request. Ids are reserved first, so no row needs a round trip of its own; each
+    Datastream's phenomenonTime, resultTime and observedArea are widened once.
+    """
+    contexts = derived.datastream_contexts(connection, {g.datastream_id for g in groups})
+    for group in groups:
+        if group.datastream_id not in contexts:
+            raise BadRequest(f"{group.where}Datastream({group.datastream_id}) does not exist")
+    _check_features(connection, groups, contexts)
+    for group in groups:
+        _check_results(group, contexts[group.datastream_id].observation_type)
+    loader = BulkLoader(connection)
+    accepted = [_accepted(group) for group in groups]
+    ids = loader.reserve_ids(schema.observations, sum(len(rows) for rows in accepted))
+    new_ids: list[list] = []
+    table_rows: list[tuple[Any, ...]] = []
+    extents: list[dict[str, Any]] = []
+    taken = 0
+    for group, rows in zip(groups, accepted, strict=True):
+        mine = ids[taken : taken + len(rows)]
+        taken += len(rows)
+        table_rows.extend(_table_rows(loader, group, rows, mine))
+        extents.extend(_extent_rows(group, rows))
+        new_ids.append(_numbered(group, mine))
+    if table_rows:
+        loader.load(schema.observations, _LOADED_COLUMNS, table_rows)
+        derived.extend_datastream_extents(connection, extents, contexts)
+    return new_ids
+
+
+def _numbered(group: ObservationColumns, ids: list[int]) -> list[int | None]:
+    """The new id of each row of the group, ``None`` for a rejected one."""
+    if not group.rejected:
+        return list(ids)
+    fresh = iter(ids)
+    return [None if i in group.rejected else next(fresh) for i in range(group.count)]
+
+
+def _check_features(
+    connection: Connection, groups: list[ObservationColumns], contexts: dict[int, Any]
+) -> None:
+    """Reject rows naming a FeatureOfInterest that does not exist; fill in derived ones."""
+    given = {
+        feature
+        for group in groups
+        for feature in set(group.columns.get("feature_of_interest_id", ()))
+        if feature is not None
+    }
+    existing = set()
+    if given:
+        features = schema.features_of_interest
+        existing = set(connection.scalars(select(features.c.id).where(features.c.id.in_(given))))
+    derived_features: dict[int, int | None] = {}
+    for group in groups:
+        column = group.columns.get("feature_of_interest_id")
+        if column is not None and given - existing:
+            group.rejected.update(
+                i for i, f in enumerate(column) if f is not None and f not in existing
+            )
+        if column is not None and None not in column:
+            continue
+        feature = _derived_feature(connection, contexts[group.datastream_id], derived_features)
+        if column is None:
+            group.columns["feature_of_interest_id"] = [feature] * group.count
+            column = group.columns["feature_of_interest_id"]
+        else:
+            group.columns["feature_of_interest_id"] = column = [
+                feature if f is None else f for f in column
+            ]
+        if feature is None:
+            group.rejected.update(i for i, f in enumerate(column) if f is None)
+
+
+def _derived_feature(
+    connection: Connection, context: Any, known: dict[int, int | None]
+) -> int | None:
+    """The feature derived from the Thing's Location, made once; ``None`` without one."""
+    if context.feature_id is not None:
+        return int(context.feature_id)
+    if context.thing_id not in known:
+        try:
+            known[context.thing_id] = derived.feature_from_location(connection, context.thing_id)
+        except BadRequest:
+            known[context.thing_id] = None
+    return known[context.thing_id]
+
+
+def _check_results(group: ObservationColumns, observation_type: str) -> None:
+    allowed = _RESULT_TYPES.get(observation_type.removeprefix(OBSERVATION_TYPE_BASE))
+    types = group.columns["result_type"]
+    if allowed is None or set(types) <= allowed:
+        return
+    documents = group.columns["result_json"]
+    for index, code in enumerate(types):
+        if code in allowed:
+            continue
+        try:
+            if code != schema.RESULT_JSON:
+                raise BadRequest("wrong result type")
+            check_result(observation_type, documents[index])
+        except BadRequest:
+            group.rejected.add(index)
+
+
+def _accepted(group: ObservationColumns) -> list[tuple[Any, ...]]:
+    """The group's valid rows as tuples in the order of ``OBSERVATION_COLUMNS``."""
+    nothing = [None] * group.count
+    columns = [group.columns.get(name, nothing) for name in OBSERVATION_COLUMNS]
+    rows = zip(*columns, strict=True)
+    if not group.rejected:
+        return list(rows)
+    keep = [i not in group.rejected for i in range(group.count)]
+    return list(compress(rows, keep))
+
+
+_TIME_INDEXES = [i for i, name in enumerate(OBSERVATION_COLUMNS) if name in _TIME_COLUMNS]
+_JSON_INDEXES = [i for i, name in enumerate(OBSERVATION_COLUMNS) if name in _JSON_COLUMNS]
+_EXTENT_INDEXES = tuple(
+    OBSERVATION_COLUMNS.index(name)
+    for name in (
+        "phenomenon_time_start",
+        "phenomenon_time_end",
+        "result_time",
+        "feature_of_interest_id",
+    )
+)
+
+
+def _table_rows(
+    loader: BulkLoader, group: ObservationColumns, rows: list[tuple[Any, ...]], ids: list[int]
+) -> Iterator[tuple[Any, ...]]:
+    """Rows for the table: the id and Datastream first, values converted for the backend."""
+    if not rows:
+        return iter(())
+    columns = list(zip(*rows, strict=True))
+    for index in _TIME_INDEXES:
+        if any(v is not None for v in columns[index]):
+            columns[index] = loader.times(columns[index])
+    for index in _JSON_INDEXES:
+        if any(v is not None for v in columns[index]):
+            columns[index] = loader.documents(columns[index])
+    return zip(ids, [group.datastream_id] * len(ids), *columns, strict=True)
+
+
+def _extent_rows(group: ObservationColumns, rows: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
+    """Rows standing in for the group in ``derived.extend_datastream_extents``: the earliest
+    start, the latest end and the result-time bounds, once for every feature used."""
+    if not rows:
+        return []
+    start, end, result_time, feature = _EXTENT_INDEXES
+    starts = [row[start] for row in rows]
+    ends = [row[end] if row[end] is not None else row[start] for row in rows]
+    result_times = [row[result_time] for row in rows if row[result_time] is not None]
+    features = sorted({row[feature] for row in rows})
+    bounds = {
+        "datastream_id": group.datastream_id,
+        "phenomenon_time_start": min(starts),
+        "phenomenon_time_end": max(ends),
+    }
+    summary = [
+        {**bounds, "result_time": min(result_times, default=None)},
+        {**bounds, "result_time": max(result_times, default=None)},
+    ]
+    return [{**row, "feature_of_interest_id": feature} for feature in features for row in summary]

@@ -28,13 +28,21 @@ def _json_dumps(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
+def _json_loads(value: Any) -> Any:
+    """A stored JSON document. SQLite gives a document that is a bare number back as that
+    number: its JSON columns have numeric affinity, which turns the text "7" into 7."""
+    if isinstance(value, int | float):
+        return value
+    return orjson.loads(value)
+
+
 class Store:
     """Engines for reading and writing one database, SQLite or PostgreSQL."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         url = settings.resolved_database_url
-        json_options = {"json_serializer": _json_dumps, "json_deserializer": orjson.loads}
+        json_options = {"json_serializer": _json_dumps, "json_deserializer": _json_loads}
         if url.startswith("sqlite"):
             self.backend = "sqlite"
             settings.data_dir.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,132 @@
+"""Loading many rows at once, the fastest way each backend offers, with ids known up front.
+
+- PostgreSQL: ids from the table's sequence in one statement, rows by binary ``COPY``.
+- SQLite: ids following the table's ``sqlite_sequence`` entry, rows by one ``executemany``
+  on the driver connection (no per-row work in SQLAlchemy).
+
+Both run inside the caller's transaction, so they belong in a function given to
+``Store.write``. Values must be ready for the database: use ``BulkLoader.times`` and
+``BulkLoader.documents`` to convert datetime and JSON columns.
+
+Why explicit ids are safe:
+
+- PostgreSQL: ``nextval`` never hands out a value twice, whatever other sessions do; ids taken
+  by a transaction that rolls back are skipped, never reused.
+- SQLite: the writer's transactions start with ``BEGIN IMMEDIATE``, so from the id lookup to
+  the commit no other connection, in this process or another, can write. Ids start after the
+  larger of the ``AUTOINCREMENT`` high-water mark and the largest id present, and inserting
+  them moves that mark, so ids are never reused, even after the newest rows are deleted. A
+  rollback undoes the rows and the mark together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+import orjson
+from psycopg.types.json import Jsonb
+from sqlalchemy import Connection, Table
+
+_SQLITE_TIME_LENGTH = len("2026-01-01 00:00:00.000000")
+
+# PostgreSQL type names for binary COPY, by the name SQLAlchemy compiles a column's type to.
+_COPY_TYPES = {
+    "BIGINT": "int8",
+    "INTEGER": "int4",
+    "SMALLINT": "int2",
+    "FLOAT": "float8",
+    "DOUBLE PRECISION": "float8",
+    "TEXT": "text",
+    "TIMESTAMP WITH TIME ZONE": "timestamptz",
+    "JSONB": "jsonb",
+}
+
+
+def _json_text(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+class BulkLoader:
+    """Bulk loading on one connection, inside its current transaction."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.postgresql = connection.dialect.name == "postgresql"
+
+    # --- values -------------------------------------------------------------------------
+
+    def times(self, values: Sequence[datetime | None]) -> list[Any]:
+        """A column of aware UTC datetimes as the backend stores them (see ``UTCDateTime``)."""
+        if self.postgresql:
+            return list(values)
+        # SQLite: text "YYYY-MM-DD HH:MM:SS.ffffff", which sorts as time does.
+        return [
+            None if v is None else v.isoformat(" ", "microseconds")[:_SQLITE_TIME_LENGTH]
+            for v in values
+        ]
+
+    def documents(self, values: Sequence[Any]) -> list[Any]:
+        """A column of JSON values; ``None`` is SQL NULL (as ``JSONDocument`` stores it)."""
+        if self.postgresql:
+            return [None if v is None else Jsonb(v, _json_text) for v in values]
+        return [None if v is None else _json_text(v) for v in values]
+
+    # --- ids and rows -------------------------------------------------------------------
+
+    def reserve_ids(self, table: Table, count: int) -> list[int]:
+        """``count`` new ids for ``table``, never used before and never to be used again."""
+        if count <= 0:
+            return []
+        raw = self.connection.connection.driver_connection
+        if self.postgresql:
+            sequence = _sequence(self.connection, table.name)
+            cursor = raw.execute(
+                "SELECT nextval(%s::regclass) FROM generate_series(1, %s)", (sequence, count)
+            )
+            return [row[0] for row in cursor.fetchall()]
+        high_water = raw.execute(
+            "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = ?), 0), "
+            f'coalesce((SELECT max(id) FROM "{table.name}"), 0))',
+            (table.name,),
+        ).fetchone()[0]
+        return list(range(high_water + 1, high_water + 1 + count))
+
+    def load(self, table: Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+        """Insert ``rows`` (tuples in the order of ``columns``) in one go."""
+        names = ", ".join(f'"{name}"' for name in columns)
+        raw = self.connection.connection.driver_connection
+        if self.postgresql:
+            types = [_copy_type(self.connection, table, name) for name in columns]
+            statement = f'COPY "{table.name}" ({names}) FROM STDIN (FORMAT BINARY)'
+            with raw.cursor() as cursor, cursor.copy(statement) as copy:
+                copy.set_types(types)
+                write_row = copy.write_row
+                for row in rows:
+                    write_row(row)
+            return
+        marks = ", ".join("?" * len(columns))
+        raw.executemany(f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', rows)
+
+
+_SEQUENCES: dict[tuple[str, str], str] = {}
+
+
+def _sequence(connection: Connection, table: str) -> str:
+    """The sequence behind ``table.id`` (looked up once per database and table)."""
+    key = (connection.engine.url.render_as_string(hide_password=True), table)
+    found = _SEQUENCES.get(key)
+    if found is None:
+        raw = connection.connection.driver_connection
+        found = raw.execute("SELECT pg_get_serial_sequence(%s, 'id')", (table,)).fetchone()[0]
+        _SEQUENCES[key] = found
+    return found
+
+
+def _copy_type(connection: Connection, table: Table, column: str) -> str:
+    compiled = table.c[column].type.compile(dialect=connection.dialect)
+    try:
+        return _COPY_TYPES[compiled]
+    except KeyError:
+        raise TypeError(f"bulk loading has no COPY type for {table.name}.{column}") from None
