@@ -142,17 +142,19 @@ def load_observations(connection: Connection, groups: list[ObservationColumns]) 
         _check_results(group, contexts[group.datastream_id].observation_type)
     loader = BulkLoader(connection)
     accepted = [_accepted(group) for group in groups]
-    ids = loader.reserve_ids(schema.observations, sum(len(rows) for rows in accepted))
+    sizes = [len(columns[0]) for columns in accepted]
+    ids = loader.reserve_ids(schema.observations, sum(sizes))
     new_ids: list[list] = []
     table_rows: list[tuple[Any, ...]] = []
     extents: list[dict[str, Any]] = []
     taken = 0
-    for group, rows in zip(groups, accepted, strict=True):
-        mine = ids[taken : taken + len(rows)]
-        taken += len(rows)
-        table_rows.extend(_table_rows(loader, group, rows, mine))
-        extents.extend(_extent_rows(group, rows))
+    for group, columns, size in zip(groups, accepted, sizes, strict=True):
+        mine = ids[taken : taken + size]
+        taken += size
         new_ids.append(_numbered(group, mine))
+        if size:
+            extents.extend(_extent_rows(group.datastream_id, columns))
+            table_rows.extend(_table_rows(loader, group.datastream_id, columns, mine))
     if table_rows:
         loader.load(schema.observations, _LOADED_COLUMNS, table_rows)
         derived.extend_datastream_extents(connection, extents, contexts)
@@ -233,20 +235,19 @@ def _check_results(group: ObservationColumns, observation_type: str) -> None:
             group.rejected.add(index)
 
 
-def _accepted(group: ObservationColumns) -> list[tuple[Any, ...]]:
-    """The group's valid rows as tuples in the order of ``OBSERVATION_COLUMNS``."""
+def _accepted(group: ObservationColumns) -> list[list[Any]]:
+    """The columns of the group's valid rows, in the order of ``OBSERVATION_COLUMNS``."""
     nothing = [None] * group.count
     columns = [group.columns.get(name, nothing) for name in OBSERVATION_COLUMNS]
-    rows = zip(*columns, strict=True)
     if not group.rejected:
-        return list(rows)
+        return columns
     keep = [i not in group.rejected for i in range(group.count)]
-    return list(compress(rows, keep))
+    return [list(compress(column, keep)) for column in columns]
 
 
 _TIME_INDEXES = [i for i, name in enumerate(OBSERVATION_COLUMNS) if name in _TIME_COLUMNS]
 _JSON_INDEXES = [i for i, name in enumerate(OBSERVATION_COLUMNS) if name in _JSON_COLUMNS]
-_EXTENT_INDEXES = tuple(
+_START, _END, _RESULT_TIME, _FEATURE = (
     OBSERVATION_COLUMNS.index(name)
     for name in (
         "phenomenon_time_start",
@@ -258,38 +259,39 @@ _EXTENT_INDEXES = tuple(
 
 
 def _table_rows(
-    loader: BulkLoader, group: ObservationColumns, rows: list[tuple[Any, ...]], ids: list[int]
+    loader: BulkLoader, datastream_id: int, columns: list[list[Any]], ids: list[int]
 ) -> Iterator[tuple[Any, ...]]:
     """Rows for the table: the id and Datastream first, values converted for the backend."""
-    if not rows:
-        return iter(())
-    columns = list(zip(*rows, strict=True))
+    columns = list(columns)
     for index in _TIME_INDEXES:
-        if any(v is not None for v in columns[index]):
+        if _any_value(columns[index]):
             columns[index] = loader.times(columns[index])
     for index in _JSON_INDEXES:
-        if any(v is not None for v in columns[index]):
+        if _any_value(columns[index]):
             columns[index] = loader.documents(columns[index])
-    return zip(ids, [group.datastream_id] * len(ids), *columns, strict=True)
+    return zip(ids, [datastream_id] * len(ids), *columns, strict=True)
 
 
-def _extent_rows(group: ObservationColumns, rows: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
-    """Rows standing in for the group in ``derived.extend_datastream_extents``: the earliest
+def _any_value(column: list[Any]) -> bool:
+    return column.count(None) != len(column)
+
+
+def _extent_rows(datastream_id: int, columns: list[list[Any]]) -> list[dict[str, Any]]:
+    """Rows standing in for a group in ``derived.extend_datastream_extents``: the earliest
     start, the latest end and the result-time bounds, once for every feature used."""
-    if not rows:
-        return []
-    start, end, result_time, feature = _EXTENT_INDEXES
-    starts = [row[start] for row in rows]
-    ends = [row[end] if row[end] is not None else row[start] for row in rows]
-    result_times = [row[result_time] for row in rows if row[result_time] is not None]
-    features = sorted({row[feature] for row in rows})
+    starts, ends = columns[_START], columns[_END]
+    latest = max(starts)
+    if _any_value(ends):
+        latest = max(latest, max(e for e in ends if e is not None))
+    result_times = [t for t in columns[_RESULT_TIME] if t is not None]
     bounds = {
-        "datastream_id": group.datastream_id,
+        "datastream_id": datastream_id,
         "phenomenon_time_start": min(starts),
-        "phenomenon_time_end": max(ends),
+        "phenomenon_time_end": latest,
     }
     summary = [
         {**bounds, "result_time": min(result_times, default=None)},
         {**bounds, "result_time": max(result_times, default=None)},
     ]
+    features = sorted(set(columns[_FEATURE]))
     return [{**row, "feature_of_interest_id": feature} for feature in features for row in summary]

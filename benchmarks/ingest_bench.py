@@ -1,0 +1,251 @@
+"""The bulk ingest path, CreateObservations, beside the database's own bulk-load floor.
+
+    python benchmarks/ingest_bench.py [--backend sqlite|postgresql|both]
+        [--datastreams 10] [--batch 1000] [--requests 200] [--clients 4]
+
+For PostgreSQL it needs a server at CITYHUB_TEST_POSTGRES_URL (default
+postgresql://postgres@127.0.0.1:5432/postgres). Figures, each backend on a fresh database:
+
+- floor: the same Observation rows loaded straight into the table, ``--batch`` rows per
+  committed transaction, the fastest way the backend offers (binary COPY on PostgreSQL,
+  ``executemany`` on SQLite), with the database assigning ids;
+- in-process: ``ingest.load_observations`` through the store's writer, the requests already
+  parsed (what the bulk path costs without HTTP and JSON);
+- HTTP: CreateObservations requests of ``--batch`` rows from ``--clients`` concurrent clients
+  against ``cityhub serve``, every answer checked; the ratio to the floor is the figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import orjson
+import psycopg
+from sensorthings_bench import MEASUREMENT, POSTGRES_URL, TOKEN, start_server, stop
+from sqlalchemy import func, insert, select
+
+from cityhub.sensorthings import data_array, derived, writes
+from cityhub.sensorthings.ingest import load_observations
+from cityhub.sensorthings.model import BY_NAME
+from cityhub.settings import load_settings
+from cityhub.store import schema
+from cityhub.store.bulk import BulkLoader
+from cityhub.store.database import Store
+
+START = datetime(2026, 1, 1, tzinfo=UTC)
+_FLOOR_COLUMNS = (
+    "datastream_id",
+    "phenomenon_time_start",
+    "result_type",
+    "result_number",
+    "feature_of_interest_id",
+)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--datastreams", type=int, default=10)
+    parser.add_argument("--batch", type=int, default=1000, help="Observations per request")
+    parser.add_argument("--requests", type=int, default=200, help="requests per figure")
+    parser.add_argument("--clients", type=int, default=4, help="concurrent HTTP clients")
+    args = parser.parse_args()
+    for backend in ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]:
+        run_backend(backend, args)
+
+
+# --- set-up ----------------------------------------------------------------------------------
+
+
+def prepare(backend: str, args: argparse.Namespace) -> tuple[dict, Store, str | None]:
+    """A fresh database with one Thing, its Location and ``--datastreams`` Datastreams."""
+    overrides: dict = {"data_dir": Path(tempfile.mkdtemp(prefix="cityhub-ingest-"))}
+    database = None
+    if backend == "postgresql":
+        database = f"cityhub_ingest_{uuid.uuid4().hex[:8]}"
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
+            admin.execute(f'CREATE DATABASE "{database}"')
+        overrides["database_url"] = POSTGRES_URL.rsplit("/", 1)[0] + f"/{database}"
+    store = Store(load_settings(overrides, environ={}))
+    store.migrate()
+    store.write_blocking(lambda c: seed(c, args.datastreams))
+    return overrides, store, database
+
+
+def seed(connection, datastreams: int) -> None:
+    location = {
+        "name": "L",
+        "description": "d",
+        "encodingType": "application/geo+json",
+        "location": {"type": "Point", "coordinates": [7.08, 51.17]},
+    }
+    thing = writes.create(
+        connection, BY_NAME["Thing"], {"name": "T", "description": "d", "Locations": [location]}
+    )
+    sensor = writes.create(
+        connection,
+        BY_NAME["Sensor"],
+        {"name": "S", "description": "d", "encodingType": "text/html", "metadata": "x"},
+    )
+    prop = writes.create(
+        connection,
+        BY_NAME["ObservedProperty"],
+        {"name": "T", "definition": "x", "description": "d"},
+    )
+    derived.feature_from_location(connection, thing)
+    connection.execute(
+        insert(schema.datastreams),
+        [
+            {
+                "name": f"DS {i}",
+                "description": "d",
+                "unit_of_measurement": {"name": "C"},
+                "observation_type": MEASUREMENT,
+                "thing_id": thing,
+                "sensor_id": sensor,
+                "observed_property_id": prop,
+            }
+            for i in range(datastreams)
+        ],
+    )
+
+
+def bodies(args: argparse.Namespace, offset: int) -> list[bytes]:
+    """``--requests`` CreateObservations bodies, each ``--batch`` rows spread over a few
+    Datastreams, with times no other body uses."""
+    per_group = max(1, args.batch // min(args.datastreams, 4))
+    result = []
+    for number in range(args.requests):
+        groups = []
+        remaining = args.batch
+        first = (number * args.batch + offset) * 1_000_000
+        while remaining:
+            rows = min(per_group, remaining)
+            datastream = 1 + (number + len(groups)) % args.datastreams
+            times = [START + timedelta(microseconds=first + remaining - i) for i in range(rows)]
+            groups.append(
+                {
+                    "Datastream": {"@iot.id": datastream},
+                    "components": ["phenomenonTime", "result"],
+                    "dataArray": [
+                        [t.isoformat().replace("+00:00", "Z"), 20 + (i % 100) / 10]
+                        for i, t in enumerate(times)
+                    ],
+                }
+            )
+            remaining -= rows
+        result.append(orjson.dumps(groups))
+    return result
+
+
+# --- figures ---------------------------------------------------------------------------------
+
+
+def floor(store: Store, args: argparse.Namespace) -> float:
+    """Rows per second loaded straight into the table, ``--batch`` per transaction, with
+    values already in the form the database takes (times as text on SQLite)."""
+    feature = store.read_blocking(
+        lambda c: c.scalar(select(func.min(schema.features_of_interest.c.id)))
+    )
+    total = args.requests * args.batch
+    with store.write_engine.connect() as connection:
+        loader = BulkLoader(connection)
+        batches = []
+        for start in range(0, total, args.batch):
+            times = loader.times([START - timedelta(seconds=start + i) for i in range(args.batch)])
+            batches.append([(1, t, schema.RESULT_FLOAT, 20.5, feature) for t in times])
+        connection.rollback()
+        started = time.perf_counter()
+        for rows in batches:
+            with connection.begin():
+                loader.load(schema.observations, _FLOOR_COLUMNS, rows)
+        return total / (time.perf_counter() - started)
+
+
+def in_process(store: Store, args: argparse.Namespace) -> float:
+    """Observations per second through ``load_observations`` and the writer, no HTTP."""
+    parsed = [data_array.parse_create(orjson.loads(b)) for b in bodies(args, offset=1)]
+    started = time.perf_counter()
+    for groups in parsed:
+        ids = store.write_blocking(lambda c, groups=groups: load_observations(c, groups))
+        assert all(i is not None for group in ids for i in group)
+    return args.requests * args.batch / (time.perf_counter() - started)
+
+
+def over_http(base: str, args: argparse.Namespace) -> float:
+    """Observations per second of CreateObservations from concurrent clients."""
+    prepared = bodies(args, offset=2)
+    headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
+    failures: list[str] = []
+    lock = threading.Lock()
+    queue = list(reversed(prepared))
+
+    def client() -> None:
+        with httpx.Client(base_url=base, headers=headers, timeout=120) as http:
+            while True:
+                with lock:
+                    if not queue:
+                        return
+                    body = queue.pop()
+                response = http.post("/v1.1/CreateObservations", content=body)
+                links = response.json() if response.status_code == 201 else None
+                if links is None or "error" in links or len(links) != args.batch:
+                    failures.append(response.text[:200])
+
+    threads = [threading.Thread(target=client) for _ in range(args.clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    if failures:
+        raise SystemExit(f"{len(failures)} requests failed, e.g. {failures[0]}")
+    return args.requests * args.batch / elapsed
+
+
+def run_backend(backend: str, args: argparse.Namespace) -> None:
+    print(f"\n== {backend}: {args.requests} x {args.batch} Observations ==")
+    overrides, store, database = prepare(backend, args)
+    try:
+        floor_rate = floor(store, args)
+        report("bulk-load floor", floor_rate, floor_rate)
+        report("load_observations, in process", in_process(store, args), floor_rate)
+        env = {**os.environ, "CITYHUB_ADMIN_TOKEN": TOKEN, "CITYHUB_LOG_LEVEL": "warning"}
+        command = [sys.executable, "-m", "cityhub", "serve", "--port", "0"]
+        command += ["--data-dir", str(overrides["data_dir"])]
+        if "database_url" in overrides:
+            command += ["--database", overrides["database_url"]]
+        process, base = start_server(command, env)
+        try:
+            rate = over_http(base, args)
+            report(f"CreateObservations, {args.clients} clients", rate, floor_rate)
+        finally:
+            stop(process)
+        expected = args.requests * args.batch * 3
+        stored = store.read_blocking(
+            lambda c: c.scalar(select(func.count()).select_from(schema.observations))
+        )
+        assert stored == expected, (stored, expected)
+    finally:
+        store.close()
+        if database:
+            with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
+                admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+
+
+def report(name: str, rate: float, floor_rate: float) -> None:
+    print(f"  {name:<36} {rate:>10,.0f} obs/s   {rate / floor_rate:>5.0%} of the floor")
+
+
+if __name__ == "__main__":
+    main()
