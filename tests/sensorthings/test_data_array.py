@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
+from concurrent.futures import Future
 from typing import Any
 
 import pytest
@@ -377,6 +379,60 @@ def test_ids_stay_unique_while_another_store_writes(hub, station):
     assert len(set(bulk) | set(singles)) == len(bulk) + len(singles)
     stored = all_ids(hub, f"{V}/Datastreams({temperature})/Observations")
     assert set(bulk) | set(singles) <= set(stored)
+
+
+def _post_together(hub, bodies: list[Any]) -> list:
+    """POST every body while the writer is held, so that they are committed as one batch."""
+    gate: Future = Future()
+    holding = threading.Event()
+
+    def hold(connection):
+        holding.set()
+        return gate.result(timeout=30)
+
+    blocker = hub.store._writer.submit(hold)
+    assert holding.wait(timeout=10), "the writer did not start"
+
+    async def post_all():
+        tasks = [
+            asyncio.ensure_future(hub.client.post(CREATE, json=body, headers=hub.admin))
+            for body in bodies
+        ]
+        try:
+            for _ in range(1000):
+                if hub.store._writer._queue.qsize() >= len(bodies):
+                    break
+                await asyncio.sleep(0.01)
+        finally:
+            gate.set_result(None)
+        return await asyncio.gather(*tasks)
+
+    responses = hub.portal.call(post_all)
+    blocker.result(timeout=30)
+    return responses
+
+
+def test_requests_queued_together_are_loaded_together_and_fail_alone(hub, station):
+    temperature, state, _ = station.datastreams
+    before = observation_count(hub)
+    bodies = [
+        [group(temperature, ["result"], [[1.0], [2.0]])],
+        [group(state, ["result"], [["a"]]), group(99999, ["result"], [[1]])],
+        [group(state, ["result"], [["b"], [None]])],
+        [group(temperature, ["result"], [[3.0]])],
+    ]
+    responses = _post_together(hub, bodies)
+    assert [r.status_code for r in responses] == [201, 400, 201, 201]
+    assert "group 1: Datastream(99999)" in responses[1].json()["message"]
+    ids = [created(r) for r in (responses[0], responses[2], responses[3])]
+    assert [len(i) for i in ids] == [2, 2, 1]
+    assert ids[1][1] is None
+    assert observation_count(hub) == before + 4
+    features = {
+        hub.get(f"{V}/Observations({i})/FeatureOfInterest").json()["@iot.id"]
+        for i in (ids[0][0], ids[1][0], ids[2][0])
+    }
+    assert len(features) == 1  # derived once, from the one Location
 
 
 def test_creating_needs_a_writer_token(hub, station):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 from urllib.parse import urlencode
 
@@ -14,7 +13,7 @@ from starlette.routing import BaseRoute, Route
 from cityhub.auth import Authenticator
 from cityhub.errors import BadRequest, MethodNotAllowed, NotFound
 from cityhub.sensorthings import data_array, reads, writes
-from cityhub.sensorthings.ingest import OBSERVATION, ObservationCreate, load_observations
+from cityhub.sensorthings.ingest import OBSERVATION, ObservationCreate, ObservationLoad
 from cityhub.sensorthings.model import ENTITY_TYPES, EntityType, Kind, target_of
 from cityhub.sensorthings.options import QueryOptions, parse_query_options
 from cityhub.sensorthings.reads import Page, Paging, Record, Target
@@ -165,7 +164,7 @@ class SensorThingsFace:
             raise MethodNotAllowed("CreateObservations takes POST")
         await self.auth.writer(request)
         groups = data_array.parse_create(await read_json(request, self.settings.max_body_bytes))
-        ids = await self.store.write(partial(load_observations, groups=groups))
+        ids = await self.store.write(ObservationLoad(groups))
         return JSONResponse(data_array.created_links(ids, self.service_url(request)), 201)
 
     async def post(self, request: Request, path: ResourcePath) -> Response:

@@ -10,7 +10,7 @@ rejected, the writer redoes each alone, so the others still commit.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import compress
 from typing import Any
 
@@ -123,6 +123,32 @@ class ObservationColumns:
     where: str = ""
 
 
+class ObservationLoad:
+    """One bulk request (``CreateObservations``) queued with the writer.
+
+    Requests queued together are loaded together: one lookup of their Datastreams, one id
+    reservation, one COPY. If one of them is rejected as a whole, the writer redoes each
+    alone, so only that one fails.
+    """
+
+    batch_key = "observation-load"
+
+    def __init__(self, groups: list[ObservationColumns]) -> None:
+        self.groups = groups
+
+    def __call__(self, connection: Connection) -> list[list[int | None]]:
+        return load_observations(connection, self.groups)
+
+    @classmethod
+    def run_batch(cls, connection: Connection, loads: list[ObservationLoad]) -> list[list]:
+        ids = load_observations(connection, [g for load in loads for g in load.groups])
+        results, start = [], 0
+        for load in loads:
+            results.append(ids[start : start + len(load.groups)])
+            start += len(load.groups)
+        return results
+
+
 def load_observations(connection: Connection, groups: list[ObservationColumns]) -> list[list]:
     """Create the Observations of ``groups`` in one bulk load; for each group, the new id of
     each row, or ``None`` where the row was rejected.
@@ -133,6 +159,8 @@ def load_observations(connection: Connection, groups: list[ObservationColumns]) 
     whole request. Ids are reserved first, so no row needs a round trip of its own; each
     Datastream's phenomenonTime, resultTime and observedArea are widened once.
     """
+    # Work on copies: the writer may run the same groups again after a rollback.
+    groups = [replace(g, columns=dict(g.columns), rejected=set(g.rejected)) for g in groups]
     contexts = derived.datastream_contexts(connection, {g.datastream_id for g in groups})
     for group in groups:
         if group.datastream_id not in contexts:
