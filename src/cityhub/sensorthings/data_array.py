@@ -147,11 +147,16 @@ def _convert(parsed: ObservationColumns, name: str, values: Any) -> None:
     target = parsed.columns
     if name == "phenomenonTime":
         starts, ends, rejected = columns.times(values)
-        now = datetime.now(UTC)
-        target["phenomenon_time_start"] = [now if s is None else s for s in starts]
+        if None in starts:
+            now = datetime.now(UTC)
+            starts = [now if s is None else s for s in starts]
+        else:
+            parsed.time_texts["phenomenon_time_start"] = values
+        target["phenomenon_time_start"] = starts
         target["phenomenon_time_end"] = ends
     elif name == "resultTime":
         target["result_time"], rejected = columns.instants(values, nullable=True)
+        parsed.time_texts["result_time"] = values
     elif name == "validTime":
         starts, ends, rejected = columns.times(values, interval_only=True)
         target["valid_time_start"], target["valid_time_end"] = starts, ends

@@ -9,7 +9,7 @@ rejected, the writer redoes each alone, so the others still commit.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from itertools import compress
 from typing import Any
@@ -113,6 +113,8 @@ class ObservationColumns:
 
     Columns left out are NULL; a ``feature_of_interest_id`` of ``None`` means "derive it from
     the Thing's Location". Rows in ``rejected`` were found invalid already and are skipped.
+    ``time_texts`` may hold, for a time column, the ISO 8601 texts its datetimes were parsed
+    from: a backend storing times as text can reuse them (see ``BulkLoader.times``).
     ``where`` names the group in error messages.
     """
 
@@ -121,6 +123,7 @@ class ObservationColumns:
     columns: dict[str, list[Any]]
     rejected: set[int] = field(default_factory=set)
     where: str = ""
+    time_texts: dict[str, Sequence[Any]] = field(default_factory=dict)
 
 
 class ObservationLoad:
@@ -170,19 +173,19 @@ def load_observations(connection: Connection, groups: list[ObservationColumns]) 
         _check_results(group, contexts[group.datastream_id].observation_type)
     loader = BulkLoader(connection)
     accepted = [_accepted(group) for group in groups]
-    sizes = [len(columns[0]) for columns in accepted]
+    sizes = [len(columns[0]) for columns, _ in accepted]
     ids = loader.reserve_ids(schema.observations, sum(sizes))
     new_ids: list[list] = []
     table_rows: list[tuple[Any, ...]] = []
     extents: list[dict[str, Any]] = []
     taken = 0
-    for group, columns, size in zip(groups, accepted, sizes, strict=True):
+    for group, (columns, texts), size in zip(groups, accepted, sizes, strict=True):
         mine = ids[taken : taken + size]
         taken += size
         new_ids.append(_numbered(group, mine))
         if size:
             extents.extend(_extent_rows(group.datastream_id, columns))
-            table_rows.extend(_table_rows(loader, group.datastream_id, columns, mine))
+            table_rows.extend(_table_rows(loader, group.datastream_id, columns, texts, mine))
     if table_rows:
         loader.load(schema.observations, _LOADED_COLUMNS, table_rows)
         derived.extend_datastream_extents(connection, extents, contexts)
@@ -263,14 +266,17 @@ def _check_results(group: ObservationColumns, observation_type: str) -> None:
             group.rejected.add(index)
 
 
-def _accepted(group: ObservationColumns) -> list[list[Any]]:
-    """The columns of the group's valid rows, in the order of ``OBSERVATION_COLUMNS``."""
+def _accepted(group: ObservationColumns) -> tuple[list[list[Any]], dict[int, Sequence[Any]]]:
+    """The columns of the group's valid rows, in the order of ``OBSERVATION_COLUMNS``, and
+    the time texts the group kept, by column index."""
     nothing = [None] * group.count
     columns = [group.columns.get(name, nothing) for name in OBSERVATION_COLUMNS]
+    texts = {OBSERVATION_COLUMNS.index(name): t for name, t in group.time_texts.items()}
     if not group.rejected:
-        return columns
+        return columns, texts
     keep = [i not in group.rejected for i in range(group.count)]
-    return [list(compress(column, keep)) for column in columns]
+    columns = [list(compress(column, keep)) for column in columns]
+    return columns, {index: list(compress(t, keep)) for index, t in texts.items()}
 
 
 _TIME_INDEXES = [i for i, name in enumerate(OBSERVATION_COLUMNS) if name in _TIME_COLUMNS]
@@ -287,13 +293,17 @@ _START, _END, _RESULT_TIME, _FEATURE = (
 
 
 def _table_rows(
-    loader: BulkLoader, datastream_id: int, columns: list[list[Any]], ids: list[int]
+    loader: BulkLoader,
+    datastream_id: int,
+    columns: list[list[Any]],
+    texts: dict[int, Sequence[Any]],
+    ids: list[int],
 ) -> Iterator[tuple[Any, ...]]:
     """Rows for the table: the id and Datastream first, values converted for the backend."""
     columns = list(columns)
     for index in _TIME_INDEXES:
         if _any_value(columns[index]):
-            columns[index] = loader.times(columns[index])
+            columns[index] = loader.times(columns[index], texts.get(index))
     for index in _JSON_INDEXES:
         if _any_value(columns[index]):
             columns[index] = loader.documents(columns[index])

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 import orjson
@@ -44,6 +45,26 @@ _COPY_TYPES = {
 }
 
 
+_Z_AT_END = itemgetter(-1)
+_DECIMAL_POINT = itemgetter(19)
+
+
+def _sqlite_times_from_utc_texts(texts: Sequence[Any]) -> list[str] | None:
+    """SQLite's time texts cut from ISO 8601 UTC texts of one of two exact forms, or
+    ``None`` if any text has another form (the caller then formats the datetimes)."""
+    try:
+        lengths = set(map(len, texts))
+        if set(map(_Z_AT_END, texts)) != {"Z"}:
+            return None
+        if lengths == {27} and set(map(_DECIMAL_POINT, texts)) == {"."}:
+            return [text[:26].replace("T", " ") for text in texts]
+        if lengths == {20}:
+            return [text[:19].replace("T", " ") + ".000000" for text in texts]
+    except TypeError:  # not all texts
+        return None
+    return None
+
+
 def _json_text(value: Any) -> str:
     return orjson.dumps(value).decode()
 
@@ -57,11 +78,22 @@ class BulkLoader:
 
     # --- values -------------------------------------------------------------------------
 
-    def times(self, values: Sequence[datetime | None]) -> list[Any]:
-        """A column of aware UTC datetimes as the backend stores them (see ``UTCDateTime``)."""
+    def times(
+        self, values: Sequence[datetime | None], texts: Sequence[Any] | None = None
+    ) -> list[Any]:
+        """A column of aware UTC datetimes as the backend stores them (see ``UTCDateTime``).
+
+        ``texts``, if given, are the ISO 8601 texts ``values`` were parsed from. SQLite
+        stores text "YYYY-MM-DD HH:MM:SS.ffffff"; from texts already in UTC with six or no
+        fraction digits ("…T10:00:00.250000Z", "…T10:00:00Z") it is cut out in a fraction
+        of the time formatting a datetime takes.
+        """
         if self.postgresql:
             return list(values)
-        # SQLite: text "YYYY-MM-DD HH:MM:SS.ffffff", which sorts as time does.
+        if texts is not None and len(texts) == len(values):
+            cut = _sqlite_times_from_utc_texts(texts)
+            if cut is not None:
+                return cut
         return [
             None if v is None else v.isoformat(" ", "microseconds")[:_SQLITE_TIME_LENGTH]
             for v in values
