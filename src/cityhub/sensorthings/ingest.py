@@ -94,7 +94,6 @@ _TIME_COLUMNS = frozenset(
     | {"valid_time_start", "valid_time_end"}
 )
 _JSON_COLUMNS = frozenset({"result_json", "result_quality", "parameters"})
-_LOADED_COLUMNS = ("id", "datastream_id", *OBSERVATION_COLUMNS)
 
 # Result types each observationType accepts (see ``values.check_result``); JSON-typed results
 # (integers beyond 2**53, say) are checked one by one.
@@ -175,6 +174,12 @@ def load_observations(connection: Connection, groups: list[ObservationColumns]) 
     accepted = [_accepted(group) for group in groups]
     sizes = [len(columns[0]) for columns, _ in accepted]
     ids = loader.reserve_ids(schema.observations, sum(sizes))
+    # Columns no row fills stay out of the load: the database makes them NULL for free.
+    used = [
+        index
+        for index in range(len(OBSERVATION_COLUMNS))
+        if any(_any_value(columns[index]) for columns, _ in accepted)
+    ]
     new_ids: list[list] = []
     table_rows: list[tuple[Any, ...]] = []
     extents: list[dict[str, Any]] = []
@@ -185,9 +190,11 @@ def load_observations(connection: Connection, groups: list[ObservationColumns]) 
         new_ids.append(_numbered(group, mine))
         if size:
             extents.extend(_extent_rows(group.datastream_id, columns))
-            table_rows.extend(_table_rows(loader, group.datastream_id, columns, texts, mine))
+            rows = _table_rows(loader, group.datastream_id, columns, texts, used, mine)
+            table_rows.extend(rows)
     if table_rows:
-        loader.load(schema.observations, _LOADED_COLUMNS, table_rows)
+        names = ("id", "datastream_id", *(OBSERVATION_COLUMNS[i] for i in used))
+        loader.load(schema.observations, names, table_rows)
         derived.extend_datastream_extents(connection, extents, contexts)
     return new_ids
 
@@ -279,8 +286,8 @@ def _accepted(group: ObservationColumns) -> tuple[list[list[Any]], dict[int, Seq
     return columns, {index: list(compress(t, keep)) for index, t in texts.items()}
 
 
-_TIME_INDEXES = [i for i, name in enumerate(OBSERVATION_COLUMNS) if name in _TIME_COLUMNS]
-_JSON_INDEXES = [i for i, name in enumerate(OBSERVATION_COLUMNS) if name in _JSON_COLUMNS]
+_TIME_INDEXES = frozenset(i for i, name in enumerate(OBSERVATION_COLUMNS) if name in _TIME_COLUMNS)
+_JSON_INDEXES = frozenset(i for i, name in enumerate(OBSERVATION_COLUMNS) if name in _JSON_COLUMNS)
 _START, _END, _RESULT_TIME, _FEATURE = (
     OBSERVATION_COLUMNS.index(name)
     for name in (
@@ -297,17 +304,20 @@ def _table_rows(
     datastream_id: int,
     columns: list[list[Any]],
     texts: dict[int, Sequence[Any]],
+    used: list[int],
     ids: list[int],
 ) -> Iterator[tuple[Any, ...]]:
-    """Rows for the table: the id and Datastream first, values converted for the backend."""
-    columns = list(columns)
-    for index in _TIME_INDEXES:
-        if _any_value(columns[index]):
-            columns[index] = loader.times(columns[index], texts.get(index))
-    for index in _JSON_INDEXES:
-        if _any_value(columns[index]):
-            columns[index] = loader.documents(columns[index])
-    return zip(ids, [datastream_id] * len(ids), *columns, strict=True)
+    """Rows for the table: the id, the Datastream and the ``used`` columns, in the form the
+    backend takes."""
+    converted = []
+    for index in used:
+        column = columns[index]
+        if index in _TIME_INDEXES and _any_value(column):
+            column = loader.times(column, texts.get(index))
+        elif index in _JSON_INDEXES and _any_value(column):
+            column = loader.documents(column)
+        converted.append(column)
+    return zip(ids, [datastream_id] * len(ids), *converted, strict=True)
 
 
 def _any_value(column: list[Any]) -> bool:
