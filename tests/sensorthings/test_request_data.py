@@ -673,8 +673,8 @@ def test_unsupported_option_is_501(hub):
     error(hub, "Things", 501, expand="Datastreams($search=x)")
 
 
-def test_result_format_data_array_is_501(hub):
-    error(hub, "Observations", 501, resultFormat="dataArray")
+def test_result_format_other_than_data_array_is_400(hub):
+    error(hub, "Observations", 400, resultFormat="csv")
 
 
 def test_option_given_twice_is_400(hub):
