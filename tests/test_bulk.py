@@ -38,11 +38,12 @@ def test_times_stored_from_texts_equal_times_stored_from_datetimes(hub):
     ]
     short = ["2026-11-26T10:00:00Z", "2026-01-01T00:00:00Z"]
     others = ["2026-11-26T11:00:00.25+01:00", "2026-11-26T10:00:00.5Z"]
+    lower = ["2026-11-26t10:00:00.000000Z", "2026-11-26T10:00:00,000000Z"]
 
     def work(connection):
         loader = BulkLoader(connection)
         results = []
-        for column in (texts, short, others):
+        for column in (texts, short, others, lower):
             values, rejected = instants(column, nullable=False)
             assert not rejected
             results.append((loader.times(values, column), loader.times(values)))

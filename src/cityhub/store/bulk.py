@@ -47,6 +47,7 @@ _COPY_TYPES = {
 
 _Z_AT_END = itemgetter(-1)
 _DECIMAL_POINT = itemgetter(19)
+_SEPARATORS = itemgetter(4, 7, 10, 13, 16)  # of YYYY-MM-DDTHH:MM:SS
 
 
 def _sqlite_times_from_utc_texts(texts: Sequence[Any]) -> list[str] | None:
@@ -55,6 +56,8 @@ def _sqlite_times_from_utc_texts(texts: Sequence[Any]) -> list[str] | None:
     try:
         lengths = set(map(len, texts))
         if set(map(_Z_AT_END, texts)) != {"Z"}:
+            return None
+        if set(map(_SEPARATORS, texts)) != {("-", "-", "T", ":", ":")}:
             return None
         if lengths == {27} and set(map(_DECIMAL_POINT, texts)) == {"."}:
             return [text[:26].replace("T", " ") for text in texts]
