@@ -90,8 +90,13 @@ OBSERVATION_COLUMNS = (
     "feature_of_interest_id",
 )
 _TIME_COLUMNS = frozenset(
-    {"phenomenon_time_start", "phenomenon_time_end", "result_time"}
-    | {"valid_time_start", "valid_time_end"}
+    {
+        "phenomenon_time_start",
+        "phenomenon_time_end",
+        "result_time",
+        "valid_time_start",
+        "valid_time_end",
+    }
 )
 _JSON_COLUMNS = frozenset({"result_json", "result_quality", "parameters"})
 
