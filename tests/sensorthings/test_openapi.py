@@ -16,6 +16,7 @@ def test_openapi_lists_every_entity_set_and_schema(sqlite_hub):
     observations = document["components"]["schemas"]["Datastream"]["properties"]["Observations"]
     assert observations["items"] == {"$ref": "#/components/schemas/Observation"}
     assert document["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+    assert "security" in document["paths"]["/v1.1/CreateObservations"]["post"]
 
 
 def test_api_docs_page_is_served(sqlite_hub):

@@ -31,6 +31,10 @@ _QUERY_OPTIONS = {
         "string",
         "Condition, e.g. result gt 20 and phenomenonTime ge 2026-11-01T00:00:00Z.",
     ),
+    "$resultFormat": (
+        "string",
+        "dataArray: Observations grouped per Datastream as tables (Observation collections).",
+    ),
 }
 
 
@@ -138,5 +142,20 @@ def openapi_fragment(version: str) -> tuple[dict[str, Any], dict[str, Any]]:
                     "responses": {"200": {"description": relation.name}},
                 }
             }
+    paths[f"/{version}/CreateObservations"] = {
+        "post": {
+            "tags": ["Observations"],
+            "summary": "Create many Observations as dataArray groups (bulk ingest)",
+            "security": secured,
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {}}}},
+            "responses": {
+                "201": _json(
+                    {"type": "array", "items": {"type": "string"}},
+                    'The selfLink of each created Observation in request order; "error" for a '
+                    "row that could not be created",
+                )
+            },
+        }
+    }
     schemas = {entity.name: _schema(entity) for entity in ENTITY_TYPES}
     return paths, schemas
