@@ -4,16 +4,19 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import subprocess
+import sys
 import threading
 from concurrent.futures import Future
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+import cityhub
 from cityhub.auth import create_token
-from cityhub.sensorthings import writes
-from cityhub.sensorthings.model import BY_NAME
-from cityhub.store.database import Store
 
 from .helpers import (
     MEASUREMENT,
@@ -350,32 +353,53 @@ def test_ids_are_unique_follow_other_writes_and_are_never_reused(hub, station):
     assert again_single > max(again)
 
 
-def test_ids_stay_unique_while_another_store_writes(hub, station):
-    """A second store on the same database (as another process would be) creates
-    Observations one by one while bulk loads run; no id is handed out twice."""
+_SINGLE_WRITER = """
+import json, sys
+from cityhub.sensorthings import writes
+from cityhub.sensorthings.model import BY_NAME
+from cityhub.settings import load_settings
+from cityhub.store.database import Store
+
+store = Store(load_settings(json.loads(sys.argv[1]), environ={}))
+body = {"result": 9.0, "Datastream": {"@iot.id": int(sys.argv[2])}}
+ids = []
+for number in range(int(sys.argv[3])):
+    ids.append(store.write_blocking(lambda c: writes.create(c, BY_NAME["Observation"], body)))
+    if number == 0:
+        print("writing", flush=True)
+store.close()
+print(json.dumps(ids), flush=True)
+"""
+
+
+def test_ids_stay_unique_while_another_process_writes(hub, station):
+    """Another process creates Observations one by one on the same database while bulk loads
+    run here; no id is handed out twice, and every one is stored."""
     temperature = station.datastreams[0]
-    other = Store(hub.settings)
-    observation = BY_NAME["Observation"]
-    singles: list[int] = []
-    stop = threading.Event()
-
-    def write_singles() -> None:
-        body = {"result": 9.0, "Datastream": {"@iot.id": temperature}}
-        while not stop.is_set() and len(singles) < 200:
-            singles.append(other.write_blocking(lambda c: writes.create(c, observation, body)))
-
-    writer = threading.Thread(target=write_singles)
-    writer.start()
+    settings = {"data_dir": str(hub.settings.data_dir), "database_url": hub.settings.database_url}
+    source = str(Path(cityhub.__file__).parents[1])
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join([source, *sys.path])}
+    process = subprocess.Popen(
+        [sys.executable, "-c", _SINGLE_WRITER, json.dumps(settings), str(temperature), "300"],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=environment,
+    )
     try:
+        assert process.stdout is not None
+        assert process.stdout.readline().strip() == "writing"
         bulk: list[int] = []
         for _ in range(10):
             response = hub.post(CREATE, [group(temperature, ["result"], [[1.0]] * 100)])
             bulk += [i for i in created(response) if i is not None]
+        singles = json.loads(process.stdout.readline())
     finally:
-        stop.set()
-        writer.join(timeout=60)
-        other.close()
+        process.wait(timeout=120)
+        if process.stdout is not None:
+            process.stdout.close()
+    assert process.returncode == 0
     assert len(bulk) == 1000
+    assert len(singles) == 300
     assert len(set(bulk) | set(singles)) == len(bulk) + len(singles)
     stored = all_ids(hub, f"{V}/Datastreams({temperature})/Observations")
     assert set(bulk) | set(singles) <= set(stored)
