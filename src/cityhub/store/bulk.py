@@ -21,14 +21,16 @@ Why explicit ids are safe:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from operator import itemgetter
 from typing import Any
 
 import orjson
 from psycopg.types.json import Jsonb
-from sqlalchemy import Connection, Table
+from sqlalchemy import JSON, Connection, Table
+
+from cityhub.store.types import Geometry, UTCDateTime
 
 _SQLITE_TIME_LENGTH = len("2026-01-01 00:00:00.000000")
 
@@ -127,6 +129,25 @@ class BulkLoader:
             (table.name,),
         ).fetchone()[0]
         return list(range(high_water + 1, high_water + 1 + count))
+
+    def insert(self, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Insert rows given as mappings of column to Python value (the keys of the first
+        row name the columns); datetime and JSON columns are converted here."""
+        if not rows:
+            return
+        names = list(rows[0])
+        columns = []
+        for name in names:
+            values = [row[name] for row in rows]
+            kind = table.c[name].type
+            if isinstance(kind, UTCDateTime):
+                values = self.times(values)
+            elif isinstance(kind, JSON):
+                values = self.documents(values)
+            elif isinstance(kind, Geometry):
+                raise TypeError(f"bulk loading cannot fill the geometry column {table.name}.{name}")
+            columns.append(values)
+        self.load(table, names, zip(*columns, strict=True))
 
     def load(self, table: Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
         """Insert ``rows`` (tuples in the order of ``columns``) in one go."""

@@ -13,11 +13,12 @@ from typing import Any, TypeVar
 
 import anyio.to_thread
 import orjson
-from sqlalchemy import Connection, Table, create_engine, insert
+from sqlalchemy import Connection, Table, create_engine
 from sqlalchemy.exc import OperationalError
 
 from cityhub.settings import Settings
 from cityhub.store import dialects
+from cityhub.store.bulk import BulkLoader
 from cityhub.store.dialects import StoreSetupError
 from cityhub.store.writer import GroupCommitWriter
 
@@ -110,12 +111,7 @@ class Store:
 
     def bulk_insert(self, connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
         """Load many rows the fastest way the backend offers, in the caller's transaction."""
-        if not rows:
-            return
-        if self.backend == "postgresql":
-            dialects.copy_rows(connection, table, rows)
-        else:
-            connection.execute(insert(table), rows)
+        BulkLoader(connection).insert(table, rows)
 
     def close(self) -> None:
         self._writer.close()

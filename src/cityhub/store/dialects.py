@@ -1,4 +1,5 @@
-"""The thin layer where SQLite and PostgreSQL differ: connections, spatial SQL, bulk loading.
+"""The thin layer where SQLite and PostgreSQL differ: connections and spatial SQL (bulk
+loading is in ``bulk``).
 
 On SQLite, the PostGIS functions the hub uses are registered under their PostGIS names,
 computed with shapely, so every query is written once for both backends.
@@ -6,14 +7,14 @@ computed with shapely, so every query is written once for both backends.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
 import orjson
 import shapely
 from shapely.geometry import mapping, shape
-from sqlalchemy import JSON, Connection, Engine, Table, event, text
+from sqlalchemy import Connection, Engine, event, text
 
 from cityhub.settings import Settings
 
@@ -177,21 +178,3 @@ def ensure_postgis(connection: Connection) -> None:
             f'"{database}". Ask a superuser to run: psql -d {database} -c '
             f'"CREATE EXTENSION postgis;"  ({type(exc).__name__})'
         ) from None
-
-
-def copy_rows(connection: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    """PostgreSQL's fastest load path: COPY, within the caller's transaction."""
-    columns = list(rows[0].keys())
-    json_columns = {c for c in columns if isinstance(table.c[c].type, JSON)}
-    names = ", ".join(f'"{c}"' for c in columns)
-    raw = connection.connection.driver_connection
-    with raw.cursor() as cursor, cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(
-                [
-                    orjson.dumps(row[c]).decode()
-                    if c in json_columns and row[c] is not None
-                    else row[c]
-                    for c in columns
-                ]
-            )
