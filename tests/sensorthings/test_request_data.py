@@ -338,6 +338,22 @@ def test_expand_on_a_collection_keeps_each_parent_its_own(hub, data):
     assert [[d["name"] for d in thing["Datastreams"]] for thing in value] == [["temp"], ["hum"], []]
 
 
+def test_expand_many_to_many_on_a_collection_keeps_each_parent_its_own(hub, data):
+    value = get(hub, "Things", expand="Locations($select=name;$count=true)")["value"]
+    assert [[loc["name"] for loc in thing["Locations"]] for thing in value] == [
+        ["Rathaus"],
+        ["Hafen"],
+        ["Rathaus"],
+    ]
+    assert [thing["Locations@iot.count"] for thing in value] == [1, 1, 1]
+    locations = get(hub, "Locations", expand="Things($select=name)", orderby="id")["value"]
+    assert [[t["name"] for t in loc["Things"]] for loc in locations] == [
+        ["alpha"],
+        ["Beta"],
+        ["gamma "],
+    ]
+
+
 def test_expand_to_one(hub, data):
     body = get(hub, f"Datastreams({data.hum})", expand="Thing,Sensor,ObservedProperty")
     assert body["Thing"]["@iot.id"] == data.beta
