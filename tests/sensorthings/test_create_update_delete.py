@@ -607,6 +607,83 @@ def test_patch_validates_values(hub, graph):
     )
 
 
+JSON_PATCH = {"Content-Type": "application/json-patch+json"}
+
+
+def json_patch(hub: Any, url: str, operations: Any) -> Any:
+    return hub.patch(url, json=operations, headers=JSON_PATCH)
+
+
+def test_json_patch_applies_operations_in_order(hub, graph):
+    url = f"{V}/Things({graph['Thing']})"
+    assert hub.patch(url, {"properties": {"floor": 3, "rooms": ["a", "b"]}}).status_code == 200
+    response = json_patch(
+        hub,
+        url,
+        [
+            {"op": "test", "path": "/name", "value": "Weather station"},
+            {"op": "replace", "path": "/description", "value": "Moved"},
+            {"op": "add", "path": "/properties/owner", "value": "city"},
+            {"op": "remove", "path": "/properties/floor"},
+            {"op": "add", "path": "/properties/rooms/-", "value": "c"},
+            {"op": "copy", "from": "/name", "path": "/properties/label"},
+            {"op": "move", "from": "/properties/rooms/0", "path": "/properties/first"},
+        ],
+    )
+    assert response.status_code == 200, response.text
+    body = get_json(hub, f"Things({graph['Thing']})")
+    assert body["description"] == "Moved"
+    assert body["name"] == "Weather station"
+    assert body["properties"] == {
+        "owner": "city",
+        "rooms": ["b", "c"],
+        "label": "Weather station",
+        "first": "a",
+    }
+    assert response.json()["properties"] == body["properties"]
+
+
+def test_json_patch_keeps_the_rules_of_a_patch(hub, graph):
+    url = f"{V}/Datastreams({graph['Datastream']})"
+    response = json_patch(hub, url, [{"op": "replace", "path": "/observationType", "value": "x"}])
+    assert_error(response, 400, "observationType")
+    response = json_patch(hub, url, [{"op": "remove", "path": "/name"}])
+    assert_error(response, 400, "name")
+    location_url = f"{V}/Locations({graph['Location']})"
+    moved = [{"op": "replace", "path": "/location/coordinates", "value": [8.0, 52.0]}]
+    assert json_patch(hub, location_url, moved).status_code == 200
+    assert get_json(hub, f"Locations({graph['Location']})")["location"]["coordinates"] == [8, 52]
+
+
+@pytest.mark.parametrize(
+    ("operations", "status", "problem"),
+    [
+        ({"op": "replace"}, 400, "JSON array"),
+        ([{"op": "rename", "path": "/name"}], 400, "'op'"),
+        ([{"op": "replace", "path": "name", "value": "x"}], 400, "JSON Pointer"),
+        ([{"op": "replace", "path": "/name"}], 400, "'value'"),
+        ([{"op": "remove", "path": "/properties/missing"}], 400, "/properties/missing"),
+        ([{"op": "add", "path": "/colour", "value": "red"}], 400, "colour"),
+        ([{"op": "add", "path": "/Datastreams", "value": []}], 400, "Datastreams"),
+        ([{"op": "test", "path": "/name", "value": "Other"}], 409, "/name"),
+    ],
+)
+def test_bad_json_patch_changes_nothing(hub, graph, operations, status, problem):
+    url = f"{V}/Things({graph['Thing']})"
+    before = get_json(hub, f"Things({graph['Thing']})")
+    first = [{"op": "replace", "path": "/description", "value": "changed"}]
+    operations = first + operations if isinstance(operations, list) else operations
+    assert_error(json_patch(hub, url, operations), status, problem)
+    assert get_json(hub, f"Things({graph['Thing']})") == before
+
+
+def test_json_patch_of_a_missing_entity_is_404_and_put_refuses_it(hub, graph):
+    replace = [{"op": "replace", "path": "/name", "value": "x"}]
+    assert_error(json_patch(hub, f"{V}/Things(404)", replace), 404, "Thing")
+    response = hub.put(f"{V}/Things({graph['Thing']})", json=replace, headers=JSON_PATCH)
+    assert_error(response, 415, "PUT")
+
+
 def test_put_resets_omitted_optional_properties(hub):
     thing_id = created(hub.post(f"{V}/Things", thing(properties={"floor": 3})))
     response = hub.put(f"{V}/Things({thing_id})", {"name": "Renamed", "description": "New"})

@@ -11,8 +11,14 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from cityhub.auth import Authenticator
-from cityhub.errors import BadRequest, MethodNotAllowed, NotFound, NotImplementedYet
-from cityhub.sensorthings import reads, writes
+from cityhub.errors import (
+    BadRequest,
+    MethodNotAllowed,
+    NotFound,
+    NotImplementedYet,
+    UnsupportedMediaType,
+)
+from cityhub.sensorthings import json_patch, reads, writes
 from cityhub.sensorthings.ingest import OBSERVATION, ObservationCreate
 from cityhub.sensorthings.model import ENTITY_TYPES, EntityType, Kind, target_of
 from cityhub.sensorthings.options import QueryOptions, parse_query_options
@@ -211,11 +217,18 @@ class SensorThingsFace:
         url = self.service_url(request)
         if path.property_path or path.ref or path.last.is_collection:
             raise MethodNotAllowed("PATCH and PUT update one entity, e.g. /Things(1)")
+        patch_document = json_patch.is_json_patch(request.headers.get("content-type"))
+        if patch_document and replace:
+            raise UnsupportedMediaType("PUT takes the whole entity as application/json")
 
         def work(connection: Connection) -> tuple[EntityType, Record]:
             target = reads.resolve(connection, path)
             entity_id = target.id
-            writes.update_entity(connection, target.entity, entity_id, body, replace)
+            changes = body
+            if patch_document:
+                current = reads.read_by_id(connection, target.entity, entity_id).row
+                changes = json_patch.as_merge_patch(target.entity, current, body)
+            writes.update_entity(connection, target.entity, entity_id, changes, replace)
             return target.entity, reads.read_by_id(connection, target.entity, entity_id)
 
         entity, record = await self.store.write(work)
