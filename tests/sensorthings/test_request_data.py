@@ -124,6 +124,7 @@ def test_top_zero_gives_no_entities(hub, data):
     body = get(hub, "Observations", top="0", count="true")
     assert body["value"] == []
     assert body["@iot.count"] == 6
+    assert "@iot.nextLink" not in body  # a page of none would lead to itself forever
 
 
 def test_skip(hub, data):
@@ -406,6 +407,59 @@ def test_expand_next_link(hub, data):
     assert [o["@iot.id"] for o in rest["value"]] == [data.o[3]]
     full = get(hub, f"Datastreams({data.temp})", expand="Observations($top=3)")
     assert "Observations@iot.nextLink" not in full
+
+
+def test_expand_next_link_carries_the_inner_options(hub, data):
+    inner = (
+        "$filter=result gt 1;$orderby=result desc;$select=result;$top=1;"
+        "$expand=FeatureOfInterest($select=name)"
+    )
+    body = get(hub, f"Datastreams({data.temp})", expand=f"Observations({inner})")
+    assert [o["result"] for o in body["Observations"]] == [10]
+    assert set(body["Observations"][0]) == {"result", "FeatureOfInterest"}
+    link = body["Observations@iot.nextLink"]
+    assert " " not in link
+    assert link.startswith(f"http://testserver/v1.1/Datastreams({data.temp})/Observations?")
+    assert query_of(link) == {
+        "$filter": ["result gt 1"],
+        "$orderby": ["result desc"],
+        "$select": ["result"],
+        "$expand": ["FeatureOfInterest($select=name)"],
+        "$top": ["1"],
+        "$skip": ["1"],
+    }
+    rest = hub.get(link.removeprefix("http://testserver")).json()
+    assert [o["result"] for o in rest["value"]] == [5]
+    assert set(rest["value"][0]["FeatureOfInterest"]) == {"name"}
+    assert "@iot.nextLink" not in rest
+
+
+def test_nested_expand_next_links_carry_count_and_their_own_options(hub, data):
+    body = get(hub, "Things", expand="Datastreams/Observations($count=true;$top=2;$skip=0)")
+    by_name = {thing["name"]: thing for thing in body["value"]}
+    (temp,) = by_name["alpha"]["Datastreams"]
+    link = temp["Observations@iot.nextLink"]
+    assert query_of(link) == {"$count": ["true"], "$top": ["2"], "$skip": ["2"]}
+    rest = hub.get(link.removeprefix("http://testserver")).json()
+    assert rest["@iot.count"] == 3
+    assert [o["@iot.id"] for o in rest["value"]] == [data.o[3]]
+
+
+def test_merged_expands_keep_every_part_in_the_next_link(hub, data):
+    expand = "Observations($top=1;$select=result),Observations/FeatureOfInterest($select=name)"
+    body = get(hub, f"Datastreams({data.temp})", expand=expand)
+    link = body["Observations@iot.nextLink"]
+    assert query_of(link)["$expand"] == ["FeatureOfInterest($select=name)"]
+    rest = hub.get(link.removeprefix("http://testserver")).json()
+    (first,) = rest["value"]
+    assert (first["result"], set(first["FeatureOfInterest"])) == (5, {"name"})
+
+
+def test_expand_with_top_zero_has_no_next_link(hub, data):
+    body = get(hub, f"Datastreams({data.temp})", expand="Observations($top=0;$count=true)")
+    assert body["Observations"] == []
+    assert body["Observations@iot.count"] == 3
+    assert "Observations@iot.nextLink" not in body
 
 
 def test_expand_the_same_relation_twice_merges(hub, data):

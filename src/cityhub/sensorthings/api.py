@@ -21,8 +21,8 @@ from cityhub.errors import (
 from cityhub.sensorthings import json_patch, reads, writes
 from cityhub.sensorthings.ingest import OBSERVATION, ObservationCreate
 from cityhub.sensorthings.model import ENTITY_TYPES, EntityType, Kind, target_of
-from cityhub.sensorthings.options import QueryOptions, parse_query_options
-from cityhub.sensorthings.reads import Page, Paging, Record, Target
+from cityhub.sensorthings.options import QueryOptions, parse_query_options, query_params
+from cityhub.sensorthings.reads import Expanded, Page, Paging, Record, Target
 from cityhub.sensorthings.resource import ResourcePath, parse_resource_path
 from cityhub.sensorthings.serialize import property_value, serialize
 from cityhub.settings import Settings
@@ -297,13 +297,21 @@ def render(entity: EntityType, record: Record, url: str, options: QueryOptions) 
                 body[f"{relation.name}@iot.count"] = expanded.count
             body[relation.name] = items
             if expanded.more:
-                self_link = f"{url}/{entity.set_name}({record.row['id']})/{relation.name}"
-                top = len(expanded.items)
-                skip = (expanded.options.skip or 0) + top
-                body[f"{relation.name}@iot.nextLink"] = f"{self_link}?$top={top}&$skip={skip}"
+                body[f"{relation.name}@iot.nextLink"] = _expanded_next_link(
+                    url, entity, record, expanded
+                )
         else:
             body[relation.name] = items[0] if items else None
     return body
+
+
+def _expanded_next_link(url: str, entity: EntityType, record: Record, expanded: Expanded) -> str:
+    """The next page of an expanded collection, with its inner options (but $top/$skip)."""
+    self_link = f"{url}/{entity.set_name}({record.row['id']})/{expanded.relation.name}"
+    top = len(expanded.items)
+    params = query_params(expanded.options)
+    params += [("$top", str(top)), ("$skip", str((expanded.options.skip or 0) + top))]
+    return f"{self_link}?{urlencode(params, safe=_QUERY_SAFE)}"
 
 
 def _property_response(entity: EntityType, record: Record, path: ResourcePath) -> Response:
