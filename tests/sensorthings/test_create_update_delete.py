@@ -423,6 +423,16 @@ def test_patch_thing_locations_records_history(hub):
     assert _histories(hub, thing_id) == [[first], [other]]
 
 
+def test_linking_the_current_locations_again_records_no_history(hub):
+    thing_id = created(hub.post(f"{V}/Things", thing(Locations=[location()])))
+    [first] = ids(hub, f"Things({thing_id})/Locations")
+    same = {"Locations": [{"@iot.id": first}]}
+    assert hub.patch(f"{V}/Things({thing_id})", same).status_code == 200
+    assert hub.put(f"{V}/Things({thing_id})", {**thing(), **same}).status_code == 200
+    assert hub.post(f"{V}/Things({thing_id})/Locations/$ref", {"@iot.id": first}).status_code == 204
+    assert _histories(hub, thing_id) == [[first]]
+
+
 def test_post_location_with_existing_thing_records_history(hub):
     thing_id = created(hub.post(f"{V}/Things", thing(Locations=[location()])))
     [first] = ids(hub, f"Things({thing_id})/Locations")
