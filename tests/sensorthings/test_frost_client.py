@@ -273,6 +273,31 @@ def test_query_with_filter_expand_top_and_count(served, service):
     assert [d.name for d in datastreams] == ["temperature x"]
 
 
+def test_iterating_an_expanded_collection_follows_its_next_link(served, service):
+    thing = new_thing(service, "Station")
+    for name in ("b humidity", "a temperature", "c wind"):
+        new_datastream(service, thing, name)
+    [found] = (
+        service.things()
+        .query()
+        .expand("Datastreams($orderby=name asc;$select=name;$top=2)")
+        .list()
+        .entities
+    )
+    assert [d.name for d in found.datastreams.entities] == ["a temperature", "b humidity"]
+    assert found.datastreams.next_link is not None
+    assert [d.name for d in found.datastreams] == ["a temperature", "b humidity", "c wind"]
+
+
+def test_putting_back_an_expanded_thing_moves_nothing(served, service):
+    thing = new_thing(service, "Station")
+    [found] = service.things().query().expand("Locations").list().entities
+    found.description = "same place"
+    service.update(found)
+    assert raw(served, f"Things({thing.id})")["description"] == "same place"
+    assert len(thing.get_historical_locations().query().list().entities) == 1
+
+
 def test_paging_through_next_links(served, service):
     thing = new_thing(service, "Station")
     datastream = new_datastream(service, thing, "temperature")
