@@ -702,6 +702,26 @@ def test_put_resets_omitted_optional_properties(hub):
     assert (body["name"], body["description"], body["properties"]) == ("Renamed", "New", None)
 
 
+def test_put_ignores_an_id_in_the_body_and_keeps_links(hub, graph):
+    url = f"{V}/Datastreams({graph['Datastream']})"
+    body = {**datastream(), "@iot.id": 777, "name": "Replaced"}
+    for relation in ("Sensor", "ObservedProperty"):
+        body.pop(relation)
+    response = hub.put(url, body)
+    assert response.status_code == 200, response.text
+    assert response.json()["@iot.id"] == graph["Datastream"]
+    assert get_json(hub, f"Datastreams({graph['Datastream']})/Sensor")["@iot.id"] == graph["Sensor"]
+    assert_error(hub.get(f"{V}/Datastreams(777)"), 404)
+
+
+def test_put_with_an_inline_new_related_entity_is_400(hub, graph):
+    before = counts(hub)
+    body = {**datastream(), "Sensor": sensor("New")}
+    response = hub.put(f"{V}/Datastreams({graph['Datastream']})", body)
+    assert_error(response, 400, "Sensor")
+    assert counts(hub) == before
+
+
 def test_put_without_a_required_property_is_400(hub, graph):
     response = hub.put(f"{V}/Things({graph['Thing']})", {"name": "Only a name"})
     assert_error(response, 400, "description")

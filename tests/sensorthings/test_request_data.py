@@ -275,6 +275,12 @@ def test_orderby_several_keys_and_through_a_relation(hub, data):
     assert order == [data.o[6], data.o[5], data.o[4], data.o[3], data.o[2], data.o[1]]
 
 
+def test_orderby_through_two_relations(hub, data):
+    order = found(hub, "Observations", orderby="Datastream/Thing/id desc")
+    # Beta's Observations first; ties by id, descending with the last key.
+    assert order == [data.o[6], data.o[5], data.o[4], data.o[3], data.o[2], data.o[1]]
+
+
 def test_orderby_a_function(hub, data):
     # lengths: "Beta" 4, "alpha" 5, "gamma " 6
     assert found(hub, "Things", orderby="length(name)") == [data.beta, data.alpha, data.gamma]
@@ -309,6 +315,23 @@ def test_select_navigation_property(hub, data):
     assert value == {
         "name": "alpha",
         "Datastreams@iot.navigationLink": f"http://testserver/v1.1/Things({data.alpha})/Datastreams",
+    }
+
+
+def test_select_the_control_information(hub, data):
+    value = get(hub, "Things", select="@iot.id,@iot.selfLink", top="1")["value"]
+    assert value == [
+        {"@iot.id": data.alpha, "@iot.selfLink": f"http://testserver/v1.1/Things({data.alpha})"}
+    ]
+
+
+def test_select_and_expand_of_the_same_relation_give_link_and_content(hub, data):
+    body = get(
+        hub, f"Things({data.alpha})", select="Datastreams", expand="Datastreams($select=name)"
+    )
+    assert body == {
+        "Datastreams@iot.navigationLink": f"http://testserver/v1.1/Things({data.alpha})/Datastreams",
+        "Datastreams": [{"name": "temp"}],
     }
 
 
@@ -466,6 +489,11 @@ def test_expand_the_same_relation_twice_merges(hub, data):
     body = get(hub, f"Things({data.alpha})", expand="Datastreams,Datastreams/Sensor")
     (datastream,) = body["Datastreams"]
     assert datastream["Sensor"]["name"] == "sensor of temp"
+
+
+def test_expand_all_is_not_implemented(hub, data):
+    # OData's "*" is not part of SensorThings 1.1: a valid request this server does not serve.
+    assert "$expand=*" in error(hub, "Things", 501, expand="*")
 
 
 def test_expand_unknown_relation_is_400(hub, data):
