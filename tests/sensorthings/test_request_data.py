@@ -150,6 +150,18 @@ def test_next_links_walk_every_page_and_the_last_has_none(hub, data):
     assert seen == data.o[1:]
 
 
+def test_next_link_replaces_paging_options_of_any_case(hub, data):
+    response = hub.get(f"{V}/Observations", params={"$TOP": "2", "$Skip": "1", "$select": "id"})
+    link = response.json()["@iot.nextLink"]
+    assert {k: v for k, v in query_of(link).items() if k.lower() in ("$top", "$skip")} == {
+        "$top": ["2"],
+        "$skip": ["3"],
+    }
+    rest = hub.get(link.removeprefix("http://testserver"))
+    assert rest.status_code == 200, rest.text
+    assert [o["@iot.id"] for o in rest.json()["value"]] == data.o[4:6]
+
+
 def test_exact_last_page_has_no_next_link(hub, data):
     body = get(hub, "Observations", top="6")
     assert len(body["value"]) == 6

@@ -131,7 +131,9 @@ class SensorThingsFace:
     def _next_link(self, request: Request, options: QueryOptions) -> str:
         top = self.paging.top(options)
         params = [
-            (k, v) for k, v in request.query_params.multi_items() if k not in ("$skip", "$top")
+            (k, v)
+            for k, v in request.query_params.multi_items()
+            if k.lower() not in ("$skip", "$top")  # option names are case-insensitive
         ]
         params += [("$top", str(top)), ("$skip", str((options.skip or 0) + top))]
         query = urlencode(params, safe=_QUERY_SAFE)
