@@ -250,6 +250,16 @@ def test_update_of_an_observation_keeps_its_datastream(served, service):
     assert stored["result"] == 2.5
     assert stored["Datastream"]["@iot.id"] == datastream.id
 
+    # A Datastream read back carries server-derived times and area; PUT keeps them derived.
+    found_datastream = service.datastreams().find(datastream.id)
+    assert found_datastream.observed_area is not None
+    found_datastream.description = "re-described"
+    service.update(found_datastream)
+    stored = raw(served, f"Datastreams({datastream.id})")
+    assert stored["description"] == "re-described"
+    assert stored["phenomenonTime"] == "2024-05-01T12:00:00Z/2024-05-01T12:00:00Z"
+    assert stored["observedArea"]["coordinates"] == [7.6261, 51.9625]
+
 
 def test_query_with_filter_expand_top_and_count(served, service):
     for name in ("x", "y"):
