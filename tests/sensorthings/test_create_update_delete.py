@@ -754,6 +754,45 @@ def test_update_or_delete_of_unknown_entity_is_404(hub, method):
     assert_error(response, 404, "Thing")
 
 
+def _unrelated(hub: Any, graph: dict[str, int]) -> dict[str, int]:
+    """A second Thing with its own Datastream and Location, related to nothing of ``graph``."""
+    thing_id, datastream_id = new_thing_with_datastream(hub)
+    [location_id] = ids(hub, f"Things({thing_id})/Locations")
+    return {"Thing": thing_id, "Datastream": datastream_id, "Location": location_id}
+
+
+@pytest.mark.parametrize(
+    ("method", "address", "body", "status"),
+    [
+        # The address names nothing: 404, whatever the method.
+        ("PATCH", "Things({Thing})/Datastreams({other_Datastream})", {"name": "x"}, 404),
+        ("PUT", "Things({Thing})/Datastreams({other_Datastream})", {"name": "x"}, 404),
+        ("DELETE", "Things({Thing})/Datastreams({other_Datastream})", None, 404),
+        ("DELETE", "Things({Thing})/Locations({other_Location})/$ref", None, 404),
+        ("POST", "Things(999)/Locations", {"@iot.id": "{Location}"}, 404),
+        ("POST", "Things(999)/Locations/$ref", {"@iot.id": "{Location}"}, 404),
+        ("PATCH", "Things(999)", {"name": "x"}, 404),
+        # The body names something missing: 400.
+        ("POST", "Things({Thing})/Locations/$ref", {"@iot.id": 999}, 400),
+        ("POST", "Things({Thing})/Locations", {"@iot.id": 999}, 400),
+        ("PATCH", "Things({Thing})", {"Locations": [{"@iot.id": 999}]}, 400),
+        # The address is no place for the method: 405.
+        ("PATCH", "Things({Thing})/name", {"name": "x"}, 405),
+        ("POST", "Datastreams({Datastream})/Thing", thing(), 405),
+        ("DELETE", "Things", None, 405),
+    ],
+)
+def test_writes_to_addresses_that_name_nothing(hub, graph, method, address, body, status):
+    other = {f"other_{k}": v for k, v in _unrelated(hub, graph).items()}
+    names = {**graph, **other}
+    url = f"{V}/" + address.format(**names)
+    if isinstance(body, dict) and body.get("@iot.id") == "{Location}":
+        body = {"@iot.id": graph["Location"]}
+    before = counts(hub)
+    assert_error(hub.request(method, url, json=body, headers=hub.admin), status)
+    assert counts(hub) == before
+
+
 # --- delete ---------------------------------------------------------------------------------
 
 
