@@ -665,6 +665,21 @@ def test_json_patch_keeps_the_rules_of_a_patch(hub, graph):
     assert get_json(hub, f"Locations({graph['Location']})")["location"]["coordinates"] == [8, 52]
 
 
+def test_json_patch_tells_true_from_one(hub):
+    _, datastream_id = new_thing_with_datastream(hub, "OM_Observation")
+    url = f"{V}/Datastreams({datastream_id})/Observations"
+    observation_id = created(hub.post(url, observation(1)))
+    url = f"{V}/Observations({observation_id})"
+    test_true = [{"op": "test", "path": "/result", "value": True}]
+    assert_error(json_patch(hub, url, test_true), 409, "/result")
+    to_true = [
+        {"op": "test", "path": "/result", "value": 1.0},
+        {"op": "replace", "path": "/result", "value": True},
+    ]
+    assert json_patch(hub, url, to_true).status_code == 200
+    assert get_json(hub, f"Observations({observation_id})")["result"] is True
+
+
 @pytest.mark.parametrize(
     ("operations", "status", "problem"),
     [

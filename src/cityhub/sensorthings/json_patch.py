@@ -37,7 +37,7 @@ def as_merge_patch(entity: EntityType, row: Mapping[str, Any], operations: Any) 
             f"JSON Patch: {entity.name} has no property '{unknown[0]}' (JSON Patch changes "
             "properties; link related entities with an application/json PATCH)"
         )
-    return {name: value for name, value in patched.items() if value != current[name]}
+    return {name: value for name, value in patched.items() if not _equal(value, current[name])}
 
 
 def apply(document: dict[str, Any], operations: Any, where: str) -> dict[str, Any]:
@@ -65,7 +65,7 @@ def _apply_one(document: dict[str, Any], operation: Any, where: str) -> None:
         _remove(document, path, where)
         _add(document, path, copy.deepcopy(operation["value"]), where)
     elif op == "test":
-        if _get(document, path, where) != operation["value"]:
+        if not _equal(_get(document, path, where), operation["value"]):
             raise Conflict(f"{where}: the value at '{operation['path']}' is not the tested one")
     else:
         source = _pointer(operation, "from", where)
@@ -75,6 +75,23 @@ def _apply_one(document: dict[str, Any], operation: Any, where: str) -> None:
                 raise BadRequest(f"{where}: cannot move a value into itself")
             _remove(document, source, where)
         _add(document, path, value, where)
+
+
+def _equal(left: Any, right: Any) -> bool:
+    """JSON equality (RFC 6902, 4.6): numbers by value, but ``true`` is not ``1``."""
+    if isinstance(left, dict) and isinstance(right, dict):
+        return left.keys() == right.keys() and all(_equal(left[k], right[k]) for k in left)
+    if isinstance(left, list) and isinstance(right, list):
+        return len(left) == len(right) and all(map(_equal, left, right))
+    if isinstance(left, bool) or isinstance(right, bool):
+        return left is right
+    if _is_number(left) and _is_number(right):
+        return left == right
+    return type(left) is type(right) and left == right
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _pointer(operation: dict[str, Any], key: str, where: str) -> list[str]:
