@@ -599,6 +599,25 @@ def test_patch_changes_a_link_by_id(hub, graph):
     assert_error(hub.patch(url, {"Sensor": {"@iot.id": 9999}}), 400, "Sensor", "9999")
 
 
+def test_patch_links_to_a_collection_add_to_it(hub, graph):
+    other_thing, other_datastream = new_thing_with_datastream(hub)
+    url = f"{V}/Things({graph['Thing']})"
+    response = hub.patch(url, {"Datastreams": [{"@iot.id": other_datastream}]})
+    assert response.status_code == 200, response.text
+    assert ids(hub, f"Things({graph['Thing']})/Datastreams") == [
+        graph["Datastream"],
+        other_datastream,
+    ]
+    assert ids(hub, f"Things({other_thing})/Datastreams") == []
+    [other_location] = ids(hub, f"Things({other_thing})/Locations")
+    history = f"{V}/HistoricalLocations({graph['HistoricalLocation']})"
+    assert hub.patch(history, {"Locations": [{"@iot.id": other_location}]}).status_code == 200
+    assert ids(hub, f"HistoricalLocations({graph['HistoricalLocation']})/Locations") == [
+        graph["Location"],
+        other_location,
+    ]
+
+
 def test_patch_sensor_encoding_type(hub, graph):
     url = f"{V}/Sensors({graph['Sensor']})"
     response = hub.patch(url, {"encodingType": "http://www.opengis.net/doc/IS/SensorML/2.0"})
