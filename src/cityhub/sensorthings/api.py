@@ -21,7 +21,7 @@ from cityhub.errors import (
 from cityhub.sensorthings import json_patch, reads, writes
 from cityhub.sensorthings.ingest import OBSERVATION, ObservationCreate
 from cityhub.sensorthings.model import ENTITY_TYPES, EntityType, Kind, target_of
-from cityhub.sensorthings.options import QueryOptions, parse_query_options, query_params
+from cityhub.sensorthings.options import LINK_SAFE, QueryOptions, parse_query_options
 from cityhub.sensorthings.reads import Expanded, Page, Paging, Record, Target
 from cityhub.sensorthings.resource import ResourcePath, parse_resource_path
 from cityhub.sensorthings.serialize import property_value, serialize
@@ -30,8 +30,6 @@ from cityhub.store.database import Store
 from cityhub.web import JSONResponse, read_json
 
 VERSION = "v1.1"
-# Characters left readable in nextLinks, as clients and people write them.
-_QUERY_SAFE = "$(),;/'"
 _REQ = "http://www.opengis.net/spec/iot_sensing/1.1/req/"
 CONFORMANCE = (
     _REQ + "datamodel",
@@ -136,7 +134,7 @@ class SensorThingsFace:
             if k.lower() not in ("$skip", "$top")  # option names are case-insensitive
         ]
         params += [("$top", str(top)), ("$skip", str((options.skip or 0) + top))]
-        query = urlencode(params, safe=_QUERY_SAFE)
+        query = urlencode(params, safe=LINK_SAFE)
         return f"{self.base_url(request)}{request.url.path}?{query}"
 
     def _refs(
@@ -311,9 +309,9 @@ def _expanded_next_link(url: str, entity: EntityType, record: Record, expanded: 
     """The next page of an expanded collection, with its inner options (but $top/$skip)."""
     self_link = f"{url}/{entity.set_name}({record.row['id']})/{expanded.relation.name}"
     top = len(expanded.items)
-    params = query_params(expanded.options)
-    params += [("$top", str(top)), ("$skip", str((expanded.options.skip or 0) + top))]
-    return f"{self_link}?{urlencode(params, safe=_QUERY_SAFE)}"
+    paging = f"$top={top}&$skip={(expanded.options.skip or 0) + top}"
+    query = expanded.options.link_query
+    return f"{self_link}?{query}&{paging}" if query else f"{self_link}?{paging}"
 
 
 def _property_response(entity: EntityType, record: Record, path: ResourcePath) -> Response:

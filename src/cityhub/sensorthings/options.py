@@ -10,7 +10,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from types import MappingProxyType
+from urllib.parse import urlencode
 
 from cityhub.errors import BadRequest, NotImplementedYet, QuerySyntaxError
 from cityhub.sensorthings.odata import Node, parse_expression
@@ -50,6 +52,12 @@ class QueryOptions:
     # The text of each option as sent (by documented name), to write it into links again.
     texts: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}), compare=False)
 
+    @cached_property
+    def link_query(self) -> str:
+        """These options but ``$top``/``$skip``, URL-encoded for a link; computed once, as
+        every parent of an expanded collection shares them."""
+        return urlencode(query_params(self), safe=LINK_SAFE)
+
 
 @dataclass(frozen=True)
 class Expand:
@@ -86,6 +94,8 @@ class _Span:
         return QuerySyntaxError(f"in {self.context}: {message}", self.text, position)
 
 
+# Characters left readable in links, as clients and people write them.
+LINK_SAFE = "$(),;/'"
 _NAME = re.compile(r"(?:@|[^\W\d])[\w.]*")
 _NAVIGATION = re.compile(r"[^\W\d]\w*")
 _INTEGER = re.compile(r"[0-9]+")
