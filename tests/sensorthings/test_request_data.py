@@ -304,6 +304,20 @@ def test_orderby_with_top_and_skip(hub, data):
     assert found(hub, path, orderby="result desc", top="1", skip="1") == [data.o[2]]
 
 
+@pytest.mark.parametrize(
+    ("entity_set", "orderby", "relation"),
+    [
+        ("Things", "Datastreams/name", "Datastreams"),
+        ("Things", "Datastreams/Observations/result desc", "Datastreams"),
+        ("Observations", "Datastream/Thing/Locations/name", "Locations"),
+        ("Things", "length(Locations/name)", "Locations"),
+    ],
+)
+def test_orderby_through_a_to_many_relation_is_400(hub, entity_set, orderby, relation):
+    # One Thing has many Datastreams: no value of theirs orders the Thing.
+    assert f"to-many relation {relation}" in error(hub, entity_set, 400, orderby=orderby)
+
+
 def test_orderby_unknown_property_is_400(hub):
     assert "colour" in error(hub, "Things", 400, orderby="colour")
 
