@@ -51,6 +51,7 @@ class SensorThingsFace:
     def routes(self) -> list[BaseRoute]:
         return [
             Route(f"/{VERSION}", self.service_root, methods=["GET"]),
+            Route(f"/{VERSION}/", self.service_root, methods=["GET"]),
             Route(
                 f"/{VERSION}/{{path:path}}",
                 self.dispatch,
