@@ -349,3 +349,18 @@ def test_writes_without_the_token_are_refused(served):
         anonymous.create(fsc.Thing(name="nobody", description="no token"))
     assert refused.value.response.status_code == 401
     assert raw(served, "Things")["value"] == []
+
+
+def test_a_rejected_write_reaches_the_client_with_the_reason(served, service):
+    thing = new_thing(service, "Station")
+    datastream = new_datastream(service, thing, "temperature")
+    wrong = fsc.Observation(
+        result="warm", phenomenon_time="2024-05-01T12:00:00Z", datastream=datastream
+    )
+    with pytest.raises(requests.HTTPError) as rejected:
+        service.create(wrong)
+    response = rejected.value.response
+    assert response.status_code == 400
+    assert "result" in response.json()["message"]
+    assert wrong.id is None
+    assert raw(served, "Observations")["value"] == []
