@@ -364,3 +364,40 @@ def test_a_rejected_write_reaches_the_client_with_the_reason(served, service):
     assert "result" in response.json()["message"]
     assert wrong.id is None
     assert raw(served, "Observations")["value"] == []
+
+
+def test_create_observations_as_a_data_array(served, service):
+    """The client's dataArray documents go to CreateObservations (the data-array extension)."""
+    thing = new_thing(service, "Array station")
+    datastream = new_datastream(service, thing, "array temperature")
+    other = new_datastream(service, thing, "array humidity")
+    document = fsc.DataArrayDocument()
+    for target, values in ((datastream, [20.5, 21.0]), (other, [55.0])):
+        group = fsc.DataArrayValue()
+        group.datastream = target
+        group.components = {
+            fsc.DataArrayValue.Property.PHENOMENON_TIME,
+            fsc.DataArrayValue.Property.RESULT,
+        }
+        for minute, value in enumerate(values):
+            group.add_observation(
+                fsc.Observation(
+                    phenomenon_time=f"2024-05-01T12:0{minute}:00+02:00",
+                    result=value,
+                    datastream=target,
+                )
+            )
+        document.add_data_array_value(group)
+    created = service.observations().create(document)
+    links = [observation.self_link for observation in created]
+    assert len(links) == 3
+    assert all(link.startswith(f"{served.url}/Observations(") for link in links)
+    stored = raw(
+        served,
+        f"Datastreams({datastream.id})/Observations",
+        **{"$resultFormat": "dataArray", "$select": "phenomenonTime,result", "$orderby": "id"},
+    )
+    assert stored["value"][0]["dataArray"] == [
+        ["2024-05-01T10:00:00Z", 20.5],
+        ["2024-05-01T10:01:00Z", 21.0],
+    ]
