@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import psycopg
+import pytest
 from sqlalchemy import delete, func, insert, select
+from sqlalchemy.exc import OperationalError
 
 from cityhub.sensorthings.columns import instants
 from cityhub.store import schema
 from cityhub.store.bulk import BulkLoader
+from conftest import POSTGRES_URL
 
 
 def test_reserved_ids_are_new_and_never_reused(hub):
@@ -74,3 +78,26 @@ def test_loaded_rows_read_back_through_the_schema(hub):
     assert [tuple(row) for row in stored] == [(ids[0], "a", {"k": [1, 2]}), (ids[1], "b", None)]
     count = hub.store.read_blocking(lambda c: c.scalar(select(func.count()).select_from(things)))
     assert count == 2
+
+
+def test_a_connection_lost_during_a_load_is_a_database_error_and_the_writer_recovers(hub):
+    if hub.store.backend != "postgresql":
+        pytest.skip("only PostgreSQL connections can be cut from outside")
+    store = hub.store
+    things = schema.things
+    rows = [(f"t{i}", "d") for i in range(10)]
+    pid = store.write_blocking(lambda c: c.exec_driver_sql("SELECT pg_backend_pid()").scalar())
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    with pytest.raises(OperationalError):
+        store.write_blocking(lambda c: BulkLoader(c).load(things, ("name", "description"), rows))
+    store.write_blocking(lambda c: BulkLoader(c).load(things, ("name", "description"), rows))
+    count = store.read_blocking(lambda c: c.scalar(select(func.count()).select_from(things)))
+    assert count == 10
+    # Over HTTP the same is a 503, and the next request goes through.
+    pid = store.write_blocking(lambda c: c.exec_driver_sql("SELECT pg_backend_pid()").scalar())
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    body = [{"Datastream": {"@iot.id": 1}, "components": ["result"], "dataArray": [[1.0]]}]
+    assert hub.post("/v1.1/CreateObservations", body).status_code == 503
+    assert hub.post("/v1.1/CreateObservations", body).status_code == 400  # no Datastream 1

@@ -2,7 +2,7 @@
 
 - PostgreSQL: ids from the table's sequence in one statement, rows by binary ``COPY``.
 - SQLite: ids following the table's ``sqlite_sequence`` entry, rows by one ``executemany``
-  on the driver connection (no per-row work in SQLAlchemy).
+  of plain SQL (no per-row work in SQLAlchemy).
 
 Both run inside the caller's transaction, so they belong in a function given to
 ``Store.write``. Values must be ready for the database: use ``BulkLoader.times`` and
@@ -29,6 +29,7 @@ from typing import Any
 import orjson
 from psycopg.types.json import Jsonb
 from sqlalchemy import JSON, Connection, Table
+from sqlalchemy.exc import DBAPIError
 
 from cityhub.store.types import Geometry, UTCDateTime
 
@@ -116,18 +117,16 @@ class BulkLoader:
         """``count`` new ids for ``table``, never used before and never to be used again."""
         if count <= 0:
             return []
-        raw = self.connection.connection.driver_connection
+        execute = self.connection.exec_driver_sql
         if self.postgresql:
             sequence = _sequence(self.connection, table.name)
-            cursor = raw.execute(
-                "SELECT nextval(%s::regclass) FROM generate_series(1, %s)", (sequence, count)
-            )
-            return [row[0] for row in cursor.fetchall()]
-        high_water = raw.execute(
+            statement = "SELECT nextval(%(sequence)s::regclass) FROM generate_series(1, %(n)s)"
+            return list(execute(statement, {"sequence": sequence, "n": count}).scalars())
+        high_water = execute(
             "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = ?), 0), "
             f'coalesce((SELECT max(id) FROM "{table.name}"), 0))',
             (table.name,),
-        ).fetchone()[0]
+        ).scalar_one()
         return list(range(high_water + 1, high_water + 1 + count))
 
     def insert(self, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -152,18 +151,39 @@ class BulkLoader:
     def load(self, table: Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
         """Insert ``rows`` (tuples in the order of ``columns``) in one go."""
         names = ", ".join(f'"{name}"' for name in columns)
+        if not self.postgresql:
+            marks = ", ".join("?" * len(columns))
+            statement = f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})'
+            self.connection.exec_driver_sql(statement, list(rows))
+            return
+        types = [_copy_type(self.connection, table, name) for name in columns]
+        statement = f'COPY "{table.name}" ({names}) FROM STDIN (FORMAT BINARY)'
         raw = self.connection.connection.driver_connection
-        if self.postgresql:
-            types = [_copy_type(self.connection, table, name) for name in columns]
-            statement = f'COPY "{table.name}" ({names}) FROM STDIN (FORMAT BINARY)'
+        try:
             with raw.cursor() as cursor, cursor.copy(statement) as copy:
                 copy.set_types(types)
                 write_row = copy.write_row
                 for row in rows:
                     write_row(row)
-            return
-        marks = ", ".join("?" * len(columns))
-        raw.executemany(f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', rows)
+        except raw.Error as exc:
+            raise self._database_error(statement, exc) from exc
+
+    def _database_error(self, statement: str, exc: Exception) -> DBAPIError:
+        """A driver error as SQLAlchemy raises it for its own statements, so that the store
+        and the faces treat it alike (a lost connection is invalidated and answered 503)."""
+        dialect = self.connection.dialect
+        raw = self.connection.connection.driver_connection
+        lost = dialect.is_disconnect(exc, raw, None)
+        if lost:
+            self.connection.invalidate(exc)
+        return DBAPIError.instance(
+            statement,
+            None,
+            exc,
+            dialect.loaded_dbapi.Error,
+            connection_invalidated=lost,
+            dialect=dialect,
+        )
 
 
 _SEQUENCES: dict[tuple[str, str], str] = {}
@@ -174,8 +194,8 @@ def _sequence(connection: Connection, table: str) -> str:
     key = (connection.engine.url.render_as_string(hide_password=True), table)
     found = _SEQUENCES.get(key)
     if found is None:
-        raw = connection.connection.driver_connection
-        found = raw.execute("SELECT pg_get_serial_sequence(%s, 'id')", (table,)).fetchone()[0]
+        statement = "SELECT pg_get_serial_sequence(%(table)s, 'id')"
+        found = connection.exec_driver_sql(statement, {"table": table}).scalar_one()
         _SEQUENCES[key] = found
     return found
 
