@@ -11,8 +11,7 @@ through the store's writer (group commit).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any
 from urllib.parse import urlencode
 
 from sqlalchemy import Connection
@@ -23,17 +22,19 @@ from starlette.routing import BaseRoute, Route
 from cityhub.auth import Authenticator
 from cityhub.errors import BadRequest, MethodNotAllowed, NotFound, NotImplementedYet
 from cityhub.sensorthings import reads, writes
+from cityhub.sensorthings.batch import format_batch, parse_batch
+from cityhub.sensorthings.batch_runner import BatchRunner
 from cityhub.sensorthings.ingest import OBSERVATION, ObservationCreate
 from cityhub.sensorthings.model import ENTITY_TYPES, EntityType, Kind, target_of
 from cityhub.sensorthings.options import QueryOptions, parse_query_options
+from cityhub.sensorthings.plan import BODY_METHODS, VERSION, Call, Plan, T
 from cityhub.sensorthings.reads import Page, Paging, Record, Target
 from cityhub.sensorthings.resource import ResourcePath, parse_resource_path
 from cityhub.sensorthings.serialize import property_value, serialize
 from cityhub.settings import Settings
 from cityhub.store.database import Store
-from cityhub.web import JSONResponse, read_json
+from cityhub.web import JSONResponse, read_body, read_json
 
-VERSION = "v1.1"
 # Characters left readable in nextLinks, as clients and people write them.
 _QUERY_SAFE = "$(),;/'"
 _REQ = "http://www.opengis.net/spec/iot_sensing/1.1/req/"
@@ -42,46 +43,8 @@ CONFORMANCE = (
     _REQ + "resource-path/resource-path-to-entities",
     _REQ + "request-data",
     _REQ + "create-update-delete",
+    _REQ + "batch-request",
 )
-#: Methods that carry a JSON body.
-BODY_METHODS = frozenset({"POST", "PATCH", "PUT"})
-
-T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Call:
-    """What the planners need of one request, whether it came over HTTP or inside a batch."""
-
-    method: str
-    path: ResourcePath
-    query: list[tuple[str, str]]
-    body: Any  # the parsed JSON body of POST, PATCH and PUT; None otherwise
-    base_url: str  # the hub's public address
-    url_path: str  # the path the request addresses, e.g. /v1.1/Things, for nextLinks
-
-    @property
-    def service_url(self) -> str:
-        return f"{self.base_url}/{VERSION}"
-
-
-def _no_entity(result: Any) -> tuple[EntityType, int] | None:
-    return None
-
-
-@dataclass(frozen=True)
-class Plan(Generic[T]):
-    """A checked request: ``work`` runs inside a transaction, ``respond`` answers its result.
-
-    ``work`` may raise (an ``ApiError``) to reject the request; the transaction then leaves
-    nothing behind. ``entity`` names what the work created or changed, for the ``$1``
-    references of a batch.
-    """
-
-    work: Callable[[Connection], T]
-    respond: Callable[[T], Response]
-    writes: bool
-    entity: Callable[[T], tuple[EntityType, int] | None] = _no_entity
 
 
 class SensorThingsFace:
@@ -96,6 +59,7 @@ class SensorThingsFace:
     def routes(self) -> list[BaseRoute]:
         return [
             Route(f"/{VERSION}", self.service_root, methods=["GET"]),
+            Route(f"/{VERSION}/$batch", self.batch, methods=["POST"]),
             Route(
                 f"/{VERSION}/{{path:path}}",
                 self.dispatch,
@@ -156,6 +120,14 @@ class SensorThingsFace:
         else:
             result = await self.store.read(plan.work)
         return plan.respond(result)
+
+    async def batch(self, request: Request) -> Response:
+        """``POST /v1.1/$batch`` (clause 11): many requests in one; change sets are atomic."""
+        body = await read_body(request, self.settings.max_body_bytes)
+        parsed = parse_batch(request.headers.get("content-type"), body)
+        responses = await BatchRunner(self, request).run(parsed.items)
+        content, media_type = format_batch(parsed.format, responses)
+        return Response(content, media_type=media_type)
 
     # --- reading ----------------------------------------------------------------------------
 
