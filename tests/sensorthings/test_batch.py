@@ -358,6 +358,23 @@ def test_observations_in_a_batch_go_to_the_datastream_of_the_url(hub):
     assert sorted(o["result"] for o in results.json()["value"]) == [1.5, 2.5]
 
 
+def test_independent_writes_answer_in_order_and_a_later_read_sees_them(hub):
+    parts = [
+        http_part("POST", "Things", thing_body(f"t{i}") if i != 7 else {"name": "bad"}, str(i))
+        for i in range(15)
+    ]
+    parts.append(http_part("GET", "Things?$count=true&$top=0", content_id="count"))
+    answers = answers_of(post_batch(hub, multipart("b", parts), "b"))
+    assert all(isinstance(a, Answer) for a in answers)
+    flat = [a for a in answers if isinstance(a, Answer)]
+    assert [a.content_id for a in flat] == [*map(str, range(15)), "count"]
+    assert [a.status for a in flat[:15]] == [201] * 7 + [400] + [201] * 7
+    assert [a.json()["name"] for a in flat[:15] if a.status == 201] == [
+        f"t{i}" for i in range(15) if i != 7
+    ]
+    assert flat[15].json()["@iot.count"] == 14
+
+
 # --- authorisation and limits ---------------------------------------------------------------
 
 

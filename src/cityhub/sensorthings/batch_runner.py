@@ -10,6 +10,7 @@ created or changed earlier in the batch.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Callable
@@ -43,6 +44,9 @@ log = logging.getLogger(__name__)
 #: What ``$n`` stands for: the entity a request of the batch wrote.
 References = dict[str, tuple[EntityType, int]]
 
+#: A write queued with the writer: its place among the responses, request, plan, result.
+_InFlight = tuple[int, PartRequest, Plan[Any], asyncio.Future[Any]]
+
 _REFERENCE = re.compile(r"^\$([^/?]+)(.*)$", re.DOTALL)
 _UNCHECKED = object()
 
@@ -68,30 +72,70 @@ class BatchRunner:
         self._auth_error: Any = _UNCHECKED
 
     async def run(self, items: tuple[Item, ...]) -> list[ResponseItem]:
-        responses: list[ResponseItem] = []
+        responses: list[ResponseItem | None] = []
+        in_flight: list[_InFlight] = []
         for item in items:
+            if isinstance(item, PartRequest) and _independent_write(item):
+                # Queued now and awaited later: the writer runs such writes in order and
+                # commits them together, each still failing alone.
+                responses.append(await self._submit(item, in_flight, len(responses)))
+                continue
+            await self._settle(in_flight, responses)
             if isinstance(item, ChangeSet):
                 responses.append(await self._run_change_set(item))
             else:
                 responses.append(await self._run_alone(item))
-        return responses
+        await self._settle(in_flight, responses)
+        return [response for response in responses if response is not None]
 
     # --- a request alone ----------------------------------------------------------------
 
+    async def _prepare(self, request: PartRequest) -> Plan[Any]:
+        self._check_dependencies(request)
+        await self._authorise(request)
+        return self._plan(request, self.references)
+
     async def _run_alone(self, request: PartRequest) -> PartResponse:
         try:
-            self._check_dependencies(request)
-            await self._authorise(request)
-            plan = self._plan(request, self.references)
+            plan = await self._prepare(request)
             store = self.face.store
             result = await (store.write if plan.writes else store.read)(plan.work)
-            response = plan.respond(result)
         except Exception as exc:
-            if request.id is not None:
-                self.failed.add(request.id)
-            return _error_part(request.id, exc)
+            return self._failed_alone(request, exc)
+        return self._answered(request, plan, result)
+
+    async def _submit(
+        self, request: PartRequest, in_flight: list[_InFlight], position: int
+    ) -> PartResponse | None:
+        """Queue a write with the writer; ``None`` holds its place until it is settled."""
+        try:
+            plan = await self._prepare(request)
+        except Exception as exc:
+            return self._failed_alone(request, exc)
+        in_flight.append((position, request, plan, self.face.store.submit_write(plan.work)))
+        return None
+
+    async def _settle(
+        self, in_flight: list[_InFlight], responses: list[ResponseItem | None]
+    ) -> None:
+        """Wait for the queued writes and put their answers in their places."""
+        for position, request, plan, future in in_flight:
+            try:
+                result = await future
+            except Exception as exc:
+                responses[position] = self._failed_alone(request, exc)
+            else:
+                responses[position] = self._answered(request, plan, result)
+        in_flight.clear()
+
+    def _answered(self, request: PartRequest, plan: Plan[Any], result: Any) -> PartResponse:
         _remember(request, plan, result, self.references)
-        return _part(request.id, response)
+        return _part(request.id, plan.respond(result))
+
+    def _failed_alone(self, request: PartRequest, error: Exception) -> PartResponse:
+        if request.id is not None:
+            self.failed.add(request.id)
+        return _error_part(request.id, error)
 
     # --- a change set ---------------------------------------------------------------------
 
@@ -209,6 +253,27 @@ class BatchRunner:
                     return url.removeprefix(prefix)
             raise BadRequest(f"'{url}' is not an address of this service: use /{VERSION}/…")
         return url
+
+
+def _independent_write(request: PartRequest) -> bool:
+    """A write that needs nothing from the requests before it (no ``$n``, no dependsOn)."""
+    return (
+        request.method != "GET"
+        and not request.depends_on
+        and not request.url.startswith("$")
+        and not _has_references(request.body)
+    )
+
+
+def _has_references(body: Any) -> bool:
+    if isinstance(body, list):
+        return any(_has_references(item) for item in body)
+    if not isinstance(body, dict):
+        return False
+    entity_id = body.get("@iot.id")
+    if isinstance(entity_id, str) and entity_id.startswith("$"):
+        return True
+    return any(_has_references(value) for value in body.values())
 
 
 def _referenced(name: str, references: References) -> tuple[EntityType, int]:
