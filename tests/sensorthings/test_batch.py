@@ -141,6 +141,12 @@ def test_service_root_lists_the_batch_conformance_class(hub):
     assert "http://www.opengis.net/spec/iot_sensing/1.1/req/batch-request" in conformance
 
 
+def test_the_api_documentation_describes_batch_requests(sqlite_hub):
+    paths = sqlite_hub.get("/api/openapi.json").json()["paths"]
+    content = paths["/v1.1/$batch"]["post"]["requestBody"]["content"]
+    assert set(content) == {"multipart/mixed", "application/json"}
+
+
 def test_a_batch_of_reads_answers_each_in_order_without_a_token(hub):
     seeded = create_thing(hub, "Rathaus")
     body = multipart(
@@ -150,9 +156,11 @@ def test_a_batch_of_reads_answers_each_in_order_without_a_token(hub):
             http_part("GET", f"/v1.1/Datastreams({seeded.datastreams[0]})/Observations?$top=2"),
             http_part("GET", f"{BASE}/Things({seeded.thing})/name/$value"),
             http_part("GET", "Things(999)"),
+            http_part("GET", "Things?$filter=name eq 'Rathaus'&$select=name"),
         ],
     )
-    first, second, third, missing = answers_of(post_batch(hub, body, "batch_reads", auth=False))
+    answers = answers_of(post_batch(hub, body, "batch_reads", auth=False))
+    first, second, third, missing, filtered = answers
     assert isinstance(first, Answer)
     assert first.status == 200
     assert first.json() == {"name": "Rathaus"}
@@ -170,6 +178,8 @@ def test_a_batch_of_reads_answers_each_in_order_without_a_token(hub):
     assert isinstance(missing, Answer)
     assert missing.status == 404
     assert missing.json()["type"] == "error"
+    assert isinstance(filtered, Answer)  # spaces left unencoded in the URL are kept
+    assert filtered.json() == {"value": [{"name": "Rathaus"}]}
 
 
 def test_a_change_set_creates_a_thing_and_its_datastream_through_a_reference(hub):

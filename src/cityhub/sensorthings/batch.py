@@ -20,6 +20,7 @@ import orjson
 from cityhub.errors import BadRequest, UnsupportedMediaType
 
 METHODS = ("GET", "POST", "PATCH", "PUT", "DELETE")
+_HTTP_VERSION = re.compile(r"(^|\s+)HTTP/\d(\.\d)?$")
 Format = Literal["multipart", "json"]
 
 
@@ -211,17 +212,19 @@ def _read_http_part(
 
 
 def _request_line(line: str, where: str) -> tuple[str, str]:
+    """``METHOD URL HTTP/1.1``; the version may be missing, spaces in the URL are kept."""
     if not line:
         raise BadRequest(f"{where}: the request line (e.g. 'GET Things(1) HTTP/1.1') is missing")
-    words = line.split()
-    if words[0].endswith(":"):
+    method, _, rest = line.partition(" ")
+    if method.endswith(":"):
         raise BadRequest(
             f"{where}: the request line (e.g. 'POST Things HTTP/1.1') is missing; "
             f"found the header '{line}' in its place"
         )
-    if len(words) not in (2, 3) or (len(words) == 3 and not words[2].startswith("HTTP/")):
+    url = _HTTP_VERSION.sub("", rest.strip()).strip()
+    if not url:
         raise BadRequest(f"{where}: '{line}' is not a request line like 'GET Things(1) HTTP/1.1'")
-    return _method(words[0], where), words[1]
+    return _method(method, where), url
 
 
 def _method(name: str, where: str) -> str:

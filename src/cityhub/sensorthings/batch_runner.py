@@ -67,6 +67,7 @@ class BatchRunner:
         self.face = face
         self.request = request
         self.base_url = face.base_url(request)
+        self.request_base_url = str(request.base_url).rstrip("/")
         self.references: References = {}
         self.failed: set[str] = set()  # ids and change sets that failed, for dependsOn
         self._auth_error: Any = _UNCHECKED
@@ -243,7 +244,7 @@ class BatchRunner:
             entity, entity_id = _referenced(match[1], references)
             return f"{entity.set_name}({entity_id}){match[2]}"
         if "://" in url:
-            for base in {self.base_url, str(self.request.base_url).rstrip("/")}:
+            for base in {self.base_url, self.request_base_url}:
                 if url.startswith(f"{base}/{VERSION}/"):
                     return url.removeprefix(f"{base}/{VERSION}/")
             raise BadRequest(f"'{url}' is not an address of this service ({self.base_url})")
