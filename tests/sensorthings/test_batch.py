@@ -347,6 +347,16 @@ def test_lf_line_endings_quoted_boundaries_and_absolute_urls_are_read(hub):
     assert count(hub, "Things") == 1
 
 
+def test_parts_without_mime_headers_are_read_as_requests(hub):
+    body = "--b\r\nPOST Things HTTP/1.1\r\nContent-Type: application/json\r\n\r\n"
+    body += json.dumps(thing_body("bare")) + "\r\n--b\r\n\r\nGET Things HTTP/1.1\r\n--b--\r\n"
+    created, listed = answers_of(post_batch(hub, body, "b"))
+    assert isinstance(created, Answer)
+    assert created.status == 201
+    assert isinstance(listed, Answer)
+    assert [t["name"] for t in listed.json()["value"]] == ["bare"]
+
+
 def test_observations_in_a_batch_go_to_the_datastream_of_the_url(hub):
     seeded = create_thing(hub)
     datastream_id = seeded.datastreams[0]

@@ -20,6 +20,7 @@ import orjson
 from cityhub.errors import BadRequest, UnsupportedMediaType
 
 METHODS = ("GET", "POST", "PATCH", "PUT", "DELETE")
+_STARTS_WITH_METHOD = re.compile(rb"(?i)(GET|POST|PATCH|PUT|DELETE) ")
 _HTTP_VERSION = re.compile(r"(^|\s+)HTTP/\d(\.\d)?$")
 Format = Literal["multipart", "json"]
 
@@ -118,9 +119,9 @@ def _boundary(params: dict[str, str], where: str) -> str:
 def _read_multipart(body: bytes, boundary: str) -> list[Item]:
     items: list[Item] = []
     for number, part in enumerate(_split_multipart(body, boundary, "the batch"), start=1):
-        headers, content = _split_head(part, f"part {number} of the batch")
-        media_type, params = parse_media_type(headers.get("content-type", "application/http"))
         where = f"part {number} of the batch"
+        headers, content = _mime_part(part, where)
+        media_type, params = parse_media_type(headers.get("content-type", "application/http"))
         if media_type == "multipart/mixed":
             items.append(_read_change_set(content, _boundary(params, where), headers, where))
         else:
@@ -132,7 +133,7 @@ def _read_change_set(body: bytes, boundary: str, headers: dict[str, str], where:
     requests = []
     for number, part in enumerate(_split_multipart(body, boundary, where), start=1):
         part_where = f"part {number} of the change set in {where}"
-        part_headers, content = _split_head(part, part_where)
+        part_headers, content = _mime_part(part, part_where)
         media_type, _ = parse_media_type(part_headers.get("content-type", "application/http"))
         if media_type == "multipart/mixed":
             raise BadRequest(f"{part_where}: a change set cannot hold another change set")
@@ -163,6 +164,14 @@ def _split_multipart(body: bytes, boundary: str, where: str) -> list[bytes]:
             "Content-Type must match the one in the body"
         )
     raise BadRequest(f"{where}: the closing delimiter '--{boundary}--' is missing")
+
+
+def _mime_part(part: bytes, where: str) -> tuple[dict[str, str], bytes]:
+    """A part's MIME headers and content; a part that starts with its request line right
+    away, without headers, is taken as ``application/http``."""
+    if _STARTS_WITH_METHOD.match(part):
+        return {}, part
+    return _split_head(part, where)
 
 
 def _split_head(data: bytes, where: str) -> tuple[dict[str, str], bytes]:
@@ -359,9 +368,14 @@ def _http_part(response: PartResponse) -> bytes:
         head.append(f"Content-ID: {response.id}")
     reason = HTTPStatus(response.status).phrase
     lines = [*head, "", f"HTTP/1.1 {response.status} {reason}"]
-    lines += [f"{name}: {value}" for name, value in response.headers]
+    lines += [f"{_header_name(name)}: {value}" for name, value in response.headers]
     lines += [f"Content-Length: {len(response.body)}", "", ""]
     return "\r\n".join(lines).encode() + response.body + b"\r\n"
+
+
+def _header_name(name: str) -> str:
+    """``content-type`` → ``Content-Type``, as headers are usually written."""
+    return "-".join(word.capitalize() for word in name.split("-"))
 
 
 def _write_json(responses: list[ResponseItem]) -> bytes:

@@ -147,8 +147,12 @@ class BatchRunner:
                 await self._authorise(request)
             except ApiError as exc:
                 return self._failed(change_set, index, exc)
+        store = self.face.store
+        writes = any(request.method != "GET" for request in change_set.requests)
         try:
-            outcomes, references = await self.face.store.write(self._change_set_work(change_set))
+            outcomes, references = await (store.write if writes else store.read)(
+                self._change_set_work(change_set)
+            )
         except _PartFailed as failure:
             return self._failed(change_set, failure.index, failure.error)
         except Exception as exc:  # the writer could not reach the database
