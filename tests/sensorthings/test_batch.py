@@ -6,6 +6,7 @@ what a failed change set leaves behind is counted through the API.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from dataclasses import dataclass
@@ -393,6 +394,45 @@ def test_independent_writes_answer_in_order_and_a_later_read_sees_them(hub):
         f"t{i}" for i in range(15) if i != 7
     ]
     assert flat[15].json()["@iot.count"] == 14
+
+
+def test_a_failing_change_set_among_concurrent_writes_leaves_only_theirs(hub):
+    """The writer may commit the change set together with other requests' writes; when it
+    fails there, it alone is rolled back (in its savepoint) and the others commit."""
+    failing = multipart(
+        "b",
+        [
+            change_set(
+                "c",
+                [
+                    http_part("POST", "Sensors", sensor_body("rolled back"), content_id="1"),
+                    http_part("POST", "Things", {"name": "no description"}, content_id="2"),
+                ],
+            )
+        ],
+    )
+    independent = multipart(
+        "b", [http_part("POST", "ObservedProperties", property_body(f"p{i}")) for i in range(20)]
+    )
+    headers = {"Content-Type": "multipart/mixed; boundary=b", **hub.admin}
+
+    async def send_all() -> list[httpx.Response]:
+        sends = [
+            hub.client.post(f"{V}/$batch", content=body.encode(), headers=headers)
+            for body in (independent, failing, independent, failing)
+        ]
+        return list(await asyncio.gather(*sends))
+
+    responses = hub.portal.call(send_all)
+    for response in responses[1::2]:
+        (failed,) = answers_of(response)
+        assert isinstance(failed, Answer)
+        assert (failed.status, failed.content_id) == (400, "2")
+    for response in responses[::2]:
+        assert {a.status for a in answers_of(response) if isinstance(a, Answer)} == {201}
+    assert count(hub, "Sensors") == 0
+    assert count(hub, "Things") == 0
+    assert count(hub, "ObservedProperties") == 40
 
 
 # --- authorisation and limits ---------------------------------------------------------------

@@ -202,22 +202,22 @@ class SensorThingsFace:
             raise MethodNotAllowed("POST creates entities: send it to a collection, e.g. /Things")
         if path.ref:
             return self._plan_post_ref(path, body)
+        entity = last.entity
+        if entity is OBSERVATION and len(path.steps) == 1:
+            # The ingest hot path: the writer commits many of these with a few statements.
+            return _entity_plan(ObservationCreate(body, {}), entity, call, status=201)
 
         def work(connection: Connection) -> Record:
             fixed, parent = _parent_context(connection, path)
             if parent is not None and isinstance(body, dict) and list(body) == ["@iot.id"]:
                 # POST Things(1)/Locations with {"@iot.id": 2}: link the existing Location.
-                new_id = writes.link_id(last.entity, body, connection)
+                new_id = writes.link_id(entity, body, connection)
             else:
-                new_id = writes.create(connection, last.entity, body, fixed)
+                new_id = writes.create(connection, entity, body, fixed)
             if parent is not None:
                 writes.link_entities(connection, *parent, [new_id])
-            return reads.read_by_id(connection, last.entity, new_id)
+            return reads.read_by_id(connection, entity, new_id)
 
-        entity = last.entity
-        if entity is OBSERVATION and len(path.steps) == 1:
-            # The ingest hot path: the writer commits many of these with a few statements.
-            return _entity_plan(ObservationCreate(body, {}), entity, call, status=201)
         return _entity_plan(work, entity, call, status=201)
 
     def _plan_post_ref(self, path: ResourcePath, body: Any) -> Plan[None]:
