@@ -55,6 +55,13 @@ class SensorThingsFace:
         self.settings = settings
         self.auth = auth
         self.paging = Paging(settings.default_top, settings.max_top)
+        self._planners: dict[str, Callable[[Call], Plan[Any]]] = {
+            "GET": self.plan_get,
+            "POST": self.plan_post,
+            "PATCH": self.plan_patch,
+            "PUT": self.plan_put,
+            "DELETE": self.plan_delete,
+        }
 
     def routes(self) -> list[BaseRoute]:
         return [
@@ -104,14 +111,7 @@ class SensorThingsFace:
 
     def plan(self, call: Call) -> Plan[Any]:
         """The planner for the call's method; raises (4xx) if the request cannot be served."""
-        planner = {
-            "GET": self.plan_get,
-            "POST": self.plan_post,
-            "PATCH": self.plan_patch,
-            "PUT": self.plan_put,
-            "DELETE": self.plan_delete,
-        }[call.method]
-        return planner(call)
+        return self._planners[call.method](call)
 
     async def run(self, plan: Plan[T]) -> Response:
         """Run one plan on its own: a read in a read transaction, a write in the writer."""

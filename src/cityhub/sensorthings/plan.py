@@ -23,7 +23,7 @@ BODY_METHODS = frozenset({"POST", "PATCH", "PUT"})
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Call:
     """What the planners need of one request, whether it came over HTTP or inside a batch."""
 
@@ -43,7 +43,7 @@ def _no_entity(result: Any) -> tuple[EntityType, int] | None:
     return None
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Plan(Generic[T]):
     """A checked request: ``work`` runs inside a transaction, ``respond`` answers its result.
 
