@@ -338,6 +338,18 @@ def test_expand_on_a_collection_keeps_each_parent_its_own(hub, data):
     assert [[d["name"] for d in thing["Datastreams"]] for thing in value] == [["temp"], ["hum"], []]
 
 
+def test_expand_of_a_link_relation_keeps_each_parent_its_own(hub, data):
+    """Things and Locations are linked through a table: each Thing gets only its own."""
+    value = get(hub, "Things", expand="Locations($select=name)", orderby="id")["value"]
+    assert [[loc["name"] for loc in thing["Locations"]] for thing in value] == [
+        ["Rathaus"],
+        ["Hafen"],
+        ["Rathaus"],
+    ]
+    counted = get(hub, "Locations", expand="Things($count=true;$select=id)", orderby="id")
+    assert [location["Things@iot.count"] for location in counted["value"]] == [1, 1, 1]
+
+
 def test_expand_to_one(hub, data):
     body = get(hub, f"Datastreams({data.hum})", expand="Thing,Sensor,ObservedProperty")
     assert body["Thing"]["@iot.id"] == data.beta
