@@ -32,6 +32,7 @@ CONFORMANCE = (
     _REQ + "resource-path/resource-path-to-entities",
     _REQ + "request-data",
     _REQ + "create-update-delete",
+    _REQ + "multi-datastream",
 )
 
 
