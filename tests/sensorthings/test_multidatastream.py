@@ -210,6 +210,11 @@ def test_links_by_id_and_navigation_both_ways(hub):
     }
     # A MultiDatastream is not one of the Datastreams of its Thing.
     assert ids(hub.get(f"{V}/Things({thing})/Datastreams")) == []
+    # Created through its Thing's collection, it belongs to that Thing.
+    second = {**body, "name": "second"}
+    del second["Thing"]
+    created = created_id(hub.post(f"{V}/Things({thing})/MultiDatastreams", second))
+    assert ids(hub.get(f"{V}/Things({thing})/MultiDatastreams")) == [multi, created]
 
 
 # --- the order of ObservedProperties ---------------------------------------------------------
