@@ -369,23 +369,19 @@ def plain_observation_columns(body: Any, fixed: Body) -> Body | None:
     """
     properties, relations = _split(_OBSERVATION, _require_object("Observation", body))
     values = _property_columns(_OBSERVATION, properties, full=True)
-    linked = {relation.name: value for relation, value in relations.items()}
-    streams = {name: linked.pop(name) for name in _OBSERVATION.exactly_one_of if name in linked}
-    if linked:
-        return None
-    fixed_streams = [key for key in _STREAM_KEYS if key in fixed]
-    if fixed_streams and not streams:
+    fixed_stream = not fixed.keys().isdisjoint(_STREAM_TARGETS)
+    if not relations and fixed_stream:
         values.update(fixed)
-    elif len(streams) == 1 and not fixed_streams:
-        ((name, item),) = streams.items()
-        relation = _OBSERVATION.relation_by_name[name]
-        stream_id = _plain_link(target_of(relation), item)
+    elif len(relations) == 1 and not fixed_stream:
+        ((relation, item),) = relations.items()
+        target = _STREAM_TARGETS.get(relation.fk)
+        stream_id = None if target is None else _plain_link(target, item)
         if stream_id is None:
             return None
         values[relation.fk] = stream_id
     else:
         return None
-    for key in _STREAM_KEYS:
+    for key in _STREAM_TARGETS:
         values.setdefault(key, None)
     values["feature_of_interest_id"] = None
     return values
@@ -393,16 +389,21 @@ def plain_observation_columns(body: Any, fixed: Body) -> Body | None:
 
 def _plain_link(target: EntityType, item: Any) -> int | None:
     """The id of ``{"@iot.id": n}`` if it can name a ``target``; ``create`` says why not."""
-    if not isinstance(item, dict) or list(item) != ["@iot.id"]:
+    if not isinstance(item, dict) or len(item) != 1:
         return None
-    target_id = item["@iot.id"]
+    target_id = item.get("@iot.id")
     if isinstance(target_id, bool) or not isinstance(target_id, int):
         return None
     return target_id if target.holds_id(target_id) else None
 
 
 _OBSERVATION = BY_NAME["Observation"]
-_STREAM_KEYS = tuple(_OBSERVATION.relation_by_name[n].fk for n in _OBSERVATION.exactly_one_of)
+# The Observation's key of each stream it may belong to, and the stream's entity type.
+_STREAM_TARGETS = {
+    relation.fk: target_of(relation)
+    for relation in _OBSERVATION.relations
+    if relation.name in _OBSERVATION.exactly_one_of
+}
 
 
 # --- update -------------------------------------------------------------------------------
