@@ -15,6 +15,7 @@ from cityhub.sensorthings.model import OBSERVATION_TYPE_BASE
 from cityhub.store import schema
 
 from .helpers import V, created_id, datastream_body, ids, location_body, observation
+from .test_ingest import _post_all
 
 BASE = "http://testserver/v1.1"
 COMPLEX = OBSERVATION_TYPE_BASE + "OM_ComplexObservation"
@@ -513,8 +514,6 @@ def test_an_observation_can_move_between_a_datastream_and_a_multi_datastream(hub
 
 
 def test_observations_posted_together_are_batched_for_both_kinds_of_stream(hub):
-    from .test_ingest import _post_all
-
     _, multi = seeded(hub)
     thing = created_id(
         hub.post(
