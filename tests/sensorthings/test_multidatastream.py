@@ -397,6 +397,22 @@ def test_patch_and_put_check_the_lengths_again(hub):
     assert response.json()["properties"] is None
 
 
+def test_a_json_patch_of_the_lists_is_checked_like_any_patch(hub):
+    _, multi = seeded(hub)
+    url = f"{V}/MultiDatastreams({multi})"
+    headers = {"Content-Type": "application/json-patch+json"}
+    longer = [{"op": "add", "path": "/unitOfMeasurements/-", "value": {"name": "hPa"}}]
+    assert_error(
+        hub.patch(url, json=longer, headers=headers),
+        400,
+        "MultiDatastream.unitOfMeasurements has 4 entries but there are 3 ObservedProperties",
+    )
+    renamed = [{"op": "replace", "path": "/unitOfMeasurements/1/symbol", "value": "percent"}]
+    response = hub.patch(url, json=renamed, headers=headers)
+    assert response.status_code == 200, response.text
+    assert response.json()["unitOfMeasurements"][1] == {"name": "percent", "symbol": "percent"}
+
+
 def test_links_are_not_added_or_removed_one_by_one(hub):
     _, multi = seeded(hub)
     extra = created_id(hub.post(f"{V}/ObservedProperties", observed_property("extra")))
@@ -624,6 +640,9 @@ def test_filter_expand_select_and_orderby_through_multi_datastreams(hub):
             "Thing($select=name)",
         },
     ).json()
+    next_link = selected.pop("Observations@iot.nextLink")
+    assert next_link.startswith(f"{BASE}/MultiDatastreams({multi})/Observations?")
+    assert "$skip=1" in next_link
     assert selected == {
         "name": "Weather",
         "multiObservationDataTypes": [MEASUREMENT, COUNT, CATEGORY],
