@@ -443,6 +443,34 @@ def test_links_are_not_added_or_removed_one_by_one(hub):
     assert ids(hub.get(f"{V}/MultiDatastreams({multi})/ObservedProperties")) == listed
 
 
+def test_a_batch_creates_a_multi_datastream_whose_observed_properties_it_made(hub):
+    """A JSON batch: two ObservedProperties, then a MultiDatastream listing them by reference
+    in the opposite order, then an Observation of it; one atomicity group."""
+    thing = created_id(
+        hub.post(f"{V}/Things", {"name": "T", "description": "d", "Locations": [location_body()]})
+    )
+    multi = {
+        **multi_body(parts=WEATHER[:2]),
+        "Thing": {"@iot.id": thing},
+        "ObservedProperties": [{"@iot.id": "$2"}, {"@iot.id": "$1"}],
+    }
+    requests = [
+        {"id": "1", "method": "post", "url": "ObservedProperties", "body": observed_property("a")},
+        {"id": "2", "method": "post", "url": "ObservedProperties", "body": observed_property("b")},
+        {"id": "3", "method": "post", "url": "MultiDatastreams", "body": multi},
+        {"id": "4", "method": "post", "url": "$3/Observations", "body": {"result": [1.5, 2]}},
+    ]
+    for request in requests:
+        request["atomicityGroup"] = "g"
+    response = hub.post(f"{V}/$batch", {"requests": requests})
+    assert response.status_code == 200, response.text
+    answers = response.json()["responses"]
+    assert [a["status"] for a in answers] == [201] * 4, answers
+    first, second, created = (a["body"]["@iot.id"] for a in answers[:3])
+    assert ids(hub.get(f"{V}/MultiDatastreams({created})/ObservedProperties")) == [second, first]
+    assert answers[3]["body"]["result"] == [1.5, 2]
+
+
 # --- Observations ----------------------------------------------------------------------------
 
 
