@@ -27,6 +27,7 @@ from .helpers import (
     created_id,
     datastream_body,
     location_body,
+    multi_datastream_body,
 )
 
 CREATE = f"{V}/CreateObservations"
@@ -656,3 +657,61 @@ def test_measurement_results_must_be_numbers(hub):
         )
     )
     assert [i is not None for i in ids] == [True, True, False, False, True]
+
+
+# --- MultiDatastreams ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def mast(hub, station):
+    """A MultiDatastream (temperature and humidity, both measurements) of the station."""
+    body = {**multi_datastream_body("mast"), "Thing": {"@iot.id": station.thing}}
+    return created_id(hub.post(f"{V}/MultiDatastreams", body))
+
+
+def test_multi_datastream_groups_take_array_results(hub, station, mast):
+    temperature = station.datastreams[0]
+    body = [
+        {
+            "MultiDatastream": {"@iot.id": mast},
+            "components": ["phenomenonTime", "result"],
+            "dataArray": [
+                ["2026-11-26T10:00:00Z", [20.5, 60]],
+                ["2026-11-26T10:01:00Z", [21.0]],  # one value for two properties
+                ["2026-11-26T10:02:00Z", [21.5, "wet"]],  # not a measurement
+                ["2026-11-26T10:03:00Z", 22.0],  # not an array
+                ["2026-11-26T10:04:00Z", [22.5, 58.5]],
+            ],
+        },
+        group(temperature, ["phenomenonTime", "result"], [["2026-11-26T10:00:00Z", 20.5]]),
+    ]
+    ids = created(hub.post(CREATE, body))
+    assert [i is not None for i in ids] == [True, False, False, False, True, True]
+    stored = hub.get(f"{V}/Observations({ids[0]})", params={"$expand": "MultiDatastream"}).json()
+    assert stored["result"] == [20.5, 60]
+    assert stored["MultiDatastream"]["@iot.id"] == mast
+    multi = hub.get(f"{V}/MultiDatastreams({mast})").json()
+    assert multi["phenomenonTime"] == "2026-11-26T10:00:00Z/2026-11-26T10:04:00Z"
+    read = data_array(hub, f"{V}/Observations", **{"$select": "id,result", "$orderby": "id"})
+    assert read["value"][0]["MultiDatastream@iot.navigationLink"] == (
+        f"{BASE}/MultiDatastreams({mast})"
+    )
+    assert read["value"][0]["dataArray"] == [[ids[0], [20.5, 60]], [ids[4], [22.5, 58.5]]]
+    assert read["value"][1]["Datastream@iot.navigationLink"] == f"{BASE}/Datastreams({temperature})"
+    per_multi = data_array(hub, f"{V}/MultiDatastreams({mast})/Observations")
+    assert per_multi["value"][0]["dataArray@iot.count"] == 2
+
+
+@pytest.mark.parametrize(
+    ("reference", "message"),
+    [
+        ({"MultiDatastream": {"@iot.id": 99999}}, "MultiDatastream(99999) does not exist"),
+        ({"MultiDatastream": {"@iot.id": 1}, "Datastream": {"@iot.id": 1}}, "one of them"),
+        ({"MultiDatastream": 1}, '"MultiDatastream": {"@iot.id": <id>}'),
+    ],
+)
+def test_a_group_names_one_existing_stream(hub, mast, reference, message):
+    body = [{**reference, "components": ["result"], "dataArray": [[[1.0, 2.0]]]}]
+    response = hub.post(CREATE, body)
+    assert response.status_code == 400
+    assert message in response.json()["message"]

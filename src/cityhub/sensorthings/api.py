@@ -48,6 +48,7 @@ CONFORMANCE = (
     _REQ + "create-update-delete",
     _REQ + "batch-request",
     _REQ + "data-array/data-array",
+    _REQ + "multi-datastream",
 )
 
 

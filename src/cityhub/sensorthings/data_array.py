@@ -8,8 +8,8 @@
 - ``$resultFormat=dataArray`` on an Observation collection answers the page grouped per
   Datastream, each group with its ``components`` and rows.
 
-A group names a Datastream; a MultiDatastream group (whose results are arrays) slots in
-where ``_datastream_of`` and ``_group_key`` look at the relation.
+A group names a Datastream or a MultiDatastream (whose results are arrays, one value per
+ObservedProperty).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from cityhub.errors import BadRequest
-from cityhub.sensorthings import columns, reads
+from cityhub.sensorthings import columns, derived, reads
 from cityhub.sensorthings.ingest import ObservationColumns
 from cityhub.sensorthings.model import BY_NAME
 from cityhub.sensorthings.options import QueryOptions
@@ -31,7 +31,6 @@ from cityhub.sensorthings.serialize import property_value
 FORMAT = "dataArray"
 ERROR = "error"
 OBSERVATION = BY_NAME["Observation"]
-DATASTREAM = BY_NAME["Datastream"]
 FEATURE_OF_INTEREST = BY_NAME["FeatureOfInterest"]
 
 #: Components a client may send, and what they become.
@@ -45,7 +44,8 @@ CREATE_COMPONENTS = (
     "FeatureOfInterest/id",
 )
 _ALIASES = {"FeatureOfInterest/@iot.id": "FeatureOfInterest/id"}
-_GROUP_KEYS = frozenset({"Datastream", "components", "dataArray", "dataArray@iot.count"})
+_STREAMS = {stream.name: stream for stream in derived.STREAMS}
+_GROUP_KEYS = frozenset({*_STREAMS, "components", "dataArray", "dataArray@iot.count"})
 
 #: Components of a read without ``$select``: every property of an Observation.
 READ_COMPONENTS = ("id", *(p.name for p in OBSERVATION.properties))
@@ -78,13 +78,13 @@ def _parse_group(index: int, group: Any) -> ObservationColumns:
     unknown = sorted(set(group) - _GROUP_KEYS)
     if unknown:
         raise BadRequest(
-            f"{where}unknown member {unknown[0]!r}; a group has Datastream, components, "
-            "dataArray (and optionally dataArray@iot.count)"
+            f"{where}unknown member {unknown[0]!r}; a group has Datastream (or "
+            "MultiDatastream), components, dataArray (and optionally dataArray@iot.count)"
         )
-    datastream_id = _datastream_of(where, group)
+    stream, stream_id = _stream_of(where, group)
     names = _components(where, group.get("components"))
     rows = _rows(where, group, len(names))
-    parsed = ObservationColumns(datastream_id, len(rows), {}, where=where)
+    parsed = ObservationColumns(stream_id, len(rows), {}, where=where, stream=stream)
     values = dict(zip(names, zip(*rows, strict=True), strict=True)) if rows else {}
     for name in names:
         _convert(parsed, name, values.get(name, ()))
@@ -93,16 +93,24 @@ def _parse_group(index: int, group: Any) -> ObservationColumns:
     return parsed
 
 
-def _datastream_of(where: str, group: dict[str, Any]) -> int:
-    reference = group.get("Datastream")
+def _stream_of(where: str, group: dict[str, Any]) -> derived.StreamRef:
+    """The Datastream or MultiDatastream a group names (exactly one of them)."""
+    named = [name for name in _STREAMS if name in group]
+    if len(named) != 1:
+        raise BadRequest(
+            f'{where}name the Datastream as "Datastream": {{"@iot.id": <id>}} (or a '
+            '"MultiDatastream"), one of them'
+        )
+    (name,) = named
+    reference = group[name]
     if not isinstance(reference, dict) or "@iot.id" not in reference:
-        raise BadRequest(f'{where}name the Datastream as "Datastream": {{"@iot.id": <id>}}')
-    datastream_id = columns.parse_id(reference["@iot.id"])
-    if datastream_id is None:
-        raise BadRequest(f"{where}the Datastream's @iot.id must be an integer")
-    if not DATASTREAM.holds_id(datastream_id):
-        raise BadRequest(f"{where}Datastream({datastream_id}) does not exist")
-    return datastream_id
+        raise BadRequest(f'{where}name the {name} as "{name}": {{"@iot.id": <id>}}')
+    stream_id = columns.parse_id(reference["@iot.id"])
+    if stream_id is None:
+        raise BadRequest(f"{where}the {name}'s @iot.id must be an integer")
+    if not BY_NAME[name].holds_id(stream_id):
+        raise BadRequest(f"{where}{name}({stream_id}) does not exist")
+    return _STREAMS[name], stream_id
 
 
 def _components(where: str, names: Any) -> list[str]:
@@ -224,8 +232,9 @@ def read_page(
 
 
 def _group_key(row: Any) -> tuple[str, int]:
-    """The (relation, id) a row is grouped by: its Datastream."""
-    return ("Datastream", row["datastream_id"])
+    """The (relation, id) a row is grouped by: its Datastream or MultiDatastream."""
+    stream, stream_id = derived.stream_of(row)
+    return stream.name, stream_id
 
 
 def _read_components(options: QueryOptions) -> list[str]:

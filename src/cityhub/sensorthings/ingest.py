@@ -2,9 +2,9 @@
 
 Each POSTed Observation is queued with the writer as an ``ObservationCreate``. Alone it is an
 ordinary create. When several are queued together, the writer hands them over as one batch:
-one lookup of their Datastreams, one multi-row INSERT … RETURNING, one time-range UPDATE per
-Datastream — a handful of statements instead of four per Observation. If any of them is
-rejected, the writer redoes each alone, so the others still commit.
+one lookup of their Datastreams (and MultiDatastreams), one multi-row INSERT … RETURNING, one
+time-range UPDATE per stream — a handful of statements instead of four per Observation. If any
+of them is rejected, the writer redoes each alone, so the others still commit.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from cityhub.sensorthings import derived, reads, writes
 from cityhub.sensorthings.model import BY_NAME, OBSERVATION_TYPE_BASE
 from cityhub.sensorthings.reads import Record
 from cityhub.sensorthings.serialize import result_value
-from cityhub.sensorthings.values import check_result
 from cityhub.store import schema
 from cityhub.store.bulk import BulkLoader
 
@@ -33,7 +32,7 @@ _INSERT_RETURNING_IDS = insert(schema.observations).returning(
 
 
 class ObservationCreate:
-    """One ``POST …/Observations``; ``fixed`` holds the Datastream named by the URL path."""
+    """One ``POST …/Observations``; ``fixed`` holds the (Multi)Datastream named by the URL."""
 
     batch_key = "observation-create"
 
@@ -54,13 +53,14 @@ class ObservationCreate:
 
 
 def _insert_many(connection: Connection, rows: list[dict[str, Any]]) -> list[Record]:
-    contexts = derived.datastream_contexts(connection, {row["datastream_id"] for row in rows})
+    refs = [derived.stream_of(row) for row in rows]
+    contexts = derived.stream_contexts(connection, refs)
     features: dict[int, int] = {}
-    for row in rows:
-        context = contexts.get(row["datastream_id"])
+    for row, ref in zip(rows, refs, strict=True):
+        context = contexts.get(ref)
         if context is None:
-            raise BadRequest(f"Datastream({row['datastream_id']}) does not exist")
-        check_result(context.observation_type, result_value(row))
+            raise BadRequest(f"{ref[0].name}({ref[1]}) does not exist")
+        writes.check_observation_result(ref[0], context, result_value(row))
         if row["phenomenon_time_start"] is None:
             row["phenomenon_time_start"] = writes.now()
         thing_id = context.thing_id
@@ -68,7 +68,7 @@ def _insert_many(connection: Connection, rows: list[dict[str, Any]]) -> list[Rec
             features[thing_id] = derived.feature_from_location(connection, thing_id)
         row["feature_of_interest_id"] = context.feature_id or features[thing_id]
     new_ids = connection.execute(_INSERT_RETURNING_IDS, rows).scalars().all()
-    derived.extend_datastream_extents(connection, rows, contexts)
+    derived.extend_extents(connection, rows, contexts)
     return [Record({**row, "id": new_id}) for row, new_id in zip(rows, new_ids, strict=True)]
 
 
@@ -113,7 +113,8 @@ _RESULT_TYPES = {
 
 @dataclass
 class ObservationColumns:
-    """Observations of one Datastream, one list per column of ``OBSERVATION_COLUMNS``.
+    """Observations of one Datastream (or MultiDatastream, as ``stream`` says), one list per
+    column of ``OBSERVATION_COLUMNS``.
 
     Columns left out are NULL; a ``feature_of_interest_id`` of ``None`` means "derive it from
     the Thing's Location". Rows in ``rejected`` were found invalid already and are skipped.
@@ -122,12 +123,17 @@ class ObservationColumns:
     ``where`` names the group in error messages.
     """
 
-    datastream_id: int
+    stream_id: int
     count: int
     columns: dict[str, list[Any]]
     rejected: set[int] = field(default_factory=set)
     where: str = ""
     time_texts: dict[str, Sequence[Any]] = field(default_factory=dict)
+    stream: derived.Stream = derived.DATASTREAM
+
+    @property
+    def ref(self) -> derived.StreamRef:
+        return self.stream, self.stream_id
 
 
 class ObservationLoad:
@@ -168,17 +174,18 @@ def load_observations(connection: Connection, groups: list[ObservationColumns]) 
     """
     # Work on copies: the writer may run the same groups again after a rollback.
     groups = [replace(g, columns=dict(g.columns), rejected=set(g.rejected)) for g in groups]
-    contexts = derived.datastream_contexts(connection, {g.datastream_id for g in groups})
+    contexts = derived.stream_contexts(connection, {g.ref for g in groups})
     for group in groups:
-        if group.datastream_id not in contexts:
-            raise BadRequest(f"{group.where}Datastream({group.datastream_id}) does not exist")
+        if group.ref not in contexts:
+            raise BadRequest(f"{group.where}{group.stream.name}({group.stream_id}) does not exist")
     _check_features(connection, groups, contexts)
     for group in groups:
-        _check_results(group, contexts[group.datastream_id].observation_type)
+        _check_results(group, contexts[group.ref])
     loader = BulkLoader(connection)
     accepted = [_accepted(group) for group in groups]
     sizes = [len(columns[0]) for columns, _ in accepted]
     ids = loader.reserve_ids(schema.observations, sum(sizes))
+    keys = [stream.key for stream in derived.STREAMS if any(g.stream is stream for g in groups)]
     # Columns no row fills stay out of the load: the database makes them NULL for free.
     used = [
         index
@@ -194,13 +201,14 @@ def load_observations(connection: Connection, groups: list[ObservationColumns]) 
         taken += size
         new_ids.append(_numbered(group, mine))
         if size:
-            extents.extend(_extent_rows(group.datastream_id, columns))
-            rows = _table_rows(loader, group.datastream_id, columns, texts, used, mine)
+            extents.extend(_extent_rows(group.stream.key, group.stream_id, columns))
+            streams = [group.stream_id if key == group.stream.key else None for key in keys]
+            rows = _table_rows(loader, streams, columns, texts, used, mine)
             table_rows.extend(rows)
     if table_rows:
-        names = ("id", "datastream_id", *(OBSERVATION_COLUMNS[i] for i in used))
+        names = ("id", *keys, *(OBSERVATION_COLUMNS[i] for i in used))
         loader.load(schema.observations, names, table_rows)
-        derived.extend_datastream_extents(connection, extents, contexts)
+        derived.extend_extents(connection, extents, contexts)
     return new_ids
 
 
@@ -213,7 +221,7 @@ def _numbered(group: ObservationColumns, ids: list[int]) -> list[int | None]:
 
 
 def _check_features(
-    connection: Connection, groups: list[ObservationColumns], contexts: dict[int, Any]
+    connection: Connection, groups: list[ObservationColumns], contexts: dict[Any, Any]
 ) -> None:
     """Reject rows naming a FeatureOfInterest that does not exist; fill in derived ones."""
     given = {
@@ -235,7 +243,7 @@ def _check_features(
             )
         if column is not None and None not in column:
             continue
-        feature = _derived_feature(connection, contexts[group.datastream_id], derived_features)
+        feature = _derived_feature(connection, contexts[group.ref], derived_features)
         if column is None:
             group.columns["feature_of_interest_id"] = [feature] * group.count
             column = group.columns["feature_of_interest_id"]
@@ -261,19 +269,23 @@ def _derived_feature(
     return known[context.thing_id]
 
 
-def _check_results(group: ObservationColumns, observation_type: str) -> None:
-    allowed = _RESULT_TYPES.get(observation_type.removeprefix(OBSERVATION_TYPE_BASE))
+def _check_results(group: ObservationColumns, context: Any) -> None:
+    """Reject rows whose result does not fit the stream: per column for a Datastream (a set
+    comparison unless the column mixes kinds), per row for a MultiDatastream's arrays."""
     types = group.columns["result_type"]
-    if allowed is None or set(types) <= allowed:
-        return
+    allowed = None
+    if group.stream is derived.DATASTREAM:
+        allowed = _RESULT_TYPES.get(context.observation_type.removeprefix(OBSERVATION_TYPE_BASE))
+        if allowed is None or set(types) <= allowed:
+            return
     documents = group.columns["result_json"]
     for index, code in enumerate(types):
-        if code in allowed:
+        if allowed is not None and code in allowed:
             continue
         try:
             if code != schema.RESULT_JSON:
                 raise BadRequest("wrong result type")
-            check_result(observation_type, documents[index])
+            writes.check_observation_result(group.stream, context, documents[index])
         except BadRequest:
             group.rejected.add(index)
 
@@ -306,13 +318,13 @@ _START, _END, _RESULT_TIME, _FEATURE = (
 
 def _table_rows(
     loader: BulkLoader,
-    datastream_id: int,
+    streams: list[int | None],
     columns: list[list[Any]],
     texts: dict[int, Sequence[Any]],
     used: list[int],
     ids: list[int],
 ) -> Iterator[tuple[Any, ...]]:
-    """Rows for the table: the id, the Datastream and the ``used`` columns, in the form the
+    """Rows for the table: the id, the stream keys and the ``used`` columns, in the form the
     backend takes."""
     converted = []
     for index in used:
@@ -322,23 +334,24 @@ def _table_rows(
         elif index in _JSON_INDEXES and _any_value(column):
             column = loader.documents(column)
         converted.append(column)
-    return zip(ids, [datastream_id] * len(ids), *converted, strict=True)
+    keys = [[stream_id] * len(ids) for stream_id in streams]
+    return zip(ids, *keys, *converted, strict=True)
 
 
 def _any_value(column: list[Any]) -> bool:
     return column.count(None) != len(column)
 
 
-def _extent_rows(datastream_id: int, columns: list[list[Any]]) -> list[dict[str, Any]]:
-    """Rows standing in for a group in ``derived.extend_datastream_extents``: the earliest
-    start, the latest end and the result-time bounds, once for every feature used."""
+def _extent_rows(key: str, stream_id: int, columns: list[list[Any]]) -> list[dict[str, Any]]:
+    """Rows standing in for a group in ``derived.extend_extents``: the earliest start, the
+    latest end and the result-time bounds, once for every feature used."""
     starts, ends = columns[_START], columns[_END]
     latest = max(starts)
     if _any_value(ends):
         latest = max(latest, max(e for e in ends if e is not None))
     result_times = [t for t in columns[_RESULT_TIME] if t is not None]
     bounds = {
-        "datastream_id": datastream_id,
+        key: stream_id,
         "phenomenon_time_start": min(starts),
         "phenomenon_time_end": latest,
     }
