@@ -5,6 +5,10 @@ ordinary create. When several are queued together, the writer hands them over as
 one lookup of their Datastreams (and MultiDatastreams), one multi-row INSERT … RETURNING, one
 time-range UPDATE per stream — a handful of statements instead of four per Observation. If any
 of them is rejected, the writer redoes each alone, so the others still commit.
+
+The bulk path (``load_observations``, used by CreateObservations) takes Observations column
+by column (``ObservationColumns``), checks per row what needs the database, and loads every
+valid row with the store's bulk loader (COPY / executemany) and ids reserved up front.
 """
 
 from __future__ import annotations
