@@ -56,6 +56,12 @@ class Settings(BaseModel):
     max_top: int = Field(
         1000, ge=1, description="Largest page a client may ask for; larger $top is capped."
     )
+    max_aggregate_buckets: int = Field(
+        10000,
+        ge=1,
+        description="Most time buckets one aggregation request may span (its range divided by "
+        "its interval); pages of them follow $top like any collection.",
+    )
     max_body_bytes: int = Field(
         16 * 1024 * 1024, ge=1024, description="Largest request body accepted, in bytes."
     )

@@ -12,7 +12,7 @@ from starlette.routing import BaseRoute, Route
 
 from cityhub.auth import Authenticator
 from cityhub.errors import BadRequest, MethodNotAllowed, NotFound, NotImplementedYet
-from cityhub.sensorthings import reads, writes
+from cityhub.sensorthings import aggregate, reads, writes
 from cityhub.sensorthings.ingest import OBSERVATION, ObservationCreate
 from cityhub.sensorthings.model import ENTITY_TYPES, EntityType, Kind, target_of
 from cityhub.sensorthings.options import QueryOptions, parse_query_options
@@ -47,6 +47,7 @@ class SensorThingsFace:
     def routes(self) -> list[BaseRoute]:
         return [
             Route(f"/{VERSION}", self.service_root, methods=["GET"]),
+            *aggregate.routes(self, VERSION),
             Route(
                 f"/{VERSION}/{{path:path}}",
                 self.dispatch,

@@ -1,0 +1,364 @@
+"""Aggregation of a Datastream's Observations over time buckets, an extension of SensorThings.
+
+``GET /v1.1/Datastreams(1)/Observations/$aggregate?interval=PT1H&phenomenonTime=start/end``
+answers one entry per bucket — its ``phenomenonTime`` and the ``count``, ``min``, ``max``,
+``avg`` and ``sum`` of the Observations whose phenomenonTime starts in it — paged like any
+collection. Bucket bounds are computed here (``buckets``); the database aggregates them in one
+statement that range-scans ``observations (datastream_id, phenomenon_time_start, …)`` once per
+bucket. docs/sensorthings.md ("Aggregation") explains the choices.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
+
+import orjson
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Connection,
+    DateTime,
+    FromClause,
+    Select,
+    bindparam,
+    func,
+    select,
+    true,
+)
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from cityhub.errors import BadRequest, MethodNotAllowed, NotFound
+from cityhub.sensorthings.buckets import Grid, parse_interval, parse_zone
+from cityhub.sensorthings.filters import Translator
+from cityhub.sensorthings.model import BY_SET, EntityType
+from cityhub.sensorthings.options import QueryOptions, parse_query_options
+from cityhub.sensorthings.resource import parse_resource_path
+from cityhub.store import schema
+from cityhub.store.types import UTCDateTime
+from cityhub.timeutil import format_time, parse_time
+from cityhub.web import JSONResponse
+
+if TYPE_CHECKING:
+    from cityhub.sensorthings.api import SensorThingsFace
+
+#: What each bucket can carry; ``$select`` picks among them (phenomenonTime is always there).
+FUNCTIONS = ("count", "min", "max", "avg", "sum")
+#: The request's own parameters, besides the system query options below.
+PARAMETERS = ("interval", "phenomenonTime", "timeZone")
+OPTIONS = ("$filter", "$select", "$top", "$skip", "$count")
+_QUERY_SAFE = "$(),;/':"
+OBSERVATIONS = BY_SET["Observations"]
+
+
+@dataclass(frozen=True)
+class Series:
+    """What is aggregated: the Observations of one owner and the numbers taken from each.
+
+    A Datastream has one number per Observation (``result_number``, NULL for results that are
+    not numbers). A MultiDatastream would give one expression per component (its result array's
+    members) and get per-component arrays back: that is the extension point.
+    """
+
+    owner: EntityType
+    owner_id: int
+    table: FromClause
+    condition: ColumnElement[bool]
+    values: tuple[ColumnElement[Any], ...]
+
+
+@dataclass(frozen=True)
+class BucketStats:
+    """One bucket's figures; ``numbers`` etc. hold one entry per value of the series."""
+
+    start: datetime
+    end: datetime
+    count: int
+    numbers: tuple[int, ...]
+    minimum: tuple[float | None, ...]
+    maximum: tuple[float | None, ...]
+    total: tuple[float | None, ...]
+
+
+@dataclass(frozen=True)
+class AggregateRequest:
+    grid: Grid
+    options: QueryOptions
+    functions: tuple[str, ...]
+
+
+def routes(face: SensorThingsFace, version: str) -> list[BaseRoute]:
+    """The aggregation route; it must come before the face's catch-all route."""
+    endpoint = AggregateEndpoint(face)
+    path = f"/{version}/Datastreams({{id}})/Observations/$aggregate"
+    writes = ["POST", "PATCH", "PUT", "DELETE"]
+    return [
+        Route(path, endpoint.datastream, methods=["GET"]),
+        Route(path, _read_only, methods=writes),  # else the catch-all would take them
+    ]
+
+
+async def _read_only(request: Request) -> Response:
+    raise MethodNotAllowed("$aggregate is computed from the Observations: only GET reads it")
+
+
+class AggregateEndpoint:
+    def __init__(self, face: SensorThingsFace) -> None:
+        self.face = face
+
+    async def datastream(self, request: Request) -> Response:
+        # The resource path parser checks the id as it does everywhere (400, or 404 out of range).
+        datastream_id = parse_resource_path(f"Datastreams({request.path_params['id']})").last.id
+        assert datastream_id is not None
+        parsed = parse_request(request, self.face.settings.max_aggregate_buckets)
+        backend = self.face.store.backend
+        top = self.face.paging.top(parsed.options)
+        skip = parsed.options.skip or 0
+        total = parsed.grid.count()
+        first, last = min(skip, total), min(skip + top, total)
+
+        def work(connection: Connection) -> list[BucketStats]:
+            series = datastream_series(connection, datastream_id)
+            return aggregate(connection, backend, series, parsed, first, last - first)
+
+        stats = await self.face.store.read(work)
+        body: dict[str, Any] = {}
+        if parsed.options.count:
+            body["@iot.count"] = total
+        body["value"] = [render(item, parsed.functions, single=True) for item in stats]
+        if last < total:
+            body["@iot.nextLink"] = self._next_link(request, top, skip + top)
+        return JSONResponse(body)
+
+    def _next_link(self, request: Request, top: int, skip: int) -> str:
+        params = [
+            (name, value)
+            for name, value in request.query_params.multi_items()
+            if name not in ("$top", "$skip")
+        ]
+        params += [("$top", str(top)), ("$skip", str(skip))]
+        query = urlencode(params, safe=_QUERY_SAFE)
+        return f"{self.face.base_url(request)}{request.url.path}?{query}"
+
+
+# --- the request -----------------------------------------------------------------------------
+
+
+def parse_request(request: Request, max_buckets: int) -> AggregateRequest:
+    """Parameters and options of an aggregation request, each checked with a 400 that says why."""
+    items = request.query_params.multi_items()
+    known = {name.lower(): name for name in (*PARAMETERS, *OPTIONS)}
+    own: dict[str, str] = {}
+    for name, value in items:
+        canonical = known.get(name.lower())
+        if canonical is None:
+            allowed = ", ".join((*PARAMETERS, *OPTIONS))
+            raise BadRequest(f"$aggregate does not take '{name}'; it takes {allowed}")
+        if canonical in own:
+            raise BadRequest(f"{canonical} given more than once")
+        own[canonical] = value
+    options = parse_query_options(items)
+    for name in PARAMETERS[:2]:
+        if not own.get(name, "").strip():
+            raise BadRequest(
+                f"$aggregate needs {name}, e.g. interval=PT1H&"
+                "phenomenonTime=2026-11-01T00:00:00Z/2026-12-01T00:00:00Z"
+            )
+    grid = _grid(own, max_buckets)
+    return AggregateRequest(grid, options, _functions(options))
+
+
+def _grid(own: dict[str, str], max_buckets: int) -> Grid:
+    interval = parse_interval(own["interval"])
+    zone = parse_zone(own.get("timeZone", "UTC"))
+    try:
+        span = parse_time(own["phenomenonTime"])
+    except BadRequest as exc:
+        raise BadRequest(f"phenomenonTime: {exc.message}") from None
+    if span.end is None or span.end <= span.start:
+        raise BadRequest(
+            f"phenomenonTime: give a range start/end with end after start, got "
+            f"{own['phenomenonTime']!r}"
+        )
+    grid = Grid(span.start, span.end, interval, zone)
+    try:
+        count = grid.count()
+    except (OverflowError, ValueError):
+        raise BadRequest("phenomenonTime: the buckets reach beyond the year 9999") from None
+    if count > max_buckets:
+        raise BadRequest(
+            f"phenomenonTime {own['phenomenonTime']} in buckets of {interval.text} makes "
+            f"{count} buckets; at most {max_buckets} are allowed per request: "
+            "shorten the range or lengthen the interval"
+        )
+    return grid
+
+
+def _functions(options: QueryOptions) -> tuple[str, ...]:
+    if options.select is None:
+        return FUNCTIONS
+    chosen = []
+    for path in options.select:
+        name = "/".join(path)
+        if name == "phenomenonTime":
+            continue
+        if name not in FUNCTIONS:
+            raise BadRequest(
+                f"$select: '{name}' is not a property of a bucket; choose from "
+                f"phenomenonTime, {', '.join(FUNCTIONS)}"
+            )
+        chosen.append(name)
+    return tuple(name for name in FUNCTIONS if name in chosen)
+
+
+# --- the statement ---------------------------------------------------------------------------
+
+
+def datastream_series(connection: Connection, datastream_id: int) -> Series:
+    """A Datastream's Observations and their numeric results (404 for an unknown Datastream)."""
+    datastreams = schema.datastreams
+    found = connection.scalar(select(datastreams.c.id).where(datastreams.c.id == datastream_id))
+    if found is None:
+        raise NotFound(f"no Datastream with @iot.id {datastream_id}")
+    table = schema.observations.alias("counted")
+    return Series(
+        BY_SET["Datastreams"],
+        datastream_id,
+        table,
+        table.c.datastream_id == datastream_id,
+        (table.c.result_number,),
+    )
+
+
+def aggregate(
+    connection: Connection,
+    backend: str,
+    series: Series,
+    request: AggregateRequest,
+    first: int,
+    count: int,
+) -> list[BucketStats]:
+    """The figures of ``count`` buckets from bucket ``first`` on, in one statement."""
+    if count <= 0:
+        return []
+    bounds = request.grid.bounds(first, count)
+    table = series.table
+    conditions = [series.condition]
+    if request.options.filter is not None:
+        translator = Translator(OBSERVATIONS, table, backend)
+        conditions.append(translator.condition(request.options.filter))
+    if backend == "postgresql":
+        rows = connection.execute(_lateral(series, table, conditions), _pg_bounds(bounds)).all()
+        return [_stats(bound, row) for bound, row in zip(bounds, rows, strict=True)]
+    statement = _correlated(series, table, conditions)
+    stored = UTCDateTime().process_bind_param
+    pairs = [[stored(s, connection.dialect), stored(e, connection.dialect)] for s, e in bounds]
+    rows = connection.execute(statement, {"bounds": orjson.dumps(pairs).decode()}).scalars()
+    width = len(series.values)
+    return [_stats(bound, _unpack(text, width)) for bound, text in zip(bounds, rows, strict=True)]
+
+
+def _figures(values: Sequence[ColumnElement[Any]]) -> list[ColumnElement[Any]]:
+    figures: list[ColumnElement[Any]] = [func.count()]
+    for value in values:
+        figures += [func.count(value), func.min(value), func.max(value), func.sum(value)]
+    return figures
+
+
+def _lateral(
+    series: Series, table: FromClause, conditions: list[ColumnElement[bool]]
+) -> Select[Any]:
+    """PostgreSQL: the bucket bounds as two array parameters, a LATERAL aggregate per bucket."""
+    starts = bindparam("starts", type_=ARRAY(DateTime(timezone=True)))
+    ends = bindparam("ends", type_=ARRAY(DateTime(timezone=True)))
+    buckets = (
+        func.unnest(starts, ends)
+        .table_valued("bucket_start", "bucket_end", with_ordinality="position")
+        .render_derived(name="buckets")
+    )
+    time = table.c.phenomenon_time_start
+    figures = (
+        select(*_figures(series.values))
+        .where(*conditions, time >= buckets.c.bucket_start, time < buckets.c.bucket_end)
+        .lateral("figures")
+    )
+    return (
+        select(*figures.c).select_from(buckets.join(figures, true())).order_by(buckets.c.position)
+    )
+
+
+def _pg_bounds(bounds: list[tuple[datetime, datetime]]) -> dict[str, list[datetime]]:
+    return {"starts": [s for s, _ in bounds], "ends": [e for _, e in bounds]}
+
+
+def _correlated(
+    series: Series, table: FromClause, conditions: list[ColumnElement[bool]]
+) -> Select[Any]:
+    """SQLite (no LATERAL): a correlated subquery per bucket, its figures packed in one text.
+
+    One subquery is one index range scan; five scalar subqueries would be five. ``%!.17g``
+    keeps every bit of a double, which SQLite's JSON functions would round to 15 digits.
+    """
+    buckets = func.json_each(bindparam("bounds")).table_valued("key", "value").alias("buckets")
+    bucket_start = buckets.c.value.op("->>")(0)
+    bucket_end = buckets.c.value.op("->>")(1)
+    time = table.c.phenomenon_time_start
+    pattern = "%d" + " %d %!.17g %!.17g %!.17g" * len(series.values)
+    packed = (
+        select(func.printf(pattern, *_figures(series.values)))
+        .where(*conditions, time >= bucket_start, time < bucket_end)
+        .scalar_subquery()
+    )
+    return select(packed).select_from(buckets).order_by(buckets.c.key)
+
+
+def _unpack(text: str, width: int) -> tuple[Any, ...]:
+    parts = text.split(" ")
+    row: list[Any] = [int(parts[0])]
+    for index in range(width):
+        numbers, low, high, total = parts[1 + 4 * index : 5 + 4 * index]
+        row += [int(numbers), float(low), float(high), float(total)]
+    return tuple(row)
+
+
+def _stats(bound: tuple[datetime, datetime], row: Sequence[Any]) -> BucketStats:
+    width = (len(row) - 1) // 4
+    numbers, minimum, maximum, total = [], [], [], []
+    for index in range(width):
+        n, low, high, sum_ = row[1 + 4 * index : 5 + 4 * index]
+        numbers.append(n)
+        minimum.append(low if n else None)
+        maximum.append(high if n else None)
+        total.append(sum_ if n else None)
+    return BucketStats(
+        bound[0], bound[1], row[0], tuple(numbers), tuple(minimum), tuple(maximum), tuple(total)
+    )
+
+
+# --- the answer ------------------------------------------------------------------------------
+
+
+def render(stats: BucketStats, functions: tuple[str, ...], single: bool) -> dict[str, Any]:
+    """One bucket as JSON; ``single`` series give numbers, multi-valued ones arrays."""
+    averages = tuple(
+        None if total is None else total / n
+        for n, total in zip(stats.numbers, stats.total, strict=True)
+    )
+    figures: dict[str, Any] = {
+        "min": stats.minimum,
+        "max": stats.maximum,
+        "avg": averages,
+        "sum": stats.total,
+    }
+    body: dict[str, Any] = {"phenomenonTime": format_time(stats.start, stats.end)}
+    for name in functions:
+        if name == "count":
+            body["count"] = stats.count
+        else:
+            body[name] = figures[name][0] if single else list(figures[name])
+    return body
