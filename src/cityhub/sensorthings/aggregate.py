@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
@@ -37,11 +37,12 @@ from cityhub.errors import BadRequest, MethodNotAllowed, NotFound
 from cityhub.sensorthings.buckets import Grid, parse_interval, parse_zone
 from cityhub.sensorthings.filters import Translator
 from cityhub.sensorthings.model import BY_SET, EntityType
+from cityhub.sensorthings.odata import Node
 from cityhub.sensorthings.options import QueryOptions, parse_query_options
 from cityhub.sensorthings.resource import parse_resource_path
 from cityhub.store import schema
 from cityhub.store.types import UTCDateTime
-from cityhub.timeutil import format_time, parse_time
+from cityhub.timeutil import format_instant, parse_time
 from cityhub.web import JSONResponse
 
 if TYPE_CHECKING:
@@ -58,26 +59,41 @@ OBSERVATIONS = BY_SET["Observations"]
 
 @dataclass(frozen=True)
 class Series:
-    """What is aggregated: the Observations of one owner and the numbers taken from each.
+    """What is aggregated: the Observations of one owner, and the numbers taken from each.
 
-    A Datastream has one number per Observation (``result_number``, NULL for results that are
-    not numbers). A MultiDatastream would give one expression per component (its result array's
-    members) and get per-component arrays back: that is the extension point.
+    ``condition`` selects the owner's Observations by the bound parameter ``owner_id``. A
+    Datastream has one number per Observation (``result_number``, NULL for results that are
+    not numbers). A MultiDatastream gives one expression per component (a member of its result
+    array) and gets per-component arrays back: that is the extension point.
     """
 
+    name: str
     owner: EntityType
-    owner_id: int
     table: FromClause
     condition: ColumnElement[bool]
     values: tuple[ColumnElement[Any], ...]
 
 
+def _datastream_series() -> Series:
+    table = schema.observations.alias("counted")
+    return Series(
+        "Datastream",
+        BY_SET["Datastreams"],
+        table,
+        table.c.datastream_id == bindparam("owner_id"),
+        (table.c.result_number,),
+    )
+
+
+DATASTREAM = _datastream_series()
+
+
 @dataclass(frozen=True)
 class BucketStats:
-    """One bucket's figures; ``numbers`` etc. hold one entry per value of the series."""
+    """One bucket's figures; ``numbers`` (how many numeric results) etc. hold one entry per
+    value of the series."""
 
-    start: datetime
-    end: datetime
+    phenomenon_time: str
     count: int
     numbers: tuple[int, ...]
     minimum: tuple[float | None, ...]
@@ -123,8 +139,8 @@ class AggregateEndpoint:
         first, last = min(skip, total), min(skip + top, total)
 
         def work(connection: Connection) -> list[BucketStats]:
-            series = datastream_series(connection, datastream_id)
-            return aggregate(connection, backend, series, parsed, first, last - first)
+            check_exists(connection, BY_SET["Datastreams"], datastream_id)
+            return aggregate(connection, backend, DATASTREAM, datastream_id, parsed, first, last)
 
         stats = await self.face.store.read(work)
         body: dict[str, Any] = {}
@@ -219,48 +235,57 @@ def _functions(options: QueryOptions) -> tuple[str, ...]:
 # --- the statement ---------------------------------------------------------------------------
 
 
-def datastream_series(connection: Connection, datastream_id: int) -> Series:
-    """A Datastream's Observations and their numeric results (404 for an unknown Datastream)."""
-    datastreams = schema.datastreams
-    found = connection.scalar(select(datastreams.c.id).where(datastreams.c.id == datastream_id))
-    if found is None:
-        raise NotFound(f"no Datastream with @iot.id {datastream_id}")
-    table = schema.observations.alias("counted")
-    return Series(
-        BY_SET["Datastreams"],
-        datastream_id,
-        table,
-        table.c.datastream_id == datastream_id,
-        (table.c.result_number,),
-    )
+def check_exists(connection: Connection, entity: EntityType, entity_id: int) -> None:
+    table = entity.table
+    if connection.scalar(select(table.c.id).where(table.c.id == entity_id)) is None:
+        raise NotFound(f"no {entity.name} with @iot.id {entity_id}")
 
 
 def aggregate(
     connection: Connection,
     backend: str,
     series: Series,
+    owner_id: int,
     request: AggregateRequest,
     first: int,
-    count: int,
+    last: int,
 ) -> list[BucketStats]:
-    """The figures of ``count`` buckets from bucket ``first`` on, in one statement."""
-    if count <= 0:
+    """The figures of buckets ``first`` to ``last`` (exclusive), in one statement."""
+    if last <= first:
         return []
-    bounds = request.grid.bounds(first, count)
-    table = series.table
-    conditions = [series.condition]
-    if request.options.filter is not None:
-        translator = Translator(OBSERVATIONS, table, backend)
-        conditions.append(translator.condition(request.options.filter))
+    edges = request.grid.edges(first, last)
+    statement = _statement(backend, series, request.options.filter)
+    params: dict[str, Any] = {"owner_id": owner_id}
     if backend == "postgresql":
-        rows = connection.execute(_lateral(series, table, conditions), _pg_bounds(bounds)).all()
-        return [_stats(bound, row) for bound, row in zip(bounds, rows, strict=True)]
-    statement = _correlated(series, table, conditions)
-    stored = UTCDateTime().process_bind_param
-    pairs = [[stored(s, connection.dialect), stored(e, connection.dialect)] for s, e in bounds]
-    rows = connection.execute(statement, {"bounds": orjson.dumps(pairs).decode()}).scalars()
-    width = len(series.values)
-    return [_stats(bound, _unpack(text, width)) for bound, text in zip(bounds, rows, strict=True)]
+        params.update(starts=edges[:-1], ends=edges[1:])
+        rows: list[Sequence[Any]] = connection.execute(statement, params).all()
+    else:
+        stored = [UTCDateTime().process_bind_param(edge, connection.dialect) for edge in edges]
+        params["bounds"] = orjson.dumps(list(pairwise(stored))).decode()
+        width = len(series.values)
+        rows = [_unpack(text, width) for text in connection.execute(statement, params).scalars()]
+    times = [format_instant(edge) for edge in edges]
+    return [
+        _stats(f"{start}/{end}", row)
+        for start, end, row in zip(times, times[1:], rows, strict=False)
+    ]
+
+
+#: Statements without $filter, built once per backend and series.
+_PREPARED: dict[tuple[str, str], Select[Any]] = {}
+
+
+def _statement(backend: str, series: Series, condition: Node | None) -> Select[Any]:
+    if condition is None and (backend, series.name) in _PREPARED:
+        return _PREPARED[backend, series.name]
+    conditions = [series.condition]
+    if condition is not None:
+        conditions.append(Translator(OBSERVATIONS, series.table, backend).condition(condition))
+    build = _lateral if backend == "postgresql" else _correlated
+    statement = build(series, conditions)
+    if condition is None:
+        _PREPARED[backend, series.name] = statement
+    return statement
 
 
 def _figures(values: Sequence[ColumnElement[Any]]) -> list[ColumnElement[Any]]:
@@ -270,9 +295,7 @@ def _figures(values: Sequence[ColumnElement[Any]]) -> list[ColumnElement[Any]]:
     return figures
 
 
-def _lateral(
-    series: Series, table: FromClause, conditions: list[ColumnElement[bool]]
-) -> Select[Any]:
+def _lateral(series: Series, conditions: list[ColumnElement[bool]]) -> Select[Any]:
     """PostgreSQL: the bucket bounds as two array parameters, a LATERAL aggregate per bucket."""
     starts = bindparam("starts", type_=ARRAY(DateTime(timezone=True)))
     ends = bindparam("ends", type_=ARRAY(DateTime(timezone=True)))
@@ -281,7 +304,7 @@ def _lateral(
         .table_valued("bucket_start", "bucket_end", with_ordinality="position")
         .render_derived(name="buckets")
     )
-    time = table.c.phenomenon_time_start
+    time = series.table.c.phenomenon_time_start
     figures = (
         select(*_figures(series.values))
         .where(*conditions, time >= buckets.c.bucket_start, time < buckets.c.bucket_end)
@@ -292,13 +315,7 @@ def _lateral(
     )
 
 
-def _pg_bounds(bounds: list[tuple[datetime, datetime]]) -> dict[str, list[datetime]]:
-    return {"starts": [s for s, _ in bounds], "ends": [e for _, e in bounds]}
-
-
-def _correlated(
-    series: Series, table: FromClause, conditions: list[ColumnElement[bool]]
-) -> Select[Any]:
+def _correlated(series: Series, conditions: list[ColumnElement[bool]]) -> Select[Any]:
     """SQLite (no LATERAL): a correlated subquery per bucket, its figures packed in one text.
 
     One subquery is one index range scan; five scalar subqueries would be five. ``%!.17g``
@@ -307,7 +324,7 @@ def _correlated(
     buckets = func.json_each(bindparam("bounds")).table_valued("key", "value").alias("buckets")
     bucket_start = buckets.c.value.op("->>")(0)
     bucket_end = buckets.c.value.op("->>")(1)
-    time = table.c.phenomenon_time_start
+    time = series.table.c.phenomenon_time_start
     pattern = "%d" + " %d %!.17g %!.17g %!.17g" * len(series.values)
     packed = (
         select(func.printf(pattern, *_figures(series.values)))
@@ -326,7 +343,9 @@ def _unpack(text: str, width: int) -> tuple[Any, ...]:
     return tuple(row)
 
 
-def _stats(bound: tuple[datetime, datetime], row: Sequence[Any]) -> BucketStats:
+def _stats(phenomenon_time: str, row: Sequence[Any]) -> BucketStats:
+    """Figures from a row (count, then per value: numbers, min, max, sum); null where a value
+    had no numbers (SQLite's packed text says 0 there)."""
     width = (len(row) - 1) // 4
     numbers, minimum, maximum, total = [], [], [], []
     for index in range(width):
@@ -336,7 +355,7 @@ def _stats(bound: tuple[datetime, datetime], row: Sequence[Any]) -> BucketStats:
         maximum.append(high if n else None)
         total.append(sum_ if n else None)
     return BucketStats(
-        bound[0], bound[1], row[0], tuple(numbers), tuple(minimum), tuple(maximum), tuple(total)
+        phenomenon_time, row[0], tuple(numbers), tuple(minimum), tuple(maximum), tuple(total)
     )
 
 
@@ -344,21 +363,18 @@ def _stats(bound: tuple[datetime, datetime], row: Sequence[Any]) -> BucketStats:
 
 
 def render(stats: BucketStats, functions: tuple[str, ...], single: bool) -> dict[str, Any]:
-    """One bucket as JSON; ``single`` series give numbers, multi-valued ones arrays."""
-    averages = tuple(
-        None if total is None else total / n
-        for n, total in zip(stats.numbers, stats.total, strict=True)
-    )
-    figures: dict[str, Any] = {
-        "min": stats.minimum,
-        "max": stats.maximum,
-        "avg": averages,
-        "sum": stats.total,
-    }
-    body: dict[str, Any] = {"phenomenonTime": format_time(stats.start, stats.end)}
+    """One bucket as JSON; a series of one value gives numbers, of several values arrays."""
+    body: dict[str, Any] = {"phenomenonTime": stats.phenomenon_time}
     for name in functions:
         if name == "count":
             body["count"] = stats.count
+            continue
+        if name == "avg":
+            values: tuple[float | None, ...] = tuple(
+                None if total is None else total / n
+                for n, total in zip(stats.numbers, stats.total, strict=True)
+            )
         else:
-            body[name] = figures[name][0] if single else list(figures[name])
+            values = {"min": stats.minimum, "max": stats.maximum, "sum": stats.total}[name]
+        body[name] = values[0] if single else list(values)
     return body

@@ -111,10 +111,12 @@ class Grid:
             estimate -= 1
         return estimate
 
-    def bounds(self, first: int, count: int) -> list[tuple[datetime, datetime]]:
-        """(start, end) of ``count`` buckets from bucket ``first`` on, cut at the range's end."""
-        edges = [self.boundary(first + i) for i in range(count + 1)]
-        return [(edges[i], min(edges[i + 1], self.end)) for i in range(count)]
+    def edges(self, first: int, last: int) -> list[datetime]:
+        """Where buckets ``first`` to ``last`` (exclusive) start, then where the last one ends
+        (cut at the range's end): bucket ``first + i`` is ``edges[i]`` to ``edges[i + 1]``."""
+        edges = [self.boundary(index) for index in range(first, last + 1)]
+        edges[-1] = min(edges[-1], self.end)
+        return edges
 
 
 def _add_months(wall: datetime, months: int) -> datetime:

@@ -139,4 +139,80 @@ def openapi_fragment(version: str) -> tuple[dict[str, Any], dict[str, Any]]:
                 }
             }
     schemas = {entity.name: _schema(entity) for entity in ENTITY_TYPES}
+    paths[f"/{version}/Datastreams({{id}})/Observations/$aggregate"] = _aggregate(id_parameter)
+    schemas["AggregateBucket"] = _AGGREGATE_BUCKET
     return paths, schemas
+
+
+_NUMBER_OR_NULL = {"type": ["number", "null"]}  # OpenAPI 3.1
+_AGGREGATE_BUCKET = {
+    "type": "object",
+    "description": "One time bucket; min, max, avg and sum are null when it holds no number.",
+    "properties": {
+        "phenomenonTime": {**_KIND_SCHEMAS[Kind.INTERVAL], "description": "start/end, in UTC"},
+        "count": {"type": "integer", "description": "Observations in the bucket, of any result"},
+        "min": {**_NUMBER_OR_NULL, "description": "Smallest numeric result"},
+        "max": {**_NUMBER_OR_NULL, "description": "Largest numeric result"},
+        "avg": {**_NUMBER_OR_NULL, "description": "Mean of the numeric results"},
+        "sum": {**_NUMBER_OR_NULL, "description": "Sum of the numeric results"},
+    },
+    "required": ["phenomenonTime"],
+}
+_AGGREGATE_PARAMETERS = (
+    (
+        "interval",
+        True,
+        "Bucket length, ISO 8601: a clock duration (PT15M, PT1H) is a fixed span; a calendar "
+        "duration (P1D, P1W, P1M, P1Y) steps the wall clock of timeZone.",
+    ),
+    (
+        "phenomenonTime",
+        True,
+        "The range start/end (start inclusive, end exclusive); buckets start at its start.",
+    ),
+    ("timeZone", False, "IANA time zone of calendar durations, e.g. Europe/Berlin; default UTC."),
+)
+
+
+def _aggregate(id_parameter: dict[str, Any]) -> dict[str, Any]:
+    """The aggregation extension: one entry per time bucket, paged like a collection."""
+    own = [
+        {
+            "name": name,
+            "in": "query",
+            "required": required,
+            "schema": {"type": "string"},
+            "description": description,
+        }
+        for name, required, description in _AGGREGATE_PARAMETERS
+    ]
+    options = _parameters(("$filter", "$top", "$skip", "$count"))
+    select = {
+        "name": "$select",
+        "in": "query",
+        "schema": {"type": "string"},
+        "description": "Figures to return, e.g. avg,max (default: all); phenomenonTime always.",
+    }
+    page = {
+        "type": "object",
+        "properties": {
+            "@iot.count": {"type": "integer", "description": "Buckets in the range"},
+            "value": {"type": "array", "items": {"$ref": "#/components/schemas/AggregateBucket"}},
+            "@iot.nextLink": {"type": "string", "format": "uri"},
+        },
+    }
+    return {
+        "get": {
+            "tags": ["Datastreams"],
+            "summary": "Aggregate a Datastream's Observations over time buckets (extension)",
+            "description": "count, min, max, avg and sum of the Observations whose "
+            "phenomenonTime starts in each bucket; $filter narrows the Observations. "
+            "Empty buckets are listed with count 0. See docs/sensorthings.md, Aggregation.",
+            "parameters": [id_parameter, *own, *options, select],
+            "responses": {
+                "200": _json(page, "A page of buckets"),
+                "400": {"description": "Bad parameter, or more buckets than allowed"},
+                "404": {"description": "Unknown Datastream"},
+            },
+        }
+    }
