@@ -22,16 +22,19 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import statistics
 import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psycopg
-from sensorthings_bench import median_ms, report, start_server, stop
+from sensorthings_bench import report, start_server, stop
 from sqlalchemy import Connection, text
 
 from cityhub.settings import load_settings
@@ -167,8 +170,8 @@ def analyse(store: Store) -> None:
 # --- measurements ----------------------------------------------------------------------------
 
 
-def sql_floors(store: Store, end: datetime, repeat: int) -> tuple[float, float]:
-    """Median ms of the hourly and the daily aggregation as one plain GROUP BY."""
+def floor_statements(store: Store, end: datetime) -> dict[str, tuple[Any, dict]]:
+    """The hourly and the daily aggregation as one plain GROUP BY each, with parameters."""
     figures = "count(*), min(result_number), max(result_number), avg(result_number), "
     figures += "sum(result_number)"
     where = "WHERE datastream_id = 1 AND phenomenon_time_start >= :start "
@@ -182,22 +185,19 @@ def sql_floors(store: Store, end: datetime, repeat: int) -> tuple[float, float]:
         day = "substr(datetime(phenomenon_time_start, '+1 hours'), 1, 10)"
         fmt = "%Y-%m-%d %H:%M:%S.%f"
         bounds = {"start": START.strftime(fmt), "end": end.strftime(fmt)}
-    hourly = text(f"SELECT {hour} AS b, {figures} FROM observations {where} GROUP BY b")
-    daily = text(f"SELECT {day} AS b, {figures} FROM observations {where} GROUP BY b")
-    with store.read_engine.connect() as connection:
-        floors = []
-        for statement in (hourly, daily):
-            connection.execute(statement, bounds).all()  # warm the cache
-            floors.append(
-                median_ms(lambda s=statement: connection.execute(s, bounds).all(), repeat)
-            )
-    return floors[0], floors[1]
+    return {
+        "PT1H": (
+            text(f"SELECT {hour} AS b, {figures} FROM observations {where} GROUP BY b"),
+            bounds,
+        ),
+        "P1D": (text(f"SELECT {day} AS b, {figures} FROM observations {where} GROUP BY b"), bounds),
+    }
 
 
 def measure_queries(overrides: dict, store: Store, args: argparse.Namespace) -> None:
     load(store, args)
     end = START + timedelta(minutes=args.minutes)
-    sql_hourly, sql_daily = sql_floors(store, end, args.repeat)
+    floors = floor_statements(store, end)
     env = {**os.environ, "CITYHUB_LOG_LEVEL": "warning"}
     command = [sys.executable, "-m", "cityhub", "serve", "--port", "0"]
     command += ["--data-dir", str(overrides["data_dir"])]
@@ -205,31 +205,49 @@ def measure_queries(overrides: dict, store: Store, args: argparse.Namespace) -> 
         command += ["--database", overrides["database_url"]]
     process, base = start_server(command, env)
     try:
-        with httpx.Client(base_url=f"{base}/v1.1", timeout=60) as client:
-            hourly_ms = http_median(client, end, "PT1H", "UTC", args)
-            daily_ms = http_median(client, end, "P1D", "Europe/Berlin", args)
+        with (
+            httpx.Client(base_url=f"{base}/v1.1", timeout=60) as client,
+            store.read_engine.connect() as connection,
+        ):
+            for interval, zone, name in (
+                ("PT1H", "UTC", f"hourly over {args.minutes // 60} h ({args.minutes:,} rows)"),
+                ("P1D", "Europe/Berlin", "daily in Europe/Berlin"),
+            ):
+                statement, bounds = floors[interval]
+                request = http_request(client, end, interval, zone, args)
+                floor_ms, http_ms = alternating(
+                    lambda s=statement, b=bounds: connection.execute(s, b).all(),
+                    request,
+                    args.repeat,
+                )
+                report(
+                    name,
+                    f"{http_ms:.2f} ms",
+                    f"SQL {floor_ms:.2f} ms",
+                    http_ms / floor_ms,
+                    lower_is_better=True,
+                )
+            root_ms = alternating(lambda: client.get("/"), lambda: None, args.repeat)[0]
+            print(f"    (a bare round trip to the service root with this client: {root_ms:.2f} ms)")
     finally:
         stop(process)
-    hours = args.minutes // 60
-    report(
-        f"hourly over {hours} h ({args.minutes:,} rows)",
-        f"{hourly_ms:.2f} ms",
-        f"SQL {sql_hourly:.2f} ms",
-        hourly_ms / sql_hourly,
-        lower_is_better=True,
-    )
-    report(
-        "daily in Europe/Berlin",
-        f"{daily_ms:.2f} ms",
-        f"SQL {sql_daily:.2f} ms",
-        daily_ms / sql_daily,
-        lower_is_better=True,
-    )
 
 
-def http_median(
+def alternating(first: Callable[[], Any], second: Callable[[], Any], repeat: int) -> list[float]:
+    """Median ms of each, run turn about so that a busy moment of the machine hits both."""
+    first(), second()  # warm the caches
+    times: list[list[float]] = [[], []]
+    for _ in range(repeat):
+        for index, call in enumerate((first, second)):
+            started = time.perf_counter()
+            call()
+            times[index].append((time.perf_counter() - started) * 1000)
+    return [statistics.median(series) for series in times]
+
+
+def http_request(
     client: httpx.Client, end: datetime, interval: str, zone: str, args: argparse.Namespace
-) -> float:
+) -> Callable[[], None]:
     params = {
         "interval": interval,
         "timeZone": zone,
@@ -244,8 +262,7 @@ def http_median(
         assert "@iot.nextLink" not in body, "raise max_top or shorten the range"
         assert sum(bucket["count"] for bucket in body["value"]) == args.minutes
 
-    request()  # warm the cache
-    return median_ms(request, args.repeat)
+    return request
 
 
 def measure_ingest(backend: str, args: argparse.Namespace) -> None:
