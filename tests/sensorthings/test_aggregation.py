@@ -221,6 +221,14 @@ def test_filter_and_select_apply(hub):
         second["avg"]
         == _expected(high, START + timedelta(hours=1), START + timedelta(hours=2))["avg"]
     )
+    through_relation = _aggregate(
+        hub,
+        datastream,
+        interval="PT2H",
+        phenomenonTime="2024-01-01T00:00:00Z/2024-01-01T02:00:00Z",
+        **{"$filter": "FeatureOfInterest/name eq 'nowhere' or Datastream/name eq 'series'"},
+    )
+    assert [bucket["count"] for bucket in through_relation.json()["value"]] == [12]
 
 
 def test_pages_follow_next_links_and_count(hub):
