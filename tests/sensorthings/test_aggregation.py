@@ -251,6 +251,8 @@ def test_pages_follow_next_links_and_count(hub):
     assert [bucket for page in pages for bucket in page] == whole
     beyond = _aggregate(hub, datastream, **params, **{"$skip": "40"}).json()
     assert beyond == {"value": []}
+    counted_only = _aggregate(hub, datastream, **params, **{"$top": "0", "$count": "true"})
+    assert counted_only.json() == {"@iot.count": 30, "value": []}
 
 
 def test_too_many_buckets_is_400_with_the_limit(hub):

@@ -68,7 +68,6 @@ class Series:
     """
 
     name: str
-    owner: EntityType
     table: FromClause
     condition: ColumnElement[bool]
     values: tuple[ColumnElement[Any], ...]
@@ -78,7 +77,6 @@ def _datastream_series() -> Series:
     table = schema.observations.alias("counted")
     return Series(
         "Datastream",
-        BY_SET["Datastreams"],
         table,
         table.c.datastream_id == bindparam("owner_id"),
         (table.c.result_number,),
@@ -104,6 +102,7 @@ class BucketStats:
 @dataclass(frozen=True)
 class AggregateRequest:
     grid: Grid
+    buckets: int  # in the whole range
     options: QueryOptions
     functions: tuple[str, ...]
 
@@ -135,7 +134,7 @@ class AggregateEndpoint:
         backend = self.face.store.backend
         top = self.face.paging.top(parsed.options)
         skip = parsed.options.skip or 0
-        total = parsed.grid.count()
+        total = parsed.buckets
         first, last = min(skip, total), min(skip + top, total)
 
         def work(connection: Connection) -> list[BucketStats]:
@@ -147,7 +146,7 @@ class AggregateEndpoint:
         if parsed.options.count:
             body["@iot.count"] = total
         body["value"] = [render(item, parsed.functions, single=True) for item in stats]
-        if last < total:
+        if top > 0 and last < total:  # $top=0 asks for no page, not for endless links
             body["@iot.nextLink"] = self._next_link(request, top, skip + top)
         return JSONResponse(body)
 
@@ -185,11 +184,12 @@ def parse_request(request: Request, max_buckets: int) -> AggregateRequest:
                 f"$aggregate needs {name}, e.g. interval=PT1H&"
                 "phenomenonTime=2026-11-01T00:00:00Z/2026-12-01T00:00:00Z"
             )
-    grid = _grid(own, max_buckets)
-    return AggregateRequest(grid, options, _functions(options))
+    grid, buckets = _grid(own, max_buckets)
+    return AggregateRequest(grid, buckets, options, _functions(options))
 
 
-def _grid(own: dict[str, str], max_buckets: int) -> Grid:
+def _grid(own: dict[str, str], max_buckets: int) -> tuple[Grid, int]:
+    """The buckets asked for, and how many the range holds."""
     interval = parse_interval(own["interval"])
     zone = parse_zone(own.get("timeZone", "UTC"))
     try:
@@ -212,7 +212,7 @@ def _grid(own: dict[str, str], max_buckets: int) -> Grid:
             f"{count} buckets; at most {max_buckets} are allowed per request: "
             "shorten the range or lengthen the interval"
         )
-    return grid
+    return grid, count
 
 
 def _functions(options: QueryOptions) -> tuple[str, ...]:
