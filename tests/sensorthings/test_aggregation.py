@@ -192,14 +192,17 @@ def test_calendar_months_and_weeks_in_a_time_zone():
 def test_non_numeric_results_are_counted_but_not_computed(hub):
     results = [1, 2.5, "text", True, {"a": 1}, [3]]
     points = [(START + timedelta(minutes=i), value) for i, value in enumerate(results)]
+    points.append((START + timedelta(hours=1), "only text in the second hour"))
     datastream = _create(hub, points, observation_type=OBSERVATION)
     response = _aggregate(
-        hub, datastream, interval="PT1H", phenomenonTime="2024-01-01T00:00:00Z/2024-01-01T01:00:00Z"
+        hub, datastream, interval="PT1H", phenomenonTime="2024-01-01T00:00:00Z/2024-01-01T02:00:00Z"
     )
     assert response.status_code == 200, response.text
-    (bucket,) = response.json()["value"]
+    bucket, text_only = response.json()["value"]
     assert bucket["count"] == len(results)
     assert (bucket["min"], bucket["max"], bucket["sum"], bucket["avg"]) == (1, 2.5, 3.5, 1.75)
+    assert text_only["count"] == 1
+    assert [text_only[name] for name in ("min", "max", "avg", "sum")] == [None] * 4
 
 
 def test_filter_and_select_apply(hub):

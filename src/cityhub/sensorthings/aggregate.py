@@ -322,8 +322,8 @@ def _correlated(series: Series, conditions: list[ColumnElement[bool]]) -> Select
     keeps every bit of a double, which SQLite's JSON functions would round to 15 digits.
     """
     buckets = func.json_each(bindparam("bounds")).table_valued("key", "value").alias("buckets")
-    bucket_start = buckets.c.value.op("->>")(0)
-    bucket_end = buckets.c.value.op("->>")(1)
+    bucket_start = func.json_extract(buckets.c.value, "$[0]")  # not ->>: SQLite before 3.38
+    bucket_end = func.json_extract(buckets.c.value, "$[1]")
     time = series.table.c.phenomenon_time_start
     pattern = "%d" + " %d %!.17g %!.17g %!.17g" * len(series.values)
     packed = (
