@@ -63,7 +63,13 @@ def parse_interval(text: str) -> Interval:
     seconds = float(match["seconds"].replace(",", ".")) if match["seconds"] else 0.0
     months = 12 * parts.get("years", 0) + parts.get("months", 0)
     days = 7 * parts.get("weeks", 0) + parts.get("days", 0)
-    step = timedelta(hours=parts.get("hours", 0), minutes=parts.get("minutes", 0), seconds=seconds)
+    try:
+        step = timedelta(
+            hours=parts.get("hours", 0), minutes=parts.get("minutes", 0), seconds=seconds
+        )
+        Interval(value, months, days, step).nominal  # noqa: B018 - does it fit at all?
+    except OverflowError:
+        raise BadRequest(f"interval: {text!r} is longer than any range can be") from None
     if (months or days) and step:
         raise BadRequest(
             f"interval: {text!r} mixes calendar units (Y, M, W, D) with clock units (H, M, S); "
