@@ -239,7 +239,7 @@ def test_pages_follow_next_links_and_count(hub):
     params = {"interval": "PT1H", "phenomenonTime": "2024-01-01T00:00:00Z/2024-01-02T06:00:00Z"}
     whole = _aggregate(hub, datastream, **params, **{"$top": "1000"}).json()["value"]
     assert len(whole) == 30
-    first = _aggregate(hub, datastream, **params, **{"$top": "12", "$count": "true"}).json()
+    first = _aggregate(hub, datastream, **params, **{"$TOP": "12", "$count": "true"}).json()
     assert first["@iot.count"] == 30
     pages = [first["value"]]
     link = first["@iot.nextLink"]

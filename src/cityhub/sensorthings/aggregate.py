@@ -38,7 +38,7 @@ from cityhub.sensorthings.buckets import Grid, parse_interval, parse_zone
 from cityhub.sensorthings.filters import Translator
 from cityhub.sensorthings.model import BY_SET, EntityType
 from cityhub.sensorthings.odata import Node
-from cityhub.sensorthings.options import QueryOptions, parse_query_options
+from cityhub.sensorthings.options import LINK_SAFE, QueryOptions, parse_query_options
 from cityhub.sensorthings.resource import parse_resource_path
 from cityhub.store import schema
 from cityhub.store.types import UTCDateTime
@@ -53,7 +53,8 @@ FUNCTIONS = ("count", "min", "max", "avg", "sum")
 #: The request's own parameters, besides the system query options below.
 PARAMETERS = ("interval", "phenomenonTime", "timeZone")
 OPTIONS = ("$filter", "$select", "$top", "$skip", "$count")
-_QUERY_SAFE = "$(),;/':"
+#: Times stay readable in nextLinks too.
+_LINK_SAFE = LINK_SAFE + ":"
 OBSERVATIONS = BY_SET["Observations"]
 
 
@@ -154,10 +155,10 @@ class AggregateEndpoint:
         params = [
             (name, value)
             for name, value in request.query_params.multi_items()
-            if name not in ("$top", "$skip")
+            if name.lower() not in ("$top", "$skip")  # option names are case-insensitive
         ]
         params += [("$top", str(top)), ("$skip", str(skip))]
-        query = urlencode(params, safe=_QUERY_SAFE)
+        query = urlencode(params, safe=_LINK_SAFE)
         return f"{self.face.base_url(request)}{request.url.path}?{query}"
 
 
