@@ -261,7 +261,8 @@ def aggregate(
         params.update(starts=edges[:-1], ends=edges[1:])
         rows: list[Sequence[Any]] = connection.execute(statement, params).all()
     else:
-        stored = [UTCDateTime().process_bind_param(edge, connection.dialect) for edge in edges]
+        as_stored = UTCDateTime().process_bind_param  # the text the column holds on SQLite
+        stored = [as_stored(edge, connection.dialect) for edge in edges]
         params["bounds"] = orjson.dumps(list(pairwise(stored))).decode()
         width = len(series.values)
         rows = [_unpack(text, width) for text in connection.execute(statement, params).scalars()]
