@@ -5,14 +5,14 @@ row per Observation: an order of magnitude faster, at no measurable cost to inge
 docs/performance.md). The new index serves every lookup the old one did, so it replaces it.
 
 Revision ID: 0004
-Revises: 0001
+Revises: 0002
 Create Date: 2026-12-02
 """
 
 from alembic import op
 
 revision = "0004"
-down_revision = "0001"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
