@@ -14,6 +14,7 @@ import pytest
 from cityhub.sensorthings.buckets import Grid, parse_interval
 
 from .helpers import OBSERVATION, V, create_thing, datastream_body, observation
+from .test_multidatastream import multi_body, only_id, thing_with
 
 START = datetime(2024, 1, 1, tzinfo=UTC)
 
@@ -324,8 +325,70 @@ def test_only_get_is_allowed(sqlite_hub):
 
 def test_openapi_describes_the_aggregation(sqlite_hub):
     document = sqlite_hub.get("/api/openapi.json").json()
+    assert "get" in document["paths"]["/v1.1/MultiDatastreams({id})/Observations/$aggregate"]
     operation = document["paths"]["/v1.1/Datastreams({id})/Observations/$aggregate"]["get"]
     names = {parameter["name"] for parameter in operation["parameters"]}
     assert {"id", "interval", "phenomenonTime", "timeZone", "$filter", "$top"} <= names
     bucket = document["components"]["schemas"]["AggregateBucket"]
     assert {"phenomenonTime", "count", "min", "max", "avg", "sum"} == set(bucket["properties"])
+
+
+# --- MultiDatastreams ------------------------------------------------------------------------
+
+
+def test_multi_datastream_gives_one_figure_per_component(hub):
+    """Temperature and humidity aggregate component by component; wind direction (a category)
+    has no numbers, so its figures are null while every Observation still counts."""
+    observations = [
+        observation([20.5, 60, "NW"], "2024-01-01T10:00:00Z"),
+        observation([21.0, 58, "W"], "2024-01-01T10:30:00Z"),
+        observation([19.0, 61, "N"], "2024-01-01T11:10:00Z"),
+    ]
+    thing = thing_with(hub, multi_body(observations=observations))
+    multi = only_id(hub, f"{V}/Things({thing})/MultiDatastreams")
+    response = hub.get(
+        f"{V}/MultiDatastreams({multi})/Observations/$aggregate",
+        params={
+            "interval": "PT1H",
+            "phenomenonTime": "2024-01-01T10:00:00Z/2024-01-01T13:00:00Z",
+            "$count": "true",
+        },
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["@iot.count"] == 3
+    first, second, empty = body["value"]
+    assert first == {
+        "phenomenonTime": "2024-01-01T10:00:00Z/2024-01-01T11:00:00Z",
+        "count": 2,
+        "min": [20.5, 58, None],
+        "max": [21.0, 60, None],
+        "avg": [20.75, 59, None],
+        "sum": [41.5, 118, None],
+    }
+    assert (second["count"], second["min"], second["sum"]) == (
+        1,
+        [19.0, 61, None],
+        [19.0, 61, None],
+    )
+    assert empty["count"] == 0
+    assert empty["avg"] == [None, None, None]
+    filtered = hub.get(
+        f"{V}/MultiDatastreams({multi})/Observations/$aggregate",
+        params={
+            "interval": "PT3H",
+            "phenomenonTime": "2024-01-01T10:00:00Z/2024-01-01T13:00:00Z",
+            "$filter": "phenomenonTime ge 2024-01-01T10:15:00Z",
+            "$select": "max",
+        },
+    )
+    assert filtered.json()["value"] == [
+        {"phenomenonTime": "2024-01-01T10:00:00Z/2024-01-01T13:00:00Z", "max": [21.0, 61, None]}
+    ]
+
+
+def test_unknown_multi_datastream_is_404(hub):
+    query = {"interval": "PT1H", "phenomenonTime": "2024-01-01T00:00:00Z/2024-01-02T00:00:00Z"}
+    response = hub.get(f"{V}/MultiDatastreams(99)/Observations/$aggregate", params=query)
+    assert response.status_code == 404
+    assert response.json()["message"] == "no MultiDatastream with @iot.id 99"

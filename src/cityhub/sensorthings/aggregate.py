@@ -1,17 +1,19 @@
-"""Aggregation of a Datastream's Observations over time buckets, an extension of SensorThings.
+"""Aggregation of Observations over time buckets, an extension of SensorThings.
 
 ``GET /v1.1/Datastreams(1)/Observations/$aggregate?interval=PT1H&phenomenonTime=start/end``
 answers one entry per bucket — its ``phenomenonTime`` and the ``count``, ``min``, ``max``,
 ``avg`` and ``sum`` of the Observations whose phenomenonTime starts in it — paged like any
-collection. Bucket bounds are computed here (``buckets``); the database aggregates them in one
-statement that range-scans ``observations (datastream_id, phenomenon_time_start, …)`` once per
-bucket. docs/sensorthings.md ("Aggregation") explains the choices.
+collection; ``MultiDatastreams(1)/…`` answers per-component arrays. Bucket bounds are
+computed here (``buckets``); the database aggregates them in one statement that range-scans
+``observations (datastream_id, phenomenon_time_start, …)`` once per bucket.
+docs/sensorthings.md ("Aggregation") explains the choices.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
@@ -22,10 +24,14 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     DateTime,
+    Float,
     FromClause,
     Select,
     bindparam,
+    case,
+    cast,
     func,
+    literal_column,
     select,
     true,
 )
@@ -64,8 +70,8 @@ class Series:
 
     ``condition`` selects the owner's Observations by the bound parameter ``owner_id``. A
     Datastream has one number per Observation (``result_number``, NULL for results that are
-    not numbers). A MultiDatastream gives one expression per component (a member of its result
-    array) and gets per-component arrays back: that is the extension point.
+    not numbers); a MultiDatastream one per component (a member of its result array), and its
+    figures are answered as per-component arrays.
     """
 
     name: str
@@ -85,6 +91,41 @@ def _datastream_series() -> Series:
 
 
 DATASTREAM = _datastream_series()
+
+
+@lru_cache(maxsize=64)
+def multi_datastream_series(backend: str, width: int) -> Series:
+    """A MultiDatastream's Observations and the ``width`` members of their result arrays,
+    each a number where the member is one (NULL otherwise)."""
+    table = schema.observations.alias("counted")
+    result = table.c.result_json
+    values: list[ColumnElement[Any]] = []
+    for index in range(width):
+        if backend == "postgresql":
+            member = result.op("->")(literal_column(str(index)))
+            number = cast(result.op("->>")(literal_column(str(index))), Float)
+            values.append(case((func.jsonb_typeof(member) == "number", number)))
+        else:
+            path = f"$[{index}]"
+            is_number = func.json_type(result, path).in_(("integer", "real"))
+            values.append(case((is_number, func.json_extract(result, path))))
+    return Series(
+        f"MultiDatastream/{width}",
+        table,
+        table.c.multi_datastream_id == bindparam("owner_id"),
+        tuple(values),
+    )
+
+
+def component_count(connection: Connection, multi_datastream_id: int) -> int:
+    """How many values each result of a MultiDatastream holds (404 for an unknown one)."""
+    table = schema.multi_datastreams
+    types = connection.scalar(
+        select(table.c.multi_observation_data_types).where(table.c.id == multi_datastream_id)
+    )
+    if types is None:
+        raise NotFound(f"no MultiDatastream with @iot.id {multi_datastream_id}")
+    return len(types)
 
 
 @dataclass(frozen=True)
@@ -109,14 +150,18 @@ class AggregateRequest:
 
 
 def routes(face: SensorThingsFace, version: str) -> list[BaseRoute]:
-    """The aggregation route; it must come before the face's catch-all route."""
+    """The aggregation routes; they must come before the face's catch-all route."""
     endpoint = AggregateEndpoint(face)
-    path = f"/{version}/Datastreams({{id}})/Observations/$aggregate"
     writes = ["POST", "PATCH", "PUT", "DELETE"]
-    return [
-        Route(path, endpoint.datastream, methods=["GET"]),
-        Route(path, _read_only, methods=writes),  # else the catch-all would take them
-    ]
+    found: list[BaseRoute] = []
+    for set_name, handler in (
+        ("Datastreams", endpoint.datastream),
+        ("MultiDatastreams", endpoint.multi_datastream),
+    ):
+        path = f"/{version}/{set_name}({{id}})/Observations/$aggregate"
+        found.append(Route(path, handler, methods=["GET"]))
+        found.append(Route(path, _read_only, methods=writes))  # else the catch-all takes them
+    return found
 
 
 async def _read_only(request: Request) -> Response:
@@ -128,9 +173,31 @@ class AggregateEndpoint:
         self.face = face
 
     async def datastream(self, request: Request) -> Response:
+        def series(connection: Connection, datastream_id: int) -> Series:
+            check_exists(connection, BY_SET["Datastreams"], datastream_id)
+            return DATASTREAM
+
+        return await self._answer(request, "Datastreams", series, single=True)
+
+    async def multi_datastream(self, request: Request) -> Response:
+        backend = self.face.store.backend
+
+        def series(connection: Connection, multi_datastream_id: int) -> Series:
+            width = component_count(connection, multi_datastream_id)
+            return multi_datastream_series(backend, width)
+
+        return await self._answer(request, "MultiDatastreams", series, single=False)
+
+    async def _answer(
+        self,
+        request: Request,
+        set_name: str,
+        series_of: Callable[[Connection, int], Series],
+        single: bool,
+    ) -> Response:
         # The resource path parser checks the id as it does everywhere (400, or 404 out of range).
-        datastream_id = parse_resource_path(f"Datastreams({request.path_params['id']})").last.id
-        assert datastream_id is not None
+        owner_id = parse_resource_path(f"{set_name}({request.path_params['id']})").last.id
+        assert owner_id is not None
         parsed = parse_request(request, self.face.settings.max_aggregate_buckets)
         backend = self.face.store.backend
         top = self.face.paging.top(parsed.options)
@@ -139,14 +206,14 @@ class AggregateEndpoint:
         first, last = min(skip, total), min(skip + top, total)
 
         def work(connection: Connection) -> list[BucketStats]:
-            check_exists(connection, BY_SET["Datastreams"], datastream_id)
-            return aggregate(connection, backend, DATASTREAM, datastream_id, parsed, first, last)
+            series = series_of(connection, owner_id)
+            return aggregate(connection, backend, series, owner_id, parsed, first, last)
 
         stats = await self.face.store.read(work)
         body: dict[str, Any] = {}
         if parsed.options.count:
             body["@iot.count"] = total
-        body["value"] = [render(item, parsed.functions, single=True) for item in stats]
+        body["value"] = [render(item, parsed.functions, single) for item in stats]
         if top > 0 and last < total:  # $top=0 asks for no page, not for endless links
             body["@iot.nextLink"] = self._next_link(request, top, skip + top)
         return JSONResponse(body)

@@ -153,8 +153,14 @@ def openapi_fragment(version: str) -> tuple[dict[str, Any], dict[str, Any]]:
             }
     paths[f"/{version}/$batch"] = _batch_path(secured)
     schemas = {entity.name: _schema(entity) for entity in ENTITY_TYPES}
-    paths[f"/{version}/Datastreams({{id}})/Observations/$aggregate"] = _aggregate(id_parameter)
+    for set_name, bucket in (
+        ("Datastreams", "AggregateBucket"),
+        ("MultiDatastreams", "MultiAggregateBucket"),
+    ):
+        aggregate = _aggregate(id_parameter, set_name, bucket)
+        paths[f"/{version}/{set_name}({{id}})/Observations/$aggregate"] = aggregate
     schemas["AggregateBucket"] = _AGGREGATE_BUCKET
+    schemas["MultiAggregateBucket"] = _MULTI_AGGREGATE_BUCKET
     return paths, schemas
 
 
@@ -188,7 +194,23 @@ _AGGREGATE_PARAMETERS = (
 )
 
 
-def _aggregate(id_parameter: dict[str, Any]) -> dict[str, Any]:
+_MULTI_AGGREGATE_BUCKET = {
+    "type": "object",
+    "description": "One time bucket of a MultiDatastream: min, max, avg and sum have one entry "
+    "per component, null where the component had no number.",
+    "properties": {
+        name: (
+            {"type": "array", "items": _NUMBER_OR_NULL, "description": schema["description"]}
+            if name in ("min", "max", "avg", "sum")
+            else schema
+        )
+        for name, schema in _AGGREGATE_BUCKET["properties"].items()
+    },
+    "required": ["phenomenonTime"],
+}
+
+
+def _aggregate(id_parameter: dict[str, Any], set_name: str, bucket: str) -> dict[str, Any]:
     """The aggregation extension: one entry per time bucket, paged like a collection."""
     own = [
         {
@@ -211,14 +233,15 @@ def _aggregate(id_parameter: dict[str, Any]) -> dict[str, Any]:
         "type": "object",
         "properties": {
             "@iot.count": {"type": "integer", "description": "Buckets in the range"},
-            "value": {"type": "array", "items": {"$ref": "#/components/schemas/AggregateBucket"}},
+            "value": {"type": "array", "items": {"$ref": f"#/components/schemas/{bucket}"}},
             "@iot.nextLink": {"type": "string", "format": "uri"},
         },
     }
     return {
         "get": {
-            "tags": ["Datastreams"],
-            "summary": "Aggregate a Datastream's Observations over time buckets (extension)",
+            "tags": [set_name],
+            "summary": f"Aggregate the Observations of one of the {set_name} over time buckets "
+            "(extension)",
             "description": "count, min, max, avg and sum of the Observations whose "
             "phenomenonTime starts in each bucket; $filter narrows the Observations. "
             "Empty buckets are listed with count 0. See docs/sensorthings.md, Aggregation.",
@@ -226,7 +249,7 @@ def _aggregate(id_parameter: dict[str, Any]) -> dict[str, Any]:
             "responses": {
                 "200": _json(page, "A page of buckets"),
                 "400": {"description": "Bad parameter, or more buckets than allowed"},
-                "404": {"description": "Unknown Datastream"},
+                "404": {"description": f"Unknown {set_name[:-1]}"},
             },
         }
     }
