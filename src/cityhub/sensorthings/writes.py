@@ -30,7 +30,7 @@ from cityhub.sensorthings.model import (
 )
 from cityhub.sensorthings.serialize import result_value
 from cityhub.sensorthings.values import check_result, column_values, geometry_of
-from cityhub.store import schema
+from cityhub.store import changes, schema
 
 Body = dict[str, Any]
 
@@ -153,6 +153,7 @@ def create(connection: Connection, entity: EntityType, body: Any, fixed: Body | 
         _create_related(connection, entity, new_id, relation, value)
     if entity.name == "Observation":
         derived.extend_datastream_extents(connection, [values], contexts)
+    changes.record(connection, changes.Change(entity.name, int(new_id), changes.CREATED))
     return int(new_id)
 
 
@@ -217,6 +218,7 @@ def set_thing_locations(connection: Connection, thing_id: int, location_ids: lis
         insert(schema.historical_location_locations),
         [{"historical_location_id": history_id, "location_id": i} for i in location_ids],
     )
+    changes.record_created(connection, "HistoricalLocation", [int(history_id)])
 
 
 # --- observations -------------------------------------------------------------------------
@@ -309,6 +311,9 @@ def update_entity(
         derived.recompute_datastream_extents(
             connection, {old["datastream_id"], values.get("datastream_id", old["datastream_id"])}
         )
+    # PUT resets what it omits: every writable property may have changed.
+    changed = [p.name for p in entity.properties if not p.computed] if replace else properties
+    changes.record(connection, changes.Change(entity.name, entity_id, changes.UPDATED, (*changed,)))
 
 
 def _update_links(connection: Connection, relation: Relation, value: Any) -> list[int]:
