@@ -44,6 +44,7 @@ class MqttService:
         self.broker: EmbeddedBroker | None = None
         self.client: HubClient | None = None
         self.notifier: Notifier | None = None
+        self.consumer: CreateConsumer | None = None
         self.external = settings.mqtt_url is not None
         if self.external:
             assert settings.mqtt_url is not None
@@ -88,7 +89,7 @@ class MqttService:
         notifier.start()
         self.store.set_commit_listener(notifier.on_commit)
         client.start()
-        self.client, self.notifier = client, notifier
+        self.client, self.notifier, self.consumer = client, notifier, consumer
 
     def _interest(self) -> Interest:
         if self.broker is None:
