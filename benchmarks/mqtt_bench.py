@@ -69,6 +69,7 @@ def connect(host: str, port: int) -> paho.Client:
     client = paho.Client(CallbackAPIVersion.VERSION2, client_id=f"bench-{uuid.uuid4().hex}")
     client.max_inflight_messages_set(1000)
     client.max_queued_messages_set(0)
+    client.username_pw_set("bench", TOKEN)  # the embedded broker takes a writer token
     connected = threading.Event()
     client.on_connect = lambda *_: connected.set()
     client.connect(host, port)
@@ -107,8 +108,9 @@ class Counter:
 
 def publish_pipelined(
     host: str, port: int, topic: str, payloads: list[bytes], publishers: int
-) -> None:
-    """Publish at QoS 1 from ``publishers`` clients at once; returns when the broker has all."""
+) -> list[paho.Client]:
+    """Publish at QoS 1 from ``publishers`` clients at once; returns the clients, still
+    connected (amqtt drops what it has acknowledged but not yet routed if they leave)."""
     clients = [connect(host, port) for _ in range(publishers)]
 
     def send(client: paho.Client, share: list[bytes]) -> None:
@@ -124,6 +126,10 @@ def publish_pipelined(
         thread.start()
     for thread in threads:
         thread.join()
+    return clients
+
+
+def disconnect(clients: list[paho.Client]) -> None:
     for client in clients:
         client.disconnect()
         client.loop_stop()
@@ -231,23 +237,25 @@ def measure(base, host, port, prefix, datastream, feature, hub, args) -> None:
     ]
     before = created(base)
     started = time.perf_counter()
-    publish_pipelined(host, port, create_topic, payloads, args.publishers)
+    publishers = publish_pipelined(host, port, create_topic, payloads, args.publishers)
     deadline = time.monotonic() + 600
-    while created(base) < before + args.messages:
+    while (stored := created(base)) < before + args.messages:
         if time.monotonic() > deadline:
-            raise SystemExit("the bulk creates were not all stored")
+            raise SystemExit(f"only {stored - before} of {args.messages} bulk creates stored")
         time.sleep(0.01)
     bulk = args.messages / (time.perf_counter() - started)
+    disconnect(publishers)
 
     # Floor 1: the same messages to one paho subscriber that stores nothing.
     floor_topic = f"{prefix}bench-floor/{uuid.uuid4().hex[:6]}"
     subscribe(observer, floor_topic)
     counter.expect(args.messages)
     started = time.perf_counter()
-    publish_pipelined(host, port, floor_topic, payloads, args.publishers)
+    publishers = publish_pipelined(host, port, floor_topic, payloads, args.publishers)
     if not counter.reached.wait(600):
         raise SystemExit(f"the subscriber floor received {counter.count} of {args.messages}")
     subscriber_floor = args.messages / (time.perf_counter() - started)
+    disconnect(publishers)
     observer.disconnect()
     observer.loop_stop()
 

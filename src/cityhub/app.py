@@ -45,7 +45,7 @@ def create_app(settings: Settings, *, migrate: bool = True) -> Starlette:
     """
     store = Store(settings)
     auth = Authenticator(store, settings)
-    mqtt = MqttService(store, settings) if settings.mqtt_enabled else None
+    mqtt = MqttService(store, settings, auth) if settings.mqtt_enabled else None
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

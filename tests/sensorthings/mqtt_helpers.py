@@ -80,7 +80,7 @@ class TestClient:
 
     __test__ = False
 
-    def __init__(self, host: str, port: int, prefix: str = "") -> None:
+    def __init__(self, host: str, port: int, prefix: str = "", password: str | None = None) -> None:
         self.prefix = prefix
         self.messages: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
         self._aside: list[tuple[str, Any]] = []  # received, not yet asked for
@@ -92,6 +92,8 @@ class TestClient:
         connected = threading.Event()
         client.on_connect = lambda *args: connected.set()
         client.max_inflight_messages_set(1000)
+        if password is not None:
+            client.username_pw_set("test", password)
         client.connect(host, port)
         client.loop_start()
         assert connected.wait(TIMEOUT), "test client could not connect"

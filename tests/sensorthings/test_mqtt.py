@@ -14,10 +14,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from cityhub.auth import create_token
 from cityhub.mqtt.service import CREATE_CLASS, RECEIVE_CLASS
 from cityhub.settings import Settings
 from cityhub.store import schema
-from conftest import HubClient
+from conftest import ADMIN_TOKEN, HubClient
 
 from .helpers import V, create_thing, created_id, datastream_body
 from .mqtt_helpers import (
@@ -53,11 +54,12 @@ def mqtt_hub(backend_settings: Settings, broker: str) -> Iterator[HubClient]:
     hub.close()
 
 
-def _client_for(hub: HubClient) -> TestClient:
+def _client_for(hub: HubClient, password: str | None = ADMIN_TOKEN) -> TestClient:
+    """A client of the hub's broker; on the embedded one its password is an API token."""
     settings = hub.settings
     if settings.mqtt_url:
         return TestClient(*MOSQUITTO, prefix=settings.mqtt_topic_prefix)
-    return TestClient(settings.host, settings.mqtt_port)
+    return TestClient(settings.host, settings.mqtt_port, password=password)
 
 
 @pytest.fixture
@@ -289,6 +291,29 @@ def test_an_entity_representation_published_by_a_client_is_not_a_create(mqtt_hub
     info.wait_for_publish(TIMEOUT)
     wait_for(lambda: _stats(mqtt_hub)["ignored"] >= 1, "the echo to be ignored")
     assert _observation_count(mqtt_hub) == before
+
+
+def test_embedded_broker_creates_need_a_writer_token_and_notifications_the_hub(
+    backend_settings,
+):
+    """As over HTTP: reading (subscribing) is public, creating needs a publisher or admin
+    token (as the MQTT password), and only the hub publishes to its other topics."""
+    hub = _start(mqtt_settings(backend_settings, "embedded"))
+    reader_token = hub.store.write_blocking(lambda c: create_token(c, "reader", "r"))
+    clients = [_client_for(hub, password) for password in (None, reader_token, "wrong")]
+    try:
+        datastream = create_thing(hub).datastreams[0]
+        before = _observation_count(hub)
+        for client in clients:
+            client.publish(f"v1.1/Datastreams({datastream})/Observations", {"result": 1})
+        clients[0].publish("v1.1/Things", {"name": "spoofed"})
+        wait_for(lambda: _stats(hub)["refused"] == 4, "four refusals")
+        assert _observation_count(hub) == before
+        assert _stats(hub)["received"] == 0
+    finally:
+        for client in clients:
+            client.close()
+        hub.close()
 
 
 # --- deployment: several hubs, a taken port --------------------------------------------------

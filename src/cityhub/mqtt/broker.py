@@ -1,5 +1,6 @@
 """The embedded MQTT broker (amqtt, MQTT 3.1.1), running in its own thread and event loop.
 
+Anyone may connect and subscribe; publishing to the hub's topics is guarded (``guard.py``).
 Its own loop keeps broker traffic off the HTTP server's loop. The hub connects to it like any
 other client; the broker is only the default for a laptop or a small town. Production uses an
 external broker (``mqtt_url``) through the same client code.
@@ -15,9 +16,12 @@ import threading
 from concurrent.futures import Future
 from typing import Any
 
+from cityhub.mqtt.guard import PublishGuard
+
 log = logging.getLogger(__name__)
 
 _ANONYMOUS = "amqtt.plugins.authentication.AnonymousAuthPlugin"
+_GUARD = "cityhub.mqtt.guard.PublishGuardPlugin"
 _START_TIMEOUT = 15.0
 _STOP_TIMEOUT = 10.0
 
@@ -49,9 +53,10 @@ def port_in_use_message(host: str, port: int) -> str:
 class EmbeddedBroker:
     """An amqtt broker listening on ``host:port``; ``subscriptions`` tells who wants what."""
 
-    def __init__(self, host: str, port: int) -> None:
+    def __init__(self, host: str, port: int, guard: PublishGuard) -> None:
         self.host = host
         self.port = port
+        self._guard = guard
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._broker: Any = None
@@ -81,7 +86,10 @@ class EmbeddedBroker:
 
         config = {
             "listeners": {"default": {"type": "tcp", "bind": f"{self.host}:{self.port}"}},
-            "plugins": {_ANONYMOUS: {"allow_anonymous": True}},
+            "plugins": {
+                _ANONYMOUS: {"allow_anonymous": True},
+                _GUARD: {"guard": self._guard},
+            },
         }
         self._stopped = asyncio.Event()
         try:

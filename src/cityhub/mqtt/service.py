@@ -9,12 +9,15 @@ the hub runs without MQTT and says how to fix it.
 from __future__ import annotations
 
 import logging
+import secrets
 import socket
 from typing import Any
 
+from cityhub.auth import Authenticator
 from cityhub.mqtt.broker import EmbeddedBroker, PortInUse
 from cityhub.mqtt.client import BrokerAddress, HubClient, parse_broker_url
 from cityhub.mqtt.create import CreateConsumer
+from cityhub.mqtt.guard import HUB_USERNAME, PublishGuard
 from cityhub.mqtt.notify import Notifier
 from cityhub.mqtt.stats import MqttStats
 from cityhub.mqtt.topics import Interest, create_filters
@@ -36,9 +39,10 @@ def default_base_url(settings: Settings) -> str:
 class MqttService:
     """Starts and stops the MQTT face; its state is reported at ``/api/mqtt``."""
 
-    def __init__(self, store: Store, settings: Settings) -> None:
+    def __init__(self, store: Store, settings: Settings, auth: Authenticator) -> None:
         self.store = store
         self.settings = settings
+        self.auth = auth
         self.stats = MqttStats()
         self.problem: str | None = None  # why MQTT is not running, for people and /api/mqtt
         self.broker: EmbeddedBroker | None = None
@@ -50,7 +54,11 @@ class MqttService:
             assert settings.mqtt_url is not None
             self.address = parse_broker_url(settings.mqtt_url)
         else:
-            self.address = BrokerAddress(settings.host, settings.mqtt_port)
+            # The hub's own login to its broker: it alone publishes notifications.
+            self._hub_password = secrets.token_urlsafe(24)
+            self.address = BrokerAddress(
+                settings.host, settings.mqtt_port, False, HUB_USERNAME, self._hub_password
+            )
         default_id = f"cityhub-{socket.gethostname()}-{settings.port}"
         self.client_id = settings.mqtt_client_id or default_id
 
@@ -61,7 +69,9 @@ class MqttService:
     def start(self) -> None:
         """Start what MQTT needs; never fails the hub's start for a taken port."""
         if not self.external:
-            broker = EmbeddedBroker(self.settings.host, self.settings.mqtt_port)
+            prefix = self.settings.mqtt_topic_prefix
+            guard = PublishGuard(self.auth, prefix, self._hub_password, self.stats)
+            broker = EmbeddedBroker(self.settings.host, self.settings.mqtt_port, guard)
             try:
                 broker.start()
             except PortInUse as exc:

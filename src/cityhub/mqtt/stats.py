@@ -13,6 +13,7 @@ class MqttStats:
     rejected: int = 0  # malformed, invalid or not creatable; logged
     ignored: int = 0  # the hub's own notifications coming back on a create topic
     notifications: int = 0  # messages the hub published
+    refused: int = 0  # publishes the embedded broker refused (no writer token)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def add(self, name: str, amount: int = 1) -> None:
