@@ -8,6 +8,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,9 +16,13 @@ import pytest
 from sqlalchemy import func, select
 
 from cityhub.auth import create_token
+from cityhub.errors import BadRequest
 from cityhub.mqtt.service import CREATE_CLASS, RECEIVE_CLASS
+from cityhub.sensorthings import writes
+from cityhub.sensorthings.model import BY_NAME
 from cityhub.settings import Settings
 from cityhub.store import schema
+from cityhub.store.changes import Change
 from conftest import ADMIN_TOKEN, HubClient
 
 from .helpers import V, create_thing, created_id, datastream_body
@@ -100,6 +105,34 @@ def test_without_mqtt_the_service_root_claims_no_mqtt(hub):
 
 
 # --- receive-updates-via-mqtt ---------------------------------------------------------------
+
+
+def test_the_writer_hands_on_only_what_was_committed(hub):
+    """A request rejected inside a batch takes its recorded changes with it."""
+    received: list[list[Change]] = []
+    hub.store.set_commit_listener(received.append)
+    thing = BY_NAME["Thing"]
+    release = threading.Event()
+
+    def create(name: str, fail: bool = False):
+        def write(connection):
+            writes.create(connection, thing, {"name": name, "description": "d"})
+            if fail:
+                raise BadRequest("rejected after creating")
+
+        return write
+
+    blocker = hub.store.submit_write(lambda connection: release.wait(TIMEOUT))
+    batch = [hub.store.submit_write(create(n, n == "x")) for n in ("a", "x", "b")]
+    release.set()
+    blocker.result(TIMEOUT)
+    for future in batch:
+        future.exception(TIMEOUT)
+    created = [c.id for changes in received for c in changes if c.entity == "Thing"]
+    things = hub.get(f"{V}/Things", params={"$orderby": "id"}).json()["value"]
+    assert [t["name"] for t in things] == ["a", "b"]
+    assert created == [t["@iot.id"] for t in things]
+    assert all(c.kind == "created" for changes in received for c in changes)
 
 
 def test_subscribers_receive_created_entities_of_sets_and_navigation_collections(
@@ -314,6 +347,29 @@ def test_embedded_broker_creates_need_a_writer_token_and_notifications_the_hub(
         for client in clients:
             client.close()
         hub.close()
+
+
+def test_creates_published_while_the_hub_is_away_are_stored_when_it_returns(backend_settings):
+    """The hub's session on an external broker is persistent: the broker queues QoS 1
+    creates for it while it restarts."""
+    require_mosquitto()
+    settings = mqtt_settings(backend_settings, "mosquitto")
+    hub = _start(settings)
+    datastream = create_thing(hub, datastreams=[datastream_body("t")]).datastreams[0]
+    hub.close()
+    client = _client_for(hub)
+    try:
+        for index in range(5):
+            topic = f"v1.1/Datastreams({datastream})/Observations"
+            client.publish(topic, {"result": index}).wait_for_publish(TIMEOUT)
+        hub = _start(settings)
+        try:
+            wait_for(lambda: _stats(hub)["created"] == 5, "the queued creates")
+            assert _observation_count(hub) == 5
+        finally:
+            hub.close()
+    finally:
+        client.close()
 
 
 # --- deployment: several hubs, a taken port --------------------------------------------------
