@@ -17,6 +17,7 @@ from concurrent.futures import Future
 from typing import Any
 
 from cityhub.mqtt.guard import PublishGuard
+from cityhub.mqtt.topics import topic_matches
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,7 @@ class EmbeddedBroker:
         self._thread: threading.Thread | None = None
         self._broker: Any = None
         self._stopped: asyncio.Event | None = None
+        self._deliveries: set[asyncio.Future[Any]] = set()
 
     def start(self) -> None:
         """Listen, or raise ``PortInUse`` / the broker's error; returns once it accepts."""
@@ -114,6 +116,43 @@ class EmbeddedBroker:
             for topic_filter, sessions in items
             if any(session.client_id != excluding_client for session, _ in tuple(sessions))
         ]
+
+    def deliver(self, topic: str, payload: bytes, qos: int, excluding_client: str) -> None:
+        """Hand a notification straight to the subscribers of ``topic`` (thread-safe).
+
+        The hub knows the embedded broker's subscribers, so its notifications skip the round
+        trip through its own connection: no inbound processing, and no copy sent back to the
+        hub's create subscription only to be ignored there. That is most of what a
+        notification costs the in-process broker.
+        """
+        loop = self._loop
+        if loop is not None:
+            loop.call_soon_threadsafe(self._deliver, topic, payload, qos, excluding_client)
+
+    def _deliver(self, topic: str, payload: bytes, qos: int, excluding_client: str) -> None:
+        broker = self._broker
+        sessions = broker.sessions
+        for topic_filter, subscribers in tuple(broker.subscriptions.items()):
+            if not topic_matches(topic_filter, topic):
+                continue
+            for session, subscribed_qos in tuple(subscribers):
+                if session.client_id == excluding_client:
+                    continue
+                if session.transitions.state != "connected":
+                    continue  # amqtt queues only for its own routing; a notification is not kept
+                handler = sessions.get(session.client_id, (None, None))[1]
+                if handler is None:
+                    continue
+                delivery = asyncio.ensure_future(
+                    handler.mqtt_publish(topic, payload, min(qos, subscribed_qos), retain=False)
+                )
+                self._deliveries.add(delivery)
+                delivery.add_done_callback(self._delivered)
+
+    def _delivered(self, delivery: asyncio.Future[Any]) -> None:
+        self._deliveries.discard(delivery)
+        if not delivery.cancelled() and delivery.exception() is not None:
+            log.debug("a notification was not delivered: %r", delivery.exception())
 
     def stop(self) -> None:
         loop, stopped, thread = self._loop, self._stopped, self._thread

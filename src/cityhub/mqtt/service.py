@@ -88,9 +88,20 @@ class MqttService:
         client = HubClient(self.address, self.client_id, filters, consumer.handle, self.external)
         consumer.ack = client.ack
         qos = self.settings.mqtt_notify_qos
+        broker = self.broker
+        if broker is None:
+
+            def publish(topic: str, payload: bytes) -> None:
+                client.publish_notification(topic, payload, qos)
+
+        else:
+
+            def publish(topic: str, payload: bytes) -> None:
+                broker.deliver(topic, payload, qos, excluding_client=self.client_id)
+
         notifier = Notifier(
             self.store,
-            lambda topic, payload: client.publish_notification(topic, payload, qos),
+            publish,
             self._interest,
             default_base_url(self.settings),
             prefix,
