@@ -4,8 +4,9 @@
         [--broker embedded|mosquitto|both] [--messages 20000] [--sequential 2000]
         [--publishers 4] [--seconds 10]
 
-Needs a hub's dependencies, ``wrk`` for the HTTP figures, Mosquitto at 127.0.0.1:1883 for the
-external-broker figures and, for PostgreSQL, a server at CITYHUB_TEST_POSTGRES_URL. Figures:
+Needs a hub's dependencies, ``wrk`` for the HTTP figures, the ``mosquitto`` binary for the
+external-broker figures (a broker of the run's own, configured as docs/sensorthings.md
+recommends) and, for PostgreSQL, a server at CITYHUB_TEST_POSTGRES_URL. Figures:
 - sequential QoS 1 creates/s: one publisher publishes an Observation, waits for the hub's
   notification of it (sent after its commit), publishes the next;
 - bulk QoS 1 creates/s: pipelined publishers (inflight window 1000) until the hub has
@@ -20,7 +21,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import socket
+import subprocess
 import sys
 import tempfile
 import threading
@@ -154,7 +157,7 @@ def run(backend: str, broker: str, args: argparse.Namespace) -> None:
         host, port = "127.0.0.1", free_port()
         env["CITYHUB_MQTT_PORT"] = str(port)
     else:
-        host, port = MOSQUITTO
+        host, port, mosquitto = start_mosquitto(data_dir)
         env["CITYHUB_MQTT_URL"] = f"mqtt://{host}:{port}"
         env["CITYHUB_MQTT_TOPIC_PREFIX"] = prefix
     topic_prefix = "" if broker == "embedded" else prefix
@@ -172,9 +175,42 @@ def run(backend: str, broker: str, args: argparse.Namespace) -> None:
         measure(base, host, port, topic_prefix, datastream, feature, hub, args)
     finally:
         stop(process)
+        if broker == "mosquitto" and mosquitto is not None:
+            mosquitto.terminate()
+            mosquitto.wait(15)
         if database:
             with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
                 admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+
+
+MOSQUITTO_CONF = """\
+listener {port} 127.0.0.1
+allow_anonymous true
+persistence false
+max_queued_messages 100000
+max_inflight_messages 1000
+"""
+
+
+def start_mosquitto(folder: Path) -> tuple[str, int, subprocess.Popen | None]:
+    """A Mosquitto of this run with the settings docs/sensorthings.md recommends (its
+    defaults, 1000 queued and 20 in flight, drop most of a flood); else the one on 1883."""
+    binary = shutil.which("mosquitto")
+    if binary is None:
+        print("  (no mosquitto binary: using the broker at 127.0.0.1:1883 as configured)")
+        return *MOSQUITTO, None
+    port = free_port()
+    conf = folder / "mosquitto.conf"
+    conf.write_text(MOSQUITTO_CONF.format(port=port))
+    process = subprocess.Popen([binary, "-c", str(conf)], stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return "127.0.0.1", port, process
+        except OSError:
+            time.sleep(0.05)
+    raise SystemExit("mosquitto did not start")
 
 
 def seed(base: str) -> tuple[int, int]:
@@ -238,10 +274,15 @@ def measure(base, host, port, prefix, datastream, feature, hub, args) -> None:
     before = created(base)
     started = time.perf_counter()
     publishers = publish_pipelined(host, port, create_topic, payloads, args.publishers)
-    deadline = time.monotonic() + 600
+    progress, last_change = before, time.monotonic()
     while (stored := created(base)) < before + args.messages:
-        if time.monotonic() > deadline:
-            raise SystemExit(f"only {stored - before} of {args.messages} bulk creates stored")
+        if stored != progress:
+            progress, last_change = stored, time.monotonic()
+        elif time.monotonic() - last_change > 20:
+            raise SystemExit(
+                f"only {stored - before} of {args.messages} bulk creates stored and no more "
+                "coming: the broker dropped messages (see max_queued_messages)"
+            )
         time.sleep(0.01)
     bulk = args.messages / (time.perf_counter() - started)
     disconnect(publishers)

@@ -321,6 +321,26 @@ def test_notifications_on_create_topics_do_not_create_again(mqtt_hub, mqtt_clien
     assert _stats(mqtt_hub)["created"] == 1
 
 
+def test_a_lone_hub_on_mosquitto_gets_none_of_its_notifications_back(backend_settings):
+    """Without a shared subscription the hub subscribes with MQTT 5 no-local."""
+    require_mosquitto()
+    hub = _start(mqtt_settings(backend_settings, "mosquitto", mqtt_shared_group=""))
+    client = _client_for(hub)
+    try:
+        datastream = create_thing(hub, datastreams=[datastream_body("t")]).datastreams[0]
+        client.subscribe("v1.1/Observations")
+        client.publish(f"v1.1/Datastreams({datastream})/Observations", {"result": 1.0})
+        hub.post(f"{V}/Datastreams({datastream})/Observations", {"result": 2.0})
+        notified = client.receive_on("v1.1/Observations", 2)
+        assert sorted(n["result"] for n in notified) == [1.0, 2.0]
+        assert hub.app.state.mqtt.notifier.idle.wait(TIMEOUT)
+        assert _stats(hub)["ignored"] == 0
+        assert _observation_count(hub) == 2
+    finally:
+        client.close()
+        hub.close()
+
+
 def test_an_entity_representation_published_by_a_client_is_not_a_create(mqtt_hub, mqtt_client):
     datastream = create_thing(mqtt_hub).datastreams[0]
     before = _observation_count(mqtt_hub)

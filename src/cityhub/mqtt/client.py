@@ -154,7 +154,12 @@ class HubClient:
         if not self._create_filters:
             self.subscribed.set()
             return
-        options: SubscribeOptions | int = SubscribeOptions(qos=1) if self.mqtt5 else 1
+        options: SubscribeOptions | int = 1
+        if self.mqtt5:
+            # No-local spares a lone hub its own notifications; MQTT 5 forbids it on shared
+            # subscriptions, where the notification mark does that work.
+            shared = any(f.startswith("$share/") for f in self._create_filters)
+            options = SubscribeOptions(qos=1, noLocal=not shared)
         _, self._subscribe_mid = client.subscribe([(f, options) for f in self._create_filters])
 
     def _disconnected(self, client: paho.Client, userdata: object, flags: object, reason: object,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from cityhub.errors import BadRequest
@@ -34,8 +35,11 @@ def create_filters(prefix: str) -> list[str]:
     return [f"{prefix}{VERSION}/Observations", f"{prefix}{VERSION}/+/Observations"]
 
 
+@lru_cache(maxsize=4096)
 def create_target(topic: str, prefix: str) -> CreateTarget:
-    """The create a topic asks for; ``BadRequest`` for a topic that cannot create."""
+    """The create a topic asks for; ``BadRequest`` for a topic that cannot create.
+
+    Devices publish to the same few topics again and again: each is parsed once."""
     path = _resource_path(topic, prefix)
     if "?" in path:
         raise BadRequest(f"topic {topic!r}: a create topic takes no query options")
