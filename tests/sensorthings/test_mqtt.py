@@ -122,8 +122,8 @@ def test_the_writer_hands_on_only_what_was_committed(hub):
 
         return write
 
-    blocker = hub.store.submit_write(lambda connection: release.wait(TIMEOUT))
-    batch = [hub.store.submit_write(create(n, n == "x")) for n in ("a", "x", "b")]
+    blocker = hub.store.queue_write(lambda connection: release.wait(TIMEOUT))
+    batch = [hub.store.queue_write(create(n, n == "x")) for n in ("a", "x", "b")]
     release.set()
     blocker.result(TIMEOUT)
     for future in batch:
@@ -177,6 +177,22 @@ def test_subscribers_receive_updates_of_entities_properties_and_set_members(mqtt
     assert mqtt_client.receive_on(f"v1.1/Things({thing_id})/description") == [
         {"description": "neu"}
     ]
+
+
+def test_batch_requests_notify_what_they_created_and_updated(mqtt_hub, mqtt_client):
+    thing_id = create_thing(mqtt_hub, datastreams=[]).thing
+    mqtt_client.subscribe("v1.1/Things", f"v1.1/Things({thing_id})/name")
+    requests = [
+        {"id": "1", "method": "post", "url": "Things", "body": {"name": "b", "description": "d"}},
+        {"id": "2", "method": "patch", "url": f"Things({thing_id})", "body": {"name": "renamed"}},
+    ]
+    response = mqtt_hub.request(
+        "POST", f"{V}/$batch", json={"requests": requests}, headers=mqtt_hub.admin
+    )
+    assert response.status_code == 200, response.text
+    assert [r["status"] for r in response.json()["responses"]] == [201, 200]
+    mqtt_client.receive_on("v1.1/Things", where=lambda t: t["name"] == "b")
+    assert mqtt_client.receive_on(f"v1.1/Things({thing_id})/name") == [{"name": "renamed"}]
 
 
 def test_select_topics_deliver_the_selected_properties(backend_settings):

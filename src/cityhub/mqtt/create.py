@@ -65,7 +65,7 @@ class CreateConsumer:
             self._reject(message, error)
             return
         try:
-            future = self._store.submit_write(_write_for(target, body))
+            future = self._store.queue_write(_write_for(target, body))
         except WriterStopped:
             return  # shutting down: left unacknowledged, the broker delivers it again
         future.add_done_callback(lambda done: self._committed(message, done))

@@ -96,13 +96,19 @@ class Store:
 
     async def write(self, fn: Callable[[Connection], T]) -> T:
         """Run ``fn`` in the writer; returns after the transaction holding it committed."""
-        return await asyncio.wrap_future(self._writer.submit(fn))
+        return await self.submit_write(fn)
+
+    def submit_write(self, fn: Callable[[Connection], T]) -> asyncio.Future[T]:
+        """Queue ``fn`` with the writer now, to await later: writes queued one after another
+        run in that order and may share a commit."""
+        return asyncio.wrap_future(self._writer.submit(fn))
 
     def write_blocking(self, fn: Callable[[Connection], T]) -> T:
         return self._writer.submit(fn).result()
 
-    def submit_write(self, fn: Callable[[Connection], T]) -> Future[T]:
-        """Queue ``fn`` without waiting: for callers on threads that must never block (MQTT)."""
+    def queue_write(self, fn: Callable[[Connection], T]) -> Future[T]:
+        """Queue ``fn`` from any thread, without an event loop and without waiting: for
+        callers that must never block (the MQTT network thread)."""
         return self._writer.submit(fn)
 
     def set_commit_listener(self, listener: CommitListener | None) -> None:
