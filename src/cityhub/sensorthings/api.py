@@ -90,10 +90,14 @@ class SensorThingsFace:
 
     async def service_root(self, request: Request) -> Response:
         url = self.service_url(request)
+        server_settings: dict[str, Any] = {"conformance": list(CONFORMANCE)}
+        mqtt = getattr(request.app.state, "mqtt", None)
+        if mqtt is not None:
+            mqtt.describe(server_settings, request.url.hostname)
         return JSONResponse(
             {
                 "value": [{"name": e.set_name, "url": f"{url}/{e.set_name}"} for e in ENTITY_TYPES],
-                "serverSettings": {"conformance": list(CONFORMANCE)},
+                "serverSettings": server_settings,
             }
         )
 
