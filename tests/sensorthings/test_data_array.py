@@ -17,6 +17,7 @@ import pytest
 
 import cityhub
 from cityhub.auth import create_token
+from cityhub.store.changes import Change
 
 from .helpers import (
     MEASUREMENT,
@@ -458,6 +459,17 @@ def test_requests_queued_together_are_loaded_together_and_fail_alone(hub, statio
         for i in (ids[0][0], ids[1][0], ids[2][0])
     }
     assert len(features) == 1  # derived once, from the one Location
+
+
+def test_created_observations_are_handed_on_after_the_commit(hub, station):
+    """Whoever listens for changes (the MQTT notifier) hears of every created Observation."""
+    received: list[list[Change]] = []
+    hub.store.set_commit_listener(received.append)
+    body = [group(station.datastreams[0], ["result"], [[1.0], ["bad"], [2.0]])]
+    ids = created(hub.post(CREATE, body))
+    hub.store.set_commit_listener(None)
+    heard = [c for batch in received for c in batch if c.entity == "Observation"]
+    assert [(c.id, c.kind) for c in heard] == [(ids[0], "created"), (ids[2], "created")]
 
 
 def test_creating_needs_a_writer_token(hub, station):

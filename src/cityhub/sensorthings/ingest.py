@@ -25,7 +25,7 @@ from cityhub.sensorthings import derived, reads, writes
 from cityhub.sensorthings.model import BY_NAME, OBSERVATION_TYPE_BASE
 from cityhub.sensorthings.reads import Record
 from cityhub.sensorthings.serialize import result_value
-from cityhub.store import schema
+from cityhub.store import changes, schema
 from cityhub.store.bulk import BulkLoader
 
 OBSERVATION = BY_NAME["Observation"]
@@ -73,6 +73,7 @@ def _insert_many(connection: Connection, rows: list[dict[str, Any]]) -> list[Rec
         row["feature_of_interest_id"] = context.feature_id or features[thing_id]
     new_ids = connection.execute(_INSERT_RETURNING_IDS, rows).scalars().all()
     derived.extend_extents(connection, rows, contexts)
+    changes.record_created(connection, OBSERVATION.name, list(new_ids))
     return [Record({**row, "id": new_id}) for row, new_id in zip(rows, new_ids, strict=True)]
 
 
@@ -213,6 +214,7 @@ def load_observations(connection: Connection, groups: list[ObservationColumns]) 
         names = ("id", *keys, *(OBSERVATION_COLUMNS[i] for i in used))
         loader.load(schema.observations, names, table_rows)
         derived.extend_extents(connection, extents, contexts)
+        changes.record_created(connection, OBSERVATION.name, ids)
     return new_ids
 
 
