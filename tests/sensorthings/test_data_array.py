@@ -464,9 +464,16 @@ def test_requests_queued_together_are_loaded_together_and_fail_alone(hub, statio
 def test_created_observations_are_handed_on_after_the_commit(hub, station):
     """Whoever listens for changes (the MQTT notifier) hears of every created Observation."""
     received: list[list[Change]] = []
-    hub.store.set_commit_listener(received.append)
+    heard_any = threading.Event()
+
+    def listen(changes: list[Change]) -> None:  # called after the commit resolved the request
+        received.append(changes)
+        heard_any.set()
+
+    hub.store.set_commit_listener(listen)
     body = [group(station.datastreams[0], ["result"], [[1.0], ["bad"], [2.0]])]
     ids = created(hub.post(CREATE, body))
+    assert heard_any.wait(timeout=10)
     hub.store.set_commit_listener(None)
     heard = [c for batch in received for c in batch if c.entity == "Observation"]
     assert [(c.id, c.kind) for c in heard] == [(ids[0], "created"), (ids[2], "created")]
