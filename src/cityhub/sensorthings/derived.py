@@ -3,7 +3,9 @@
 - an Observation without a FeatureOfInterest gets one derived from its Thing's Location,
   created once and reused;
 - a Datastream's phenomenonTime, resultTime and observedArea (the envelope of its features)
-  cover its Observations.
+  cover its Observations;
+- each Datastream counts its Observations and points at its latest one, so ``$count`` and
+  "the latest value of every Datastream" are read, not computed (docs/performance.md).
 
 The statements on the ingest path are built once.
 """
@@ -117,7 +119,8 @@ def extend_datastream_extents(
     connection: Connection, rows: list[Body], contexts: dict[int, Any] | None = None
 ) -> None:
     """Widen each Datastream's phenomenonTime, resultTime and observedArea to cover new
-    Observations: one UPDATE per Datastream for the times, sent as one executemany.
+    Observations (rows of inserted Observations, with their ``id``), count them and move its
+    latest Observation: one UPDATE per Datastream, sent as one executemany.
 
     ``contexts`` (from ``datastream_contexts``, if the caller has them) spare the lookups of
     observedArea and of the derived features' geometries.
@@ -126,8 +129,11 @@ def extend_datastream_extents(
     for row in rows:
         by_datastream.setdefault(row["datastream_id"], []).append(row)
     parameters = []
-    for datastream_id, mine in by_datastream.items():
+    # In id order: concurrent writers lock Datastream rows in one order, never deadlocking.
+    for datastream_id in sorted(by_datastream):
+        mine = by_datastream[datastream_id]
         result_times = [r["result_time"] for r in mine if r.get("result_time") is not None]
+        latest = max(mine, key=_recency)
         parameters.append(
             {
                 "target": datastream_id,
@@ -137,6 +143,9 @@ def extend_datastream_extents(
                 ),
                 "result_start": min(result_times, default=None),
                 "result_end": max(result_times, default=None),
+                "added": len(mine),
+                "latest_id": latest["id"],
+                "latest_time": latest["phenomenon_time_start"],
             }
         )
     connection.execute(_EXTEND_TIMES, parameters)
@@ -221,10 +230,38 @@ def _time_parameter(name: str) -> Any:
     return bindparam(name, type_=UTCDateTime())
 
 
+def _recency(row: Body) -> tuple[Any, int]:
+    """The order of "latest": phenomenonTime (start), then id, as ``$orderby`` breaks ties."""
+    return row["phenomenon_time_start"], row["id"]
+
+
+def _newer_than_latest() -> Any:
+    """Whether the batch's latest Observation (``latest_time``, ``latest_id``) is newer than
+    the Datastream's."""
+    table = schema.datastreams
+    time = _time_parameter("latest_time")
+    current = table.c.latest_phenomenon_time
+    return (
+        current.is_(None)
+        | (current < time)
+        | ((current == time) & (table.c.latest_observation_id < bindparam("latest_id")))
+    )
+
+
 _EXTEND_TIMES = (
     update(schema.datastreams)
     .where(schema.datastreams.c.id == bindparam("target"))
     .values(
+        # SET expressions all see the row as it was, so both CASEs ask the same question.
+        observation_count=schema.datastreams.c.observation_count + bindparam("added"),
+        latest_observation_id=case(
+            (_newer_than_latest(), bindparam("latest_id")),
+            else_=schema.datastreams.c.latest_observation_id,
+        ),
+        latest_phenomenon_time=case(
+            (_newer_than_latest(), _time_parameter("latest_time")),
+            else_=schema.datastreams.c.latest_phenomenon_time,
+        ),
         phenomenon_time_start=_least(
             schema.datastreams.c.phenomenon_time_start, _time_parameter("start")
         ),
@@ -242,42 +279,65 @@ _EXTEND_TIMES = (
 
 
 def recompute_datastream_extents(connection: Connection, datastream_ids: set[int]) -> None:
-    """Recompute phenomenonTime, resultTime and observedArea after Observations changed or
-    went away."""
-    observations = schema.observations
+    """Recompute phenomenonTime, resultTime, observedArea, the Observation count and the latest
+    Observation after Observations changed or went away (or were bulk loaded).
+
+    The Datastream rows are locked first: an ingest committing meanwhile in another process
+    then either is already visible here or waits, and adds to what is computed here.
+    """
     table = schema.datastreams
-    for datastream_id in datastream_ids:
-        mine = observations.c.datastream_id == datastream_id
-        bounds = connection.execute(
-            select(
-                func.min(observations.c.phenomenon_time_start),
-                func.max(
-                    func.coalesce(
-                        observations.c.phenomenon_time_end, observations.c.phenomenon_time_start
-                    )
-                ),
-                func.min(observations.c.result_time),
-                func.max(observations.c.result_time),
-            ).where(mine)
-        ).one()
-        area = None
-        features = schema.features_of_interest
-        used = select(observations.c.feature_of_interest_id).where(mine).distinct()
-        for (feature,) in connection.execute(
-            select(features.c.feature).where(features.c.id.in_(used)).order_by(features.c.id)
-        ):
-            area = grow_area(area, feature)
+    ids = sorted(i for i in datastream_ids if i is not None)
+    if not ids:
+        return
+    connection.execute(select(table.c.id).where(table.c.id.in_(ids)).with_for_update())
+    for datastream_id in ids:
         connection.execute(
             update(table)
             .where(table.c.id == datastream_id)
-            .values(
-                phenomenon_time_start=bounds[0],
-                phenomenon_time_end=bounds[1],
-                result_time_start=bounds[2],
-                result_time_end=bounds[3],
-                observed_area=area,
-            )
+            .values(_statistics(connection, datastream_id))
         )
+
+
+def _statistics(connection: Connection, datastream_id: int) -> Body:
+    """What ``recompute_datastream_extents`` writes for one Datastream, from its Observations."""
+    observations = schema.observations
+    mine = observations.c.datastream_id == datastream_id
+    bounds = connection.execute(
+        select(
+            func.min(observations.c.phenomenon_time_start),
+            func.max(
+                func.coalesce(
+                    observations.c.phenomenon_time_end, observations.c.phenomenon_time_start
+                )
+            ),
+            func.min(observations.c.result_time),
+            func.max(observations.c.result_time),
+            func.count(),
+        ).where(mine)
+    ).one()
+    latest = connection.execute(
+        select(observations.c.id, observations.c.phenomenon_time_start)
+        .where(mine)
+        .order_by(observations.c.phenomenon_time_start.desc(), observations.c.id.desc())
+        .limit(1)
+    ).first()
+    area = None
+    features = schema.features_of_interest
+    used = select(observations.c.feature_of_interest_id).where(mine).distinct()
+    for (feature,) in connection.execute(
+        select(features.c.feature).where(features.c.id.in_(used)).order_by(features.c.id)
+    ):
+        area = grow_area(area, feature)
+    return {
+        "phenomenon_time_start": bounds[0],
+        "phenomenon_time_end": bounds[1],
+        "result_time_start": bounds[2],
+        "result_time_end": bounds[3],
+        "observed_area": area,
+        "observation_count": bounds[4],
+        "latest_observation_id": latest[0] if latest else None,
+        "latest_phenomenon_time": latest[1] if latest else None,
+    }
 
 
 def forget_derived_features(connection: Connection, location_id: int) -> None:

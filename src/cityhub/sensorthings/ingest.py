@@ -64,5 +64,7 @@ def _insert_many(connection: Connection, rows: list[dict[str, Any]]) -> list[Rec
             features[thing_id] = derived.feature_from_location(connection, thing_id)
         row["feature_of_interest_id"] = context.feature_id or features[thing_id]
     new_ids = connection.execute(_INSERT_RETURNING_IDS, rows).scalars().all()
+    for row, new_id in zip(rows, new_ids, strict=True):
+        row["id"] = new_id
     derived.extend_datastream_extents(connection, rows, contexts)
-    return [Record({**row, "id": new_id}) for row, new_id in zip(rows, new_ids, strict=True)]
+    return [Record(row) for row in rows]

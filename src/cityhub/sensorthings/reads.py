@@ -25,6 +25,7 @@ from sqlalchemy import (
 )
 
 from cityhub.errors import BadRequest, NotFound
+from cityhub.sensorthings import statistics
 from cityhub.sensorthings.filters import Translator
 from cityhub.sensorthings.joins import members_of
 from cityhub.sensorthings.model import ENTITY_TYPES, EntityType, Relation, target_of
@@ -75,6 +76,8 @@ class Target:
     entity: EntityType
     conditions: tuple[ColumnElement[bool], ...]
     id: int | None = None
+    #: For a collection reached from a parent (``Datastreams(1)/Observations``): which.
+    members: tuple[Relation, int] | None = None
 
     @property
     def single(self) -> bool:
@@ -86,6 +89,7 @@ def resolve(connection: Connection, path: ResourcePath) -> Target:
     current: tuple[EntityType, int] | None = None
     for step in path.steps:
         table = step.entity.table
+        members: tuple[Relation, int] | None = None
         if current is None:
             conditions: list[ColumnElement[bool]] = []
         elif step.relation is not None and step.relation.fk:
@@ -99,8 +103,9 @@ def resolve(connection: Connection, path: ResourcePath) -> Target:
         else:
             assert step.relation is not None
             conditions = [members_of(step.relation, current[1], table)]
+            members = (step.relation, current[1])
         if step.id is None:
-            return Target(step.entity, tuple(conditions))
+            return Target(step.entity, tuple(conditions), members=members)
         found = connection.scalar(select(table.c.id).where(table.c.id == step.id, *conditions))
         if found is None:
             raise NotFound(f"no {step.entity.name} with @iot.id {step.id} at {_describe(path)}")
@@ -134,7 +139,7 @@ def read_collection(
         conditions.append(translator.condition(options.filter))
     count = None
     if options.count:
-        count = connection.scalar(select(func.count()).select_from(entity.table).where(*conditions))
+        count = _count(connection, target, options, conditions)
     top = paging.top(options)
     statement = (
         select(*columns_for(entity, options))
@@ -147,6 +152,21 @@ def read_collection(
     records = [Record(row) for row in rows[:top]]
     expand_records(connection, backend, entity, records, options.expand, paging)
     return Page(records, count, more=top > 0 and len(rows) > top)
+
+
+def _count(
+    connection: Connection,
+    target: Target,
+    options: QueryOptions,
+    conditions: list[ColumnElement[bool]],
+) -> int:
+    """``@iot.count``: kept per Datastream for Observations without $filter, else counted."""
+    if target.entity is statistics.OBSERVATION:
+        kept = statistics.observation_count(connection, target.members, options)
+        if kept is not None:
+            return kept
+    table = target.entity.table
+    return int(connection.scalar(select(func.count()).select_from(table).where(*conditions)))
 
 
 def read_entity(
@@ -307,9 +327,14 @@ def _expand_many(
     limit = top + 1 if pages_by_link(options) else top
     by_parent: dict[int, list[Record]] = {r.row["id"]: [] for r in records}
     parent_ids = list(by_parent)
+    latest_only = statistics.is_latest_only(relation, options, top)
     for start in range(0, len(parent_ids), _EXPAND_CHUNK):
         chunk = parent_ids[start : start + _EXPAND_CHUNK]
-        statement = _top_per_parent(backend, relation, target, options, limit, chunk)
+        if latest_only:
+            parents = _parents(backend, chunk)
+            statement = statistics.latest_per_parent(parents, columns_for(target, options))
+        else:
+            statement = _top_per_parent(backend, relation, target, options, limit, chunk)
         for row in connection.execute(statement).mappings().all():
             by_parent[row["_parent"]].append(Record(row))
     counts = _counts(connection, backend, relation, target, options, parent_ids)
@@ -392,6 +417,9 @@ def _counts(
     if not options.count:
         return None
     parents = _parents(backend, parent_ids)
+    kept = statistics.observation_counts(connection, relation, options, parents)
+    if kept is not None:
+        return kept
     table = target.table.alias("counted")
     conditions = [members_of(relation, parents.c.value, table)]
     if options.filter is not None:

@@ -152,7 +152,7 @@ def create(connection: Connection, entity: EntityType, body: Any, fixed: Body | 
     for relation, value in later:
         _create_related(connection, entity, new_id, relation, value)
     if entity.name == "Observation":
-        derived.extend_datastream_extents(connection, [values], contexts)
+        derived.extend_datastream_extents(connection, [{**values, "id": new_id}], contexts)
     return int(new_id)
 
 
@@ -337,11 +337,24 @@ def _replace_related(
         if not ids:
             return
         table = target_of(relation).table
+        moved = _datastreams_of(connection, table, ids)
         connection.execute(
             update(table).where(table.c.id.in_(ids)).values({relation.remote_fk: entity_id})
         )
+        if moved is not None:  # Observations moved to another Datastream or feature
+            moved |= _datastreams_of(connection, table, ids) or set()
+            derived.recompute_datastream_extents(connection, moved)
     else:
         link_entities(connection, entity, entity_id, relation, ids)
+
+
+def _datastreams_of(connection: Connection, table: Any, ids: list[int]) -> set[int] | None:
+    """The Datastreams of the Observations ``ids`` (None if ``table`` is not Observations)."""
+    if table is not schema.observations:
+        return None
+    return set(
+        connection.scalars(select(table.c.datastream_id).where(table.c.id.in_(ids)).distinct())
+    )
 
 
 def _check_updated_observation(connection: Connection, old: Any, values: Body) -> None:
