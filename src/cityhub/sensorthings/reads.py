@@ -6,22 +6,28 @@ request sees one consistent snapshot.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import orjson
+from orjson import Fragment
 from sqlalchemy import (
     ARRAY,
+    JSON,
     ColumnElement,
     Connection,
+    DateTime,
     FromClause,
     Integer,
-    RowMapping,
     Select,
+    Text,
     bindparam,
+    cast,
     func,
     select,
     true,
+    type_coerce,
 )
 
 from cityhub.errors import BadRequest, NotFound
@@ -31,6 +37,7 @@ from cityhub.sensorthings.joins import members_of
 from cityhub.sensorthings.model import ENTITY_TYPES, EntityType, Relation, target_of
 from cityhub.sensorthings.options import Expand, QueryOptions
 from cityhub.sensorthings.resource import ResourcePath
+from cityhub.store.types import UTCDateTime
 
 #: Parents per query when expanding a to-many relation.
 _EXPAND_CHUNK = 500
@@ -45,11 +52,11 @@ class Paging:
         return min(self.default_top if options.top is None else options.top, self.max_top)
 
 
-@dataclass
+@dataclass(slots=True)
 class Record:
     """One entity row with what was expanded beneath it."""
 
-    row: RowMapping
+    row: Mapping[str, Any]
     expanded: list[Expanded] = field(default_factory=list)
 
 
@@ -142,16 +149,17 @@ def read_collection(
         count = _count(connection, target, options, conditions)
     top = paging.top(options)
     statement = (
-        select(*columns_for(entity, options))
+        select(*fetched(columns_for(entity, options)))
         .where(*conditions)
         .order_by(*_order_by(translator, options))
         .offset(options.skip or 0)
         .limit(top + 1)
     )
-    rows = connection.execute(statement).mappings().all()
-    records = [Record(row) for row in rows[:top]]
+    records = read_records(connection, statement)
+    more = top > 0 and len(records) > top
+    del records[top:]
     expand_records(connection, backend, entity, records, options.expand, paging)
-    return Page(records, count, more=top > 0 and len(rows) > top)
+    return Page(records, count, more=more)
 
 
 def _count(
@@ -174,14 +182,12 @@ def read_entity(
 ) -> Record:
     entity = target.entity
     check_select(entity, options)
-    row = (
-        connection.execute(select(*columns_for(entity, options)).where(*target.conditions))
-        .mappings()
-        .first()
+    found = read_records(
+        connection, select(*fetched(columns_for(entity, options))).where(*target.conditions)
     )
-    if row is None:
+    if not found:
         raise NotFound(f"no such {entity.name}")
-    record = Record(row)
+    record = found[0]
     expand_records(connection, backend, entity, [record], options.expand, paging)
     return record
 
@@ -199,6 +205,44 @@ def columns_for(entity: EntityType, options: QueryOptions) -> tuple[Any, ...]:
             names.extend(prop.columns)
     names.extend(r.fk for r in entity.relations if r.fk and r.name in expanded)
     return tuple(entity.table.c[name] for name in dict.fromkeys(names))
+
+
+#: Times as the driver returns them: text on SQLite, datetimes on PostgreSQL. Serialising
+#: writes them out directly (``serialize.wire_instant``), without a Python conversion per value.
+_STORED_TIME = DateTime(timezone=True).with_variant(Text(), "sqlite")
+
+
+def fetched(columns: Iterable[Any]) -> list[Any]:
+    """``columns`` for a read that is serialised: times as stored, JSON documents as text
+    (``read_records`` hands them on as ``orjson.Fragment``: written out, never parsed)."""
+    return [_as_stored(column) for column in columns]
+
+
+def _as_stored(column: Any) -> Any:
+    if isinstance(column.type, UTCDateTime):
+        return type_coerce(column, _STORED_TIME).label(column.name)
+    if isinstance(column.type, JSON):
+        return cast(column, Text).label(_DOCUMENT_PREFIX + column.name)
+    return column
+
+
+_DOCUMENT_PREFIX = "_document_"
+
+
+def read_records(connection: Connection, statement: Select[Any]) -> list[Record]:
+    """The rows of ``statement`` as Records of plain dicts (built once per row, read fast)."""
+    result = connection.execute(statement)
+    names = list(result.keys())
+    keys = [name.removeprefix(_DOCUMENT_PREFIX) for name in names]
+    documents = [key for name, key in zip(names, keys, strict=True) if name != key]
+    records = []
+    for values in result.all():
+        row = dict(zip(keys, values, strict=True))
+        for key in documents:
+            if row[key] is not None:
+                row[key] = Fragment(row[key])
+        records.append(Record(row))
+    return records
 
 
 _BY_ID = {
@@ -303,9 +347,8 @@ def _expand_one(
     conditions = [table.c.id.in_(ids)]
     if options.filter is not None:
         conditions.append(Translator(target, table, backend).condition(options.filter))
-    statement = select(*columns_for(target, options)).where(*conditions)
-    rows = connection.execute(statement).mappings().all()
-    children = {row["id"]: Record(row) for row in rows}
+    statement = select(*fetched(columns_for(target, options))).where(*conditions)
+    children = {record.row["id"]: record for record in read_records(connection, statement)}
     expand_records(connection, backend, target, list(children.values()), options.expand, paging)
     for record in records:
         child = children.get(record.row[relation.fk])
@@ -332,11 +375,12 @@ def _expand_many(
         chunk = parent_ids[start : start + _EXPAND_CHUNK]
         if latest_only:
             parents = _parents(backend, chunk)
-            statement = statistics.latest_per_parent(parents, columns_for(target, options))
+            columns = fetched(columns_for(target, options))
+            statement = statistics.latest_per_parent(parents, columns)
         else:
             statement = _top_per_parent(backend, relation, target, options, limit, chunk)
-        for row in connection.execute(statement).mappings().all():
-            by_parent[row["_parent"]].append(Record(row))
+        for record in read_records(connection, statement):
+            by_parent[record.row["_parent"]].append(record)
     counts = _counts(connection, backend, relation, target, options, parent_ids)
     children = [child for items in by_parent.values() for child in items[:top]]
     expand_records(connection, backend, target, children, options.expand, paging)
@@ -390,7 +434,7 @@ def _top_per_parent(
         ).lateral("related")
         # The same order again outside: a join does not promise to keep the inner one.
         outer_order = _order_by(Translator(target, lateral, backend), options)
-        wanted = [lateral.c[c.name] for c in columns_for(target, options)]
+        wanted = fetched([lateral.c[c.name] for c in columns_for(target, options)])
         return (
             select(parents.c.value.label("_parent"), *wanted)
             .select_from(parents.join(lateral, true()))
@@ -400,7 +444,7 @@ def _top_per_parent(
     ids = select(inner_table.c.id).where(*conditions).order_by(*order).offset(skip).limit(limit)
     outer_order = _order_by(Translator(target, outer, backend), options)
     return (
-        select(parents.c.value.label("_parent"), *columns_for(target, options))
+        select(parents.c.value.label("_parent"), *fetched(columns_for(target, options)))
         .select_from(parents.join(outer, outer.c.id.in_(ids)))
         .order_by(parents.c.value, *outer_order)
     )
