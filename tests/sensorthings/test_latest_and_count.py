@@ -321,3 +321,29 @@ def test_bulk_loads_and_the_migration_compute_statistics(hub):
     spec.loader.exec_module(migration)
     hub.store.write_blocking(lambda c: c.execute(text(migration._BACKFILL)))
     assert_consistent(hub)
+
+
+def test_the_kept_statistics_are_what_answers(hub):
+    """Latest values and unfiltered counts are read from the Datastream, not searched: an
+    altered statistic shows through (and only in the shapes the statistics serve)."""
+    datastreams, observations = _seed(hub)
+    tied = datastreams[0]
+    oldest = observations[tied][0]
+    table = schema.datastreams
+    hub.store.write_blocking(
+        lambda c: c.execute(
+            table.update()
+            .where(table.c.id == tied)
+            .values(latest_observation_id=oldest, observation_count=42)
+        )
+    )
+    url = f"{V}/Datastreams({tied})"
+    kept = _get(hub, url, **{"$expand": LATEST})["Observations"]
+    assert [o["@iot.id"] for o in kept] == [oldest]
+    general = _get(hub, url, **{"$expand": LATEST_GENERAL})["Observations"]
+    assert [o["@iot.id"] for o in general] == [observations[tied][2]]
+    count = _get(hub, f"{url}/Observations", **{"$count": "true"})["@iot.count"]
+    assert count == 42
+    filtered = {"$count": "true", "$filter": "result ge 0"}
+    assert _get(hub, f"{url}/Observations", **filtered)["@iot.count"] == 4
+    assert _get(hub, f"{V}/Observations", **{"$count": "true"})["@iot.count"] == 42 + 2

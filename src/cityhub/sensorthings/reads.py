@@ -60,7 +60,7 @@ class Record:
     expanded: list[Expanded] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(slots=True)
 class Expanded:
     relation: Relation
     options: QueryOptions
@@ -371,8 +371,10 @@ def _expand_many(
     by_parent: dict[int, list[Record]] = {r.row["id"]: [] for r in records}
     parent_ids = list(by_parent)
     latest_only = statistics.is_latest_only(relation, options, top)
-    for start in range(0, len(parent_ids), _EXPAND_CHUNK):
-        chunk = parent_ids[start : start + _EXPAND_CHUNK]
+    # Latest values are primary-key lookups: all parents in one statement.
+    chunk_size = max(len(parent_ids), 1) if latest_only else _EXPAND_CHUNK
+    for start in range(0, len(parent_ids), chunk_size):
+        chunk = parent_ids[start : start + chunk_size]
         if latest_only:
             parents = _parents(backend, chunk)
             columns = fetched(columns_for(target, options))
