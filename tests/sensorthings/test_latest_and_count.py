@@ -136,7 +136,11 @@ def test_latest_values_equal_the_general_path(hub):
 
 def test_latest_values_with_select_filter_and_nesting(hub):
     _seed(hub)
-    create_thing(hub, "second", datastreams=[datastream_body("other", [observation(7, "2025-01-01T00:00:00Z")])])
+    create_thing(
+        hub,
+        "second",
+        datastreams=[datastream_body("other", [observation(7, "2025-01-01T00:00:00Z")])],
+    )
     variants = [
         {"$expand": "Observations($select=result,phenomenonTime;{})"},
         {"$select": "name", "$expand": "Observations({})"},
