@@ -130,7 +130,8 @@ def extend_datastream_extents(
         by_datastream.setdefault(row["datastream_id"], []).append(row)
     parameters = []
     # In id order: concurrent writers lock Datastream rows in one order, never deadlocking.
-    for datastream_id in sorted(by_datastream):
+    # (Observations of no Datastream have nothing to update here.)
+    for datastream_id in sorted(d for d in by_datastream if d is not None):
         mine = by_datastream[datastream_id]
         result_times = [r["result_time"] for r in mine if r.get("result_time") is not None]
         latest = max(mine, key=_recency)
@@ -148,7 +149,8 @@ def extend_datastream_extents(
                 "latest_time": latest["phenomenon_time_start"],
             }
         )
-    connection.execute(_EXTEND_TIMES, parameters)
+    if parameters:
+        connection.execute(_EXTEND_TIMES, parameters)
     contexts = contexts or {}
     areas = {c.id: c.observed_area for c in contexts.values()}
     geometries = {c.feature_id: c.feature for c in contexts.values() if c.feature_id}
