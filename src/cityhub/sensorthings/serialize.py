@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
-from functools import cache
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -95,7 +95,7 @@ _Links = tuple[tuple[str, str], ...]
 _Properties = tuple[tuple[str, str, Callable[[Row], Any] | None], ...]
 
 
-@cache
+@lru_cache(maxsize=1024)
 def _plan(entity_name: str, select: frozenset[str] | None) -> tuple[_Links, _Properties]:
     entity = BY_NAME[entity_name]
     links = tuple(
@@ -113,6 +113,12 @@ def _plan(entity_name: str, select: frozenset[str] | None) -> tuple[_Links, _Pro
 
 def _as_stored(prop: Property) -> bool:
     return prop.kind in (Kind.TEXT, Kind.OBJECT, Kind.ANY, Kind.GEOMETRY)
+
+
+@lru_cache(maxsize=256)  # bounded: the values come from clients
+def selected_names(select: tuple[tuple[str, ...], ...] | None) -> frozenset[str] | None:
+    """The names a ``$select`` keeps (its paths' first segments), worked out once per value."""
+    return None if select is None else frozenset(path[0] for path in select)
 
 
 def serialize(entity: EntityType, row: Row, base: str, select: frozenset[str] | None) -> dict:
