@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.util
 from typing import Any
 
+import orjson
 from sqlalchemy import func, select, text
 
 from cityhub.sensorthings import derived
@@ -39,6 +40,15 @@ def _all_pages(hub: Any, url: str, **params: str) -> list[dict]:
         page = _get(hub, page["@iot.nextLink"].removeprefix("http://testserver"))
         items += page["value"]
     return items
+
+
+def _asked_as_kept(general: Any) -> Any:
+    """Answers of the general path with their nextLinks naming the order the kept path was
+    asked for (they repeat the inner options as sent)."""
+    text = orjson.dumps(general).decode()
+    for tie_break in (",id+desc", "%2Cid+desc", "%2Cid%20desc", ",id%20desc"):
+        text = text.replace(tie_break, "")
+    return orjson.loads(text)
 
 
 def _sql_latest(hub: Any) -> dict[int, int | None]:
@@ -80,7 +90,7 @@ def assert_consistent(hub: Any) -> None:
     """Latest values and counts from the kept statistics equal the general path and SQL."""
     kept = _all_pages(hub, f"{V}/Datastreams", **{"$expand": LATEST, "$top": "2"})
     general = _all_pages(hub, f"{V}/Datastreams", **{"$expand": LATEST_GENERAL, "$top": "2"})
-    assert kept == general
+    assert kept == _asked_as_kept(general)
     expected = _sql_latest(hub)
     assert {d["@iot.id"]: [o["@iot.id"] for o in d["Observations"]] for d in kept} == {
         k: [v] if v else [] for k, v in expected.items()
@@ -154,13 +164,13 @@ def test_latest_values_with_select_filter_and_nesting(hub):
         general = {
             k: v.format("$top=1;$orderby=phenomenonTime desc,id desc") for k, v in variant.items()
         }
-        assert _all_pages(hub, f"{V}/Datastreams", **kept) == _all_pages(
-            hub, f"{V}/Datastreams", **general
+        assert _all_pages(hub, f"{V}/Datastreams", **kept) == _asked_as_kept(
+            _all_pages(hub, f"{V}/Datastreams", **general)
         ), variant
     things = {"$expand": f"Datastreams($expand={LATEST})"}
     general_things = {"$expand": f"Datastreams($expand={LATEST_GENERAL})"}
-    assert _all_pages(hub, f"{V}/Things", **things) == _all_pages(
-        hub, f"{V}/Things", **general_things
+    assert _all_pages(hub, f"{V}/Things", **things) == _asked_as_kept(
+        _all_pages(hub, f"{V}/Things", **general_things)
     )
 
 

@@ -30,5 +30,8 @@ def members_of(relation: Relation, parent_id: Any, target: FromClause) -> Column
     if relation.link:
         _, own, other = relation.link
         link = relation.link_table
-        return target.c.id.in_(select(link.c[other]).where(link.c[own] == parent_id))
+        # Correlated explicitly: the parent may be a FROM two levels up (a LATERAL's parents),
+        # where automatic correlation would pull it into the subquery as a cross join.
+        linked = select(link.c[other]).where(link.c[own] == parent_id).correlate_except(link)
+        return target.c.id.in_(linked)
     raise ValueError(f"{relation.name} is a to-one relation")

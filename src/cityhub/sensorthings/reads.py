@@ -290,11 +290,6 @@ def _order_by(translator: Translator, options: QueryOptions) -> list[Any]:
 # --- $expand --------------------------------------------------------------------------------
 
 
-def pages_by_link(options: QueryOptions) -> bool:
-    """Whether an expanded collection's nextLink can be written from $top/$skip alone."""
-    return options.filter is None and not options.orderby and options.select is None
-
-
 def merge_expands(expands: tuple[Expand, ...]) -> dict[str, QueryOptions]:
     """``Datastreams,Datastreams/Observations`` → one Datastreams expand holding Observations."""
     merged: dict[str, QueryOptions] = {}
@@ -366,8 +361,8 @@ def _expand_many(
 ) -> None:
     target = target_of(relation)
     top = paging.top(options)
-    # One row more than a page tells whether there is more, but only a nextLink needs that.
-    limit = top + 1 if pages_by_link(options) else top
+    # One row more than a page tells whether there is more (for the nextLink).
+    limit = top + 1
     by_parent: dict[int, list[Record]] = {r.row["id"]: [] for r in records}
     parent_ids = list(by_parent)
     latest_only = statistics.is_latest_only(relation, options, top)
@@ -388,13 +383,17 @@ def _expand_many(
     expand_records(connection, backend, target, children, options.expand, paging)
     for record in records:
         items = by_parent[record.row["id"]]
+        if latest_only:  # the kept count tells whether there is more than the latest
+            more = bool(items) and items[0].row[statistics.KEPT_COUNT] > top
+        else:
+            more = top > 0 and len(items) > top
         record.expanded.append(
             Expanded(
                 relation,
                 options,
                 items[:top],
                 count=None if counts is None else counts.get(record.row["id"], 0),
-                more=top > 0 and len(items) > top,
+                more=more,
             )
         )
 

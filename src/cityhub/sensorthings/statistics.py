@@ -48,10 +48,19 @@ def is_latest_only(relation: Relation, options: QueryOptions, top: int) -> bool:
     )
 
 
-def latest_per_parent(parents: FromClause, columns: tuple[Any, ...]) -> Select[Any]:
-    """The latest Observation of each parent Datastream (``parents.c.value``) that has one."""
+#: The column of ``latest_per_parent`` with the Datastream's Observation count (for nextLinks).
+KEPT_COUNT = "_observation_count"
+
+
+def latest_per_parent(parents: FromClause, columns: list[Any]) -> Select[Any]:
+    """The latest Observation of each parent Datastream (``parents.c.value``) that has one,
+    with the Datastream's Observation count."""
     return (
-        select(parents.c.value.label("_parent"), *columns)
+        select(
+            parents.c.value.label("_parent"),
+            _datastreams.c.observation_count.label(KEPT_COUNT),
+            *columns,
+        )
         .select_from(
             parents.join(_datastreams, _datastreams.c.id == parents.c.value).join(
                 _observations, _observations.c.id == _datastreams.c.latest_observation_id
