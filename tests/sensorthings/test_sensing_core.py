@@ -100,6 +100,7 @@ def test_service_root_lists_exactly_the_implemented_conformance_classes(hub):
             "resource-path/resource-path-to-entities",
             "request-data",
             "create-update-delete",
+            "batch-request",
         )
     )
 

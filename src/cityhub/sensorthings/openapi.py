@@ -138,5 +138,32 @@ def openapi_fragment(version: str) -> tuple[dict[str, Any], dict[str, Any]]:
                     "responses": {"200": {"description": relation.name}},
                 }
             }
+    paths[f"/{version}/$batch"] = _batch_path(secured)
     schemas = {entity.name: _schema(entity) for entity in ENTITY_TYPES}
     return paths, schemas
+
+
+def _batch_path(secured: list[dict[str, Any]]) -> dict[str, Any]:
+    """``$batch`` (clause 11); its bodies are described in docs/sensorthings.md."""
+    multipart = {"schema": {"type": "string", "format": "binary"}}
+    json_batch = {"schema": {"type": "object", "properties": {"requests": {"type": "array"}}}}
+    return {
+        "post": {
+            "tags": ["Batch"],
+            "summary": "Many requests in one; change sets (atomicity groups) are atomic",
+            "description": "OData multipart/mixed or JSON batch. Reads need no token, writes "
+            "need the batch's Authorization.",
+            "security": [{}, *secured],
+            "requestBody": {
+                "required": True,
+                "content": {"multipart/mixed": multipart, "application/json": json_batch},
+            },
+            "responses": {
+                "200": {
+                    "description": "One response per request, in the request's format",
+                    "content": {"multipart/mixed": multipart, "application/json": json_batch},
+                },
+                "400": {"description": "The batch cannot be read; nothing ran"},
+            },
+        }
+    }
