@@ -20,6 +20,7 @@ from cityhub.store import schema
 from cityhub.store.migrate import MIGRATIONS
 
 from .helpers import V, create_thing, created_id, datastream_body, observation
+from .test_multidatastream import seeded as seed_multi_datastream
 
 LATEST = "Observations($top=1;$orderby=phenomenonTime desc)"
 # The same question in a form only the general path answers.
@@ -362,3 +363,16 @@ def test_the_kept_statistics_are_what_answers(hub):
     filtered = {"$count": "true", "$filter": "result ge 0"}
     assert _get(hub, f"{url}/Observations", **filtered)["@iot.count"] == 4
     assert _get(hub, f"{V}/Observations", **{"$count": "true"})["@iot.count"] == 42 + 2
+
+
+def test_observations_of_multi_datastreams_are_counted(hub):
+    """Observations of a MultiDatastream count in ``Observations?$count=true`` and leave the
+    Datastreams' statistics alone."""
+    _seed(hub)
+    _, multi = seed_multi_datastream(hub)
+    assert_consistent(hub)
+    url = f"{V}/MultiDatastreams({multi})/Observations"
+    assert _get(hub, url, **{"$count": "true"})["@iot.count"] == 2
+    created_id(hub.post(url, {"result": [1.0, 2, "N"], "phenomenonTime": "2027-01-01T00:00:00Z"}))
+    assert_consistent(hub)
+    assert _get(hub, f"{V}/Observations", **{"$count": "true", "$top": "0"})["@iot.count"] == 9

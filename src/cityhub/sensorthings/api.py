@@ -48,6 +48,7 @@ CONFORMANCE = (
     _REQ + "request-data",
     _REQ + "create-update-delete",
     _REQ + "batch-request",
+    _REQ + "multi-datastream",
 )
 
 
