@@ -30,5 +30,8 @@ def members_of(relation: Relation, parent_id: Any, target: FromClause) -> Column
     if relation.link:
         _, own, other = relation.link
         link = relation.link_table
-        return target.c.id.in_(select(link.c[other]).where(link.c[own] == parent_id))
+        # Correlate explicitly: nested in a JOIN's ON clause, the parent's table would
+        # otherwise be pulled into this subquery's FROM and match every parent.
+        members = select(link.c[other]).where(link.c[own] == parent_id).correlate_except(link)
+        return target.c.id.in_(members)
     raise ValueError(f"{relation.name} is a to-one relation")
