@@ -42,7 +42,12 @@ def seed(hub) -> Data:
     alpha = create_thing(
         hub,
         "alpha",
-        properties={"level": 2, "built": "2020-05-17T23:30:00-02:00", "code": "AB-12"},
+        properties={
+            "level": 2,
+            "built": "2020-05-17T23:30:00-02:00",
+            "opened": "2020-05-18",
+            "code": "AB-12",
+        },
         location=location("Rathaus", point(7, 51)),
         datastreams=[
             datastream_body(
@@ -351,6 +356,37 @@ def test_geometries_of_properties_on_both_sides(hub, data):
     assert names(hub, "Things", filter=filter_) == []
 
 
+# --- null ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("expression", "expected"),
+    [
+        # A function of a missing or differently typed value is null: it equals null only.
+        ("round(parameters/factor) eq null", [2, 3, 4, 5]),
+        ("round(parameters/factor) ne null", [1]),
+        ("hour(resultTime) eq null", [2, 3, 4, 5]),
+        ("year(parameters/when) eq null", [2, 3, 4, 5]),  # "soon" is no time
+        ("year(parameters/when) ne 2024", []),
+        ("length(result) eq null", [1, 2, 3]),
+        ("floor(result) ne null", [1, 2, 3]),
+        ("not (round(result) eq 3)", [2]),
+    ],
+)
+def test_functions_of_null_values(hub, data, expression, expected):
+    assert observations(hub, data, filter=expression) == expected
+
+
+def test_dates_compare_with_json_strings(hub, data):
+    # 2020-05-17T23:30:00-02:00 is 2020-05-18 in UTC.
+    assert names(hub, "Things", filter="date(properties/built) eq properties/opened") == ["alpha"]
+    assert names(hub, "Things", filter="date(properties/built) lt properties/opened") == []
+    assert names(hub, "Things", filter="properties/opened lt 2020-06-01") == ["alpha"]
+    assert names(hub, "Things", filter="properties/opened gt 2020-06-01") == []
+    message = error(hub, "Things", filter="date(properties/built) eq '2020-05-18'")
+    assert "expected a date value for 'eq' at position 23, got a string value" in message
+
+
 # --- $orderby and $expand -------------------------------------------------------------------
 
 
@@ -451,6 +487,18 @@ def test_type_mismatches_are_400(hub, entity_set, expression, says):
 def test_malformed_function_calls_are_400_with_the_position(hub, expression, position):
     message = error(hub, "Observations", filter=expression)
     assert f"at position {position}" in message
+
+
+def test_constant_orderby_keeps_the_id_order(hub, data):
+    for constant in ("null", "now()", "12:00", "2024-01-01", "'x'"):
+        assert names(hub, "Things", orderby=constant) == ["alpha", "Beta", "gamma"]
+
+
+def test_json_members_are_no_geometries_nor_times_of_day(hub, data):
+    message = error(hub, "Locations", filter="st_within(location/type, location)")
+    assert "expected a geometry value for st_within() at position 0" in message
+    message = error(hub, "Things", filter="time(properties/built) eq properties/code")
+    assert "expected a time of day value for 'eq' at position 23" in message
 
 
 def test_bad_orderby_expressions_are_400(hub):

@@ -338,6 +338,15 @@ def test_expand_on_a_collection_keeps_each_parent_its_own(hub, data):
     assert [[d["name"] for d in thing["Datastreams"]] for thing in value] == [["temp"], ["hum"], []]
 
 
+def test_expand_through_a_link_table_keeps_each_parent_its_own(hub, data):
+    value = get(hub, "Things", expand="Locations($select=name)")["value"]
+    assert [[loc["name"] for loc in thing["Locations"]] for thing in value] == [
+        ["Rathaus"],
+        ["Hafen"],
+        ["Rathaus"],
+    ]
+
+
 def test_expand_to_one(hub, data):
     body = get(hub, f"Datastreams({data.hum})", expand="Thing,Sensor,ObservedProperty")
     assert body["Thing"]["@iot.id"] == data.beta

@@ -32,6 +32,7 @@ from sqlalchemy import (
     func,
     literal,
     not_,
+    null,
     or_,
     select,
     true,
@@ -117,7 +118,8 @@ class Translator:
                     "geometries have no order; order by a number such as geo.distance(…) "
                     f"(at position {_position_of(node)})"
                 )
-            sql = self._materialise(value, None)
+            # A bare NULL is no sort key for PostgreSQL ("non-integer constant").
+            sql = cast(null(), Integer) if value.type == NULL else self._materialise(value, None)
             scope = self._scope
         finally:
             self._scope = outer

@@ -56,10 +56,16 @@ def is_deferred(value: Value) -> bool:
 
 
 def expect(value: Value, want: str, where: str, backend: str) -> Any:
-    """SQL for ``value`` where only a ``want`` value makes sense (JSON members are typed)."""
-    if value.type != want and not is_deferred(value):
-        raise BadRequest(f"expected a {want} value {where}, got a {value.type} value")
-    return materialise(value, want, backend)
+    """SQL for ``value`` where only a ``want`` value makes sense (JSON members are typed).
+
+    A JSON string stands for a date as it is written (``YYYY-MM-DD``); JSON holds no
+    geometries or times of day that SQL could read.
+    """
+    if value.type == want:
+        return value.sql
+    if is_deferred(value) and want in (NUMBER, STRING, BOOLEAN, DATE):
+        return materialise(value, STRING if want == DATE else want, backend)
+    raise BadRequest(f"expected a {want} value {where}, got a {value.type} value")
 
 
 def materialise(value: Value, want: str | None, backend: str) -> Any:
