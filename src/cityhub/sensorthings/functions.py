@@ -15,10 +15,27 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Float, Integer, Numeric, and_, bindparam, case, cast, func, literal
+from shapely.geometry import shape
+from sqlalchemy import (
+    ColumnClause,
+    Float,
+    Integer,
+    Numeric,
+    Table,
+    and_,
+    bindparam,
+    case,
+    cast,
+    false,
+    func,
+    literal,
+    select,
+)
+from sqlalchemy import column as sql_column
+from sqlalchemy import table as sql_table
 
 from cityhub.errors import BadRequest
-from cityhub.sensorthings.odata import Call, Literal
+from cityhub.sensorthings.odata import Call, GeoLiteral, Literal
 from cityhub.sensorthings.operands import (
     BOOLEAN,
     DATE,
@@ -225,9 +242,65 @@ def _geometries(call: Call, args: list[Value], backend: str) -> list[Any]:
 
 def _spatial(sql_name: str, result: str) -> Builder:
     def apply(call: Call, args: list[Value], backend: str) -> Value:
-        return Value(getattr(func, sql_name)(*_geometries(call, args, backend)), result)
+        sql = getattr(func, sql_name)(*_geometries(call, args, backend))
+        if backend == "sqlite" and sql_name in _BOX_PREDICATES:
+            sql = _where_boxes_overlap(call, args, sql)
+        return Value(sql, result)
 
     return apply
+
+
+# Predicates that hold only where the bounding boxes overlap.
+_BOX_PREDICATES = frozenset(
+    {
+        "ST_Intersects",
+        "ST_Within",
+        "ST_Contains",
+        "ST_Equals",
+        "ST_Touches",
+        "ST_Overlaps",
+        "ST_Crosses",
+    }
+)
+
+
+def _where_boxes_overlap(call: Call, args: list[Value], predicate: Any) -> Any:
+    """On SQLite, compute ``predicate`` (shapely, per row) only for the rows whose stored
+    geometry's box the R*Tree index finds overlapping a literal's box; the others are false
+    (NULL without a geometry, as the predicate itself would be)."""
+    for stored, other in ((0, 1), (1, 0)):
+        geom = args[stored].sql
+        node = call.args[other]
+        table = _indexed_table(geom)
+        if table is None or not isinstance(node, Literal):
+            continue
+        if not isinstance(node.value, GeoLiteral):
+            continue
+        min_x, min_y, max_x, max_y = shape(node.value.geojson).bounds
+        index = sql_table(
+            f"{_base_name(table)}_geom_rtree",
+            *(sql_column(name) for name in ("id", "minx", "maxx", "miny", "maxy")),
+        )
+        boxes = select(index.c.id).where(
+            index.c.minx <= max_x,
+            index.c.maxx >= min_x,
+            index.c.miny <= max_y,
+            index.c.maxy >= min_y,
+        )
+        return case((table.c.id.in_(boxes), predicate), (geom.is_not(None), false()), else_=None)
+    return predicate
+
+
+def _indexed_table(geom: Any) -> Any:
+    """The table (or alias) whose spatial column ``geom`` is, if it has an R*Tree index."""
+    if not isinstance(geom, ColumnClause) or geom.name != "geom":
+        return None
+    table = geom.table
+    return table if isinstance(getattr(table, "element", table), Table) else None
+
+
+def _base_name(table: Any) -> str:
+    return str(getattr(table, "element", table).name)
 
 
 def _relate(call: Call, args: list[Value], backend: str) -> Value:
