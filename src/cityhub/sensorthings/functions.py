@@ -149,7 +149,7 @@ _FIELDS: dict[str, dict[str, tuple[int, int | None]]] = {
     "date": {TIME: (1, 10), DATE: (1, None)},
     "time": {TIME: (12, None), TIME_OF_DAY: (1, None)},
 }
-_RESULTS = {"date": DATE, "time": TIME_OF_DAY, "fractionalseconds": NUMBER}
+_RESULTS = {"date": DATE, "time": TIME_OF_DAY}
 _MIN_TIME = datetime(1, 1, 1, tzinfo=UTC)
 _MAX_TIME = datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
 
@@ -160,25 +160,22 @@ def _time_field(call: Call, args: list[Value], backend: str) -> Value:
     text, kind = _as_text(call, args[0], fields, backend)
     start, length = fields[kind]
     part = func.substr(text, start) if length is None else func.substr(text, start, length)
-    result = _RESULTS.get(call.name, NUMBER)
-    if call.name == "fractionalseconds":
+    if call.name == "fractionalseconds":  # the part is ".ffffff"
         return Value(cast(literal("0").concat(part), Float), NUMBER)
-    if result == NUMBER:
-        return Value(cast(part, Integer), NUMBER)
-    return Value(part, result)
+    if call.name in _RESULTS:
+        return Value(part, _RESULTS[call.name])
+    return Value(cast(part, Integer), NUMBER)
 
 
 def _as_text(call: Call, value: Value, fields: dict[str, Any], backend: str) -> tuple[Any, str]:
-    if value.type in (DATE, TIME_OF_DAY):
-        if value.type not in fields:
-            accepted = " or ".join(fields)
-            raise BadRequest(f"expected a {accepted} value {where(call)}, got a {value.type} value")
+    """The operand as text to cut fields from, and which of the kinds in ``fields`` it is."""
+    if value.type == TIME or is_deferred(value):
+        start, _ = time_bounds(value, where(call), backend)
+        return time_text(start, backend), TIME
+    if value.type in fields:
         return value.sql, value.type
-    if value.type != TIME and not is_deferred(value):
-        accepted = " or ".join(fields)
-        raise BadRequest(f"expected a {accepted} value {where(call)}, got a {value.type} value")
-    start, _ = time_bounds(value, where(call), backend)
-    return time_text(start, backend), TIME
+    accepted = " or ".join(fields)
+    raise BadRequest(f"expected a {accepted} value {where(call)}, got a {value.type} value")
 
 
 def _total_offset_minutes(call: Call, args: list[Value], backend: str) -> Value:
