@@ -60,7 +60,14 @@ def seed(hub) -> Data:
                         parameters={"when": "2024-03-15T12:00:00+01:00", "factor": 1.5},
                     ),
                     observation(-2.5, "2023-12-31T23:00:00Z/2024-01-01T01:00:00Z"),
-                    observation(3.49, "2024-07-01T00:00:00Z", parameters={"when": "soon"}),
+                    observation(
+                        3.49,
+                        "2024-07-01T00:00:00Z",
+                        parameters={
+                            "when": "soon",
+                            "span": "2024-07-01T00:00:00Z/2024-07-02T00:00:00+01:00",
+                        },
+                    ),
                 ],
             )
         ],
@@ -168,6 +175,18 @@ def test_length_through_relations(hub, data):
     assert observations(hub, data, filter="length(Datastream/Thing/name) gt 5") == []
 
 
+def test_string_functions_of_unit_of_measurement(hub, data):
+    assert names(hub, "Datastreams", filter="length(unitOfMeasurement/symbol) eq 4") == [
+        "temp",
+        "hum",
+    ]
+    assert names(hub, "Datastreams", filter="indexof(unitOfMeasurement/name, 'Cel') eq 7") == [
+        "temp",
+        "hum",
+    ]
+    assert names(hub, "Datastreams", filter="toupper(unitOfMeasurement/symbol) eq 'degC'") == []
+
+
 # --- dates and times ------------------------------------------------------------------------
 
 
@@ -247,6 +266,11 @@ def test_date_and_time_functions(hub, data, expression, expected):
         ("result eq 2024-02-29T12:00:00Z", [4]),
         ("result gt 2024-02-29T12:00:00Z", []),
         ("year(result) eq 2024", [4]),
+        ("parameters/span gt 2024-06-30T23:59:59Z", [3]),
+        ("parameters/span lt 2024-07-01T23:00:01Z", [3]),
+        ("parameters/span lt 2024-07-01T22:59:59Z", []),  # it ends at 23:00 UTC
+        ("parameters/span eq 2024-07-01T00:00:00Z/2024-07-01T23:00:00Z", [3]),
+        ("day(parameters/span) eq 1", [3]),
     ],
 )
 def test_times_in_json_members_and_results(hub, data, expression, expected):
