@@ -423,6 +423,16 @@ def test_patch_thing_locations_records_history(hub):
     assert _histories(hub, thing_id) == [[first], [other]]
 
 
+def test_linking_the_current_locations_again_records_no_history(hub):
+    thing_id = created(hub.post(f"{V}/Things", thing(Locations=[location()])))
+    [first] = ids(hub, f"Things({thing_id})/Locations")
+    same = {"Locations": [{"@iot.id": first}]}
+    assert hub.patch(f"{V}/Things({thing_id})", same).status_code == 200
+    assert hub.put(f"{V}/Things({thing_id})", {**thing(), **same}).status_code == 200
+    assert hub.post(f"{V}/Things({thing_id})/Locations/$ref", {"@iot.id": first}).status_code == 204
+    assert _histories(hub, thing_id) == [[first]]
+
+
 def test_post_location_with_existing_thing_records_history(hub):
     thing_id = created(hub.post(f"{V}/Things", thing(Locations=[location()])))
     [first] = ids(hub, f"Things({thing_id})/Locations")
@@ -589,6 +599,25 @@ def test_patch_changes_a_link_by_id(hub, graph):
     assert_error(hub.patch(url, {"Sensor": {"@iot.id": 9999}}), 400, "Sensor", "9999")
 
 
+def test_patch_links_to_a_collection_add_to_it(hub, graph):
+    other_thing, other_datastream = new_thing_with_datastream(hub)
+    url = f"{V}/Things({graph['Thing']})"
+    response = hub.patch(url, {"Datastreams": [{"@iot.id": other_datastream}]})
+    assert response.status_code == 200, response.text
+    assert ids(hub, f"Things({graph['Thing']})/Datastreams") == [
+        graph["Datastream"],
+        other_datastream,
+    ]
+    assert ids(hub, f"Things({other_thing})/Datastreams") == []
+    [other_location] = ids(hub, f"Things({other_thing})/Locations")
+    history = f"{V}/HistoricalLocations({graph['HistoricalLocation']})"
+    assert hub.patch(history, {"Locations": [{"@iot.id": other_location}]}).status_code == 200
+    assert ids(hub, f"HistoricalLocations({graph['HistoricalLocation']})/Locations") == [
+        graph["Location"],
+        other_location,
+    ]
+
+
 def test_patch_sensor_encoding_type(hub, graph):
     url = f"{V}/Sensors({graph['Sensor']})"
     response = hub.patch(url, {"encodingType": "http://www.opengis.net/doc/IS/SensorML/2.0"})
@@ -607,12 +636,124 @@ def test_patch_validates_values(hub, graph):
     )
 
 
+JSON_PATCH = {"Content-Type": "application/json-patch+json"}
+
+
+def json_patch(hub: Any, url: str, operations: Any) -> Any:
+    return hub.patch(url, json=operations, headers=JSON_PATCH)
+
+
+def test_json_patch_applies_operations_in_order(hub, graph):
+    url = f"{V}/Things({graph['Thing']})"
+    assert hub.patch(url, {"properties": {"floor": 3, "rooms": ["a", "b"]}}).status_code == 200
+    response = json_patch(
+        hub,
+        url,
+        [
+            {"op": "test", "path": "/name", "value": "Weather station"},
+            {"op": "replace", "path": "/description", "value": "Moved"},
+            {"op": "add", "path": "/properties/owner", "value": "city"},
+            {"op": "remove", "path": "/properties/floor"},
+            {"op": "add", "path": "/properties/rooms/-", "value": "c"},
+            {"op": "copy", "from": "/name", "path": "/properties/label"},
+            {"op": "move", "from": "/properties/rooms/0", "path": "/properties/first"},
+        ],
+    )
+    assert response.status_code == 200, response.text
+    body = get_json(hub, f"Things({graph['Thing']})")
+    assert body["description"] == "Moved"
+    assert body["name"] == "Weather station"
+    assert body["properties"] == {
+        "owner": "city",
+        "rooms": ["b", "c"],
+        "label": "Weather station",
+        "first": "a",
+    }
+    assert response.json()["properties"] == body["properties"]
+
+
+def test_json_patch_keeps_the_rules_of_a_patch(hub, graph):
+    url = f"{V}/Datastreams({graph['Datastream']})"
+    response = json_patch(hub, url, [{"op": "replace", "path": "/observationType", "value": "x"}])
+    assert_error(response, 400, "observationType")
+    response = json_patch(hub, url, [{"op": "remove", "path": "/name"}])
+    assert_error(response, 400, "name")
+    location_url = f"{V}/Locations({graph['Location']})"
+    moved = [{"op": "replace", "path": "/location/coordinates", "value": [8.0, 52.0]}]
+    assert json_patch(hub, location_url, moved).status_code == 200
+    assert get_json(hub, f"Locations({graph['Location']})")["location"]["coordinates"] == [8, 52]
+
+
+def test_json_patch_tells_true_from_one(hub):
+    _, datastream_id = new_thing_with_datastream(hub, "OM_Observation")
+    url = f"{V}/Datastreams({datastream_id})/Observations"
+    observation_id = created(hub.post(url, observation(1)))
+    url = f"{V}/Observations({observation_id})"
+    test_true = [{"op": "test", "path": "/result", "value": True}]
+    assert_error(json_patch(hub, url, test_true), 409, "/result")
+    to_true = [
+        {"op": "test", "path": "/result", "value": 1.0},
+        {"op": "replace", "path": "/result", "value": True},
+    ]
+    assert json_patch(hub, url, to_true).status_code == 200
+    assert get_json(hub, f"Observations({observation_id})")["result"] is True
+
+
+@pytest.mark.parametrize(
+    ("operations", "status", "problem"),
+    [
+        ({"op": "replace"}, 400, "JSON array"),
+        ([{"op": "rename", "path": "/name"}], 400, "'op'"),
+        ([{"op": "replace", "path": "name", "value": "x"}], 400, "JSON Pointer"),
+        ([{"op": "replace", "path": "/name"}], 400, "'value'"),
+        ([{"op": "remove", "path": "/properties/missing"}], 400, "/properties/missing"),
+        ([{"op": "add", "path": "/colour", "value": "red"}], 400, "colour"),
+        ([{"op": "add", "path": "/Datastreams", "value": []}], 400, "Datastreams"),
+        ([{"op": "test", "path": "/name", "value": "Other"}], 409, "/name"),
+    ],
+)
+def test_bad_json_patch_changes_nothing(hub, graph, operations, status, problem):
+    url = f"{V}/Things({graph['Thing']})"
+    before = get_json(hub, f"Things({graph['Thing']})")
+    first = [{"op": "replace", "path": "/description", "value": "changed"}]
+    operations = first + operations if isinstance(operations, list) else operations
+    assert_error(json_patch(hub, url, operations), status, problem)
+    assert get_json(hub, f"Things({graph['Thing']})") == before
+
+
+def test_json_patch_of_a_missing_entity_is_404_and_put_refuses_it(hub, graph):
+    replace = [{"op": "replace", "path": "/name", "value": "x"}]
+    assert_error(json_patch(hub, f"{V}/Things(404)", replace), 404, "Thing")
+    response = hub.put(f"{V}/Things({graph['Thing']})", json=replace, headers=JSON_PATCH)
+    assert_error(response, 415, "PUT")
+
+
 def test_put_resets_omitted_optional_properties(hub):
     thing_id = created(hub.post(f"{V}/Things", thing(properties={"floor": 3})))
     response = hub.put(f"{V}/Things({thing_id})", {"name": "Renamed", "description": "New"})
     assert response.status_code == 200, response.text
     body = get_json(hub, f"Things({thing_id})")
     assert (body["name"], body["description"], body["properties"]) == ("Renamed", "New", None)
+
+
+def test_put_ignores_an_id_in_the_body_and_keeps_links(hub, graph):
+    url = f"{V}/Datastreams({graph['Datastream']})"
+    body = {**datastream(), "@iot.id": 777, "name": "Replaced"}
+    for relation in ("Sensor", "ObservedProperty"):
+        body.pop(relation)
+    response = hub.put(url, body)
+    assert response.status_code == 200, response.text
+    assert response.json()["@iot.id"] == graph["Datastream"]
+    assert get_json(hub, f"Datastreams({graph['Datastream']})/Sensor")["@iot.id"] == graph["Sensor"]
+    assert_error(hub.get(f"{V}/Datastreams(777)"), 404)
+
+
+def test_put_with_an_inline_new_related_entity_is_400(hub, graph):
+    before = counts(hub)
+    body = {**datastream(), "Sensor": sensor("New")}
+    response = hub.put(f"{V}/Datastreams({graph['Datastream']})", body)
+    assert_error(response, 400, "Sensor")
+    assert counts(hub) == before
 
 
 def test_put_without_a_required_property_is_400(hub, graph):
@@ -645,6 +786,45 @@ def test_update_or_delete_of_unknown_entity_is_404(hub, method):
     else:
         response = hub.request(method, f"{V}/Things(404)", json=thing(), headers=hub.admin)
     assert_error(response, 404, "Thing")
+
+
+def _unrelated(hub: Any, graph: dict[str, int]) -> dict[str, int]:
+    """A second Thing with its own Datastream and Location, related to nothing of ``graph``."""
+    thing_id, datastream_id = new_thing_with_datastream(hub)
+    [location_id] = ids(hub, f"Things({thing_id})/Locations")
+    return {"Thing": thing_id, "Datastream": datastream_id, "Location": location_id}
+
+
+@pytest.mark.parametrize(
+    ("method", "address", "body", "status"),
+    [
+        # The address names nothing: 404, whatever the method.
+        ("PATCH", "Things({Thing})/Datastreams({other_Datastream})", {"name": "x"}, 404),
+        ("PUT", "Things({Thing})/Datastreams({other_Datastream})", {"name": "x"}, 404),
+        ("DELETE", "Things({Thing})/Datastreams({other_Datastream})", None, 404),
+        ("DELETE", "Things({Thing})/Locations({other_Location})/$ref", None, 404),
+        ("POST", "Things(999)/Locations", {"@iot.id": "{Location}"}, 404),
+        ("POST", "Things(999)/Locations/$ref", {"@iot.id": "{Location}"}, 404),
+        ("PATCH", "Things(999)", {"name": "x"}, 404),
+        # The body names something missing: 400.
+        ("POST", "Things({Thing})/Locations/$ref", {"@iot.id": 999}, 400),
+        ("POST", "Things({Thing})/Locations", {"@iot.id": 999}, 400),
+        ("PATCH", "Things({Thing})", {"Locations": [{"@iot.id": 999}]}, 400),
+        # The address is no place for the method: 405.
+        ("PATCH", "Things({Thing})/name", {"name": "x"}, 405),
+        ("POST", "Datastreams({Datastream})/Thing", thing(), 405),
+        ("DELETE", "Things", None, 405),
+    ],
+)
+def test_writes_to_addresses_that_name_nothing(hub, graph, method, address, body, status):
+    other = {f"other_{k}": v for k, v in _unrelated(hub, graph).items()}
+    names = {**graph, **other}
+    url = f"{V}/" + address.format(**names)
+    if isinstance(body, dict) and body.get("@iot.id") == "{Location}":
+        body = {"@iot.id": graph["Location"]}
+    before = counts(hub)
+    assert_error(hub.request(method, url, json=body, headers=hub.admin), status)
+    assert counts(hub) == before
 
 
 # --- delete ---------------------------------------------------------------------------------

@@ -443,8 +443,12 @@ def test_orderby_functions_put_nulls_first_ascending_and_last_descending(hub, da
 def test_orderby_functions_through_relations(hub, data):
     order = "length(Datastream/Thing/name) desc,result"
     assert observations(hub, data, orderby=order)[:3] == [2, 1, 3]
+    order = "geo.distance(FeatureOfInterest/feature, geography'POINT(10 53)') desc,id"
+    assert observations(hub, data, orderby=order) == [1, 2, 3, 4, 5]
+    order = "geo.distance(FeatureOfInterest/feature, geography'POINT(10 53)'),id"
+    assert observations(hub, data, orderby=order) == [4, 5, 1, 2, 3]
     order = "geo.distance(Thing/Locations/location, geography'POINT(10 53)')"
-    assert names(hub, "Datastreams", orderby=order) == ["hum", "temp"]
+    assert "to-many relation Locations" in error(hub, "Datastreams", orderby=order)
 
 
 def test_functions_in_expand(hub, data):

@@ -85,6 +85,12 @@ def test_service_root_lists_entity_sets_with_absolute_urls(hub):
     assert sets == {name: f"{BASE}/{name}" for name in MODEL}
 
 
+def test_service_root_answers_with_a_trailing_slash_too(hub):
+    with_slash = hub.get(f"{V}/")
+    assert with_slash.status_code == 200, with_slash.text
+    assert with_slash.json() == hub.get(V).json()
+
+
 def test_service_root_lists_exactly_the_implemented_conformance_classes(hub):
     conformance = hub.get(V).json()["serverSettings"]["conformance"]
     assert sorted(conformance) == sorted(

@@ -11,12 +11,18 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from cityhub.auth import Authenticator
-from cityhub.errors import BadRequest, MethodNotAllowed, NotFound, NotImplementedYet
-from cityhub.sensorthings import reads, writes
+from cityhub.errors import (
+    BadRequest,
+    MethodNotAllowed,
+    NotFound,
+    NotImplementedYet,
+    UnsupportedMediaType,
+)
+from cityhub.sensorthings import json_patch, reads, writes
 from cityhub.sensorthings.ingest import OBSERVATION, ObservationCreate
 from cityhub.sensorthings.model import ENTITY_TYPES, EntityType, Kind, target_of
-from cityhub.sensorthings.options import QueryOptions, parse_query_options
-from cityhub.sensorthings.reads import Page, Paging, Record, Target
+from cityhub.sensorthings.options import LINK_SAFE, QueryOptions, parse_query_options
+from cityhub.sensorthings.reads import Expanded, Page, Paging, Record, Target
 from cityhub.sensorthings.resource import ResourcePath, parse_resource_path
 from cityhub.sensorthings.serialize import property_value, serialize
 from cityhub.settings import Settings
@@ -24,8 +30,6 @@ from cityhub.store.database import Store
 from cityhub.web import JSONResponse, read_json
 
 VERSION = "v1.1"
-# Characters left readable in nextLinks, as clients and people write them.
-_QUERY_SAFE = "$(),;/'"
 _REQ = "http://www.opengis.net/spec/iot_sensing/1.1/req/"
 CONFORMANCE = (
     _REQ + "datamodel",
@@ -47,6 +51,7 @@ class SensorThingsFace:
     def routes(self) -> list[BaseRoute]:
         return [
             Route(f"/{VERSION}", self.service_root, methods=["GET"]),
+            Route(f"/{VERSION}/", self.service_root, methods=["GET"]),
             Route(
                 f"/{VERSION}/{{path:path}}",
                 self.dispatch,
@@ -125,10 +130,12 @@ class SensorThingsFace:
     def _next_link(self, request: Request, options: QueryOptions) -> str:
         top = self.paging.top(options)
         params = [
-            (k, v) for k, v in request.query_params.multi_items() if k not in ("$skip", "$top")
+            (k, v)
+            for k, v in request.query_params.multi_items()
+            if k.lower() not in ("$skip", "$top")  # option names are case-insensitive
         ]
         params += [("$top", str(top)), ("$skip", str((options.skip or 0) + top))]
-        query = urlencode(params, safe=_QUERY_SAFE)
+        query = urlencode(params, safe=LINK_SAFE)
         return f"{self.base_url(request)}{request.url.path}?{query}"
 
     def _refs(
@@ -211,11 +218,18 @@ class SensorThingsFace:
         url = self.service_url(request)
         if path.property_path or path.ref or path.last.is_collection:
             raise MethodNotAllowed("PATCH and PUT update one entity, e.g. /Things(1)")
+        patch_document = json_patch.is_json_patch(request.headers.get("content-type"))
+        if patch_document and replace:
+            raise UnsupportedMediaType("PUT takes the whole entity as application/json")
 
         def work(connection: Connection) -> tuple[EntityType, Record]:
             target = reads.resolve(connection, path)
             entity_id = target.id
-            writes.update_entity(connection, target.entity, entity_id, body, replace)
+            changes = body
+            if patch_document:
+                current = reads.read_by_id(connection, target.entity, entity_id).row
+                changes = json_patch.as_merge_patch(target.entity, current, body)
+            writes.update_entity(connection, target.entity, entity_id, changes, replace)
             return target.entity, reads.read_by_id(connection, target.entity, entity_id)
 
         entity, record = await self.store.write(work)
@@ -284,13 +298,21 @@ def render(entity: EntityType, record: Record, url: str, options: QueryOptions) 
                 body[f"{relation.name}@iot.count"] = expanded.count
             body[relation.name] = items
             if expanded.more:
-                self_link = f"{url}/{entity.set_name}({record.row['id']})/{relation.name}"
-                top = len(expanded.items)
-                skip = (expanded.options.skip or 0) + top
-                body[f"{relation.name}@iot.nextLink"] = f"{self_link}?$top={top}&$skip={skip}"
+                body[f"{relation.name}@iot.nextLink"] = _expanded_next_link(
+                    url, entity, record, expanded
+                )
         else:
             body[relation.name] = items[0] if items else None
     return body
+
+
+def _expanded_next_link(url: str, entity: EntityType, record: Record, expanded: Expanded) -> str:
+    """The next page of an expanded collection, with its inner options (but $top/$skip)."""
+    self_link = f"{url}/{entity.set_name}({record.row['id']})/{expanded.relation.name}"
+    top = len(expanded.items)
+    paging = f"$top={top}&$skip={(expanded.options.skip or 0) + top}"
+    query = expanded.options.link_query
+    return f"{self_link}?{query}&{paging}" if query else f"{self_link}?{paging}"
 
 
 def _property_response(entity: EntityType, record: Record, path: ResourcePath) -> Response:

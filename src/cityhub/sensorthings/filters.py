@@ -86,6 +86,7 @@ _ARITHMETIC: dict[str, Callable[[Any, Any], Any]] = {
 class _Scope:
     froms: list[FromClause] = field(default_factory=list)
     conditions: list[ColumnElement[bool]] = field(default_factory=list)
+    to_many: list[str] = field(default_factory=list)  # to-many relations the paths go through
 
 
 class Translator:
@@ -123,6 +124,11 @@ class Translator:
             scope = self._scope
         finally:
             self._scope = outer
+        if scope.to_many:
+            raise BadRequest(
+                f"cannot order by a path through the to-many relation {scope.to_many[0]}: "
+                "it holds many values; order by a single-valued path"
+            )
         if scope.froms:
             sql = select(sql).select_from(*scope.froms).where(*scope.conditions).limit(1)
             return sql.scalar_subquery(), True
@@ -248,6 +254,9 @@ class Translator:
                 alias = target.table.alias()
                 froms, condition = related(relation, table, alias)
                 self._join([*froms, alias], condition)
+                if relation.many:
+                    assert self._scope is not None
+                    self._scope.to_many.append(segment)
                 entity, table = target, alias
                 index += 1
                 continue

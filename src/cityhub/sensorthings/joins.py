@@ -30,8 +30,8 @@ def members_of(relation: Relation, parent_id: Any, target: FromClause) -> Column
     if relation.link:
         _, own, other = relation.link
         link = relation.link_table
-        # Correlate explicitly: nested in a JOIN's ON clause, the parent's table would
-        # otherwise be pulled into this subquery's FROM and match every parent.
-        members = select(link.c[other]).where(link.c[own] == parent_id).correlate_except(link)
-        return target.c.id.in_(members)
+        # Correlated explicitly: the parent may be a FROM two levels up (a LATERAL's parents),
+        # where automatic correlation would pull it into the subquery as a cross join.
+        linked = select(link.c[other]).where(link.c[own] == parent_id).correlate_except(link)
+        return target.c.id.in_(linked)
     raise ValueError(f"{relation.name} is a to-one relation")

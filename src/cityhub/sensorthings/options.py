@@ -8,8 +8,11 @@ case-insensitively, as OData 4.01 allows; values are case-sensitive.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from functools import cached_property
+from types import MappingProxyType
+from urllib.parse import urlencode
 
 from cityhub.errors import BadRequest, NotImplementedYet, QuerySyntaxError
 from cityhub.sensorthings.odata import Node, parse_expression
@@ -22,6 +25,7 @@ __all__ = [
     "parse_orderby",
     "parse_query_options",
     "parse_select",
+    "query_params",
 ]
 
 
@@ -45,6 +49,14 @@ class QueryOptions:
     select: tuple[tuple[str, ...], ...] | None = None
     expand: tuple[Expand, ...] = ()
     result_format: str | None = None
+    # The text of each option as sent (by documented name), to write it into links again.
+    texts: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}), compare=False)
+
+    @cached_property
+    def link_query(self) -> str:
+        """These options but ``$top``/``$skip``, URL-encoded for a link; computed once, as
+        every parent of an expanded collection shares them."""
+        return urlencode(query_params(self), safe=LINK_SAFE)
 
 
 @dataclass(frozen=True)
@@ -82,6 +94,8 @@ class _Span:
         return QuerySyntaxError(f"in {self.context}: {message}", self.text, position)
 
 
+# Characters left readable in links, as clients and people write them.
+LINK_SAFE = "$(),;/'"
 _NAME = re.compile(r"(?:@|[^\W\d])[\w.]*")
 _NAVIGATION = re.compile(r"[^\W\d]\w*")
 _INTEGER = re.compile(r"[0-9]+")
@@ -269,6 +283,7 @@ _OPTIONS: dict[str, tuple[str, str, Callable[[_Span], object]]] = {
 def _collect(pairs: Iterable[tuple[str, _Span]]) -> QueryOptions:
     """Validate names, reject repeats and parse each value into its QueryOptions field."""
     values: dict[str, object] = {}
+    texts: dict[str, str] = {}
     for name, span in pairs:
         known = _OPTIONS.get(name.lower())
         if known is None:
@@ -277,7 +292,31 @@ def _collect(pairs: Iterable[tuple[str, _Span]]) -> QueryOptions:
         if attribute in values:
             raise BadRequest(f"{_where(span, canonical)}{canonical} given more than once")
         values[attribute] = parse(span)
-    return QueryOptions(**values)  # type: ignore[arg-type]
+        texts[canonical] = span.strip().value
+    return QueryOptions(**values, texts=MappingProxyType(texts))  # type: ignore[arg-type]
+
+
+def query_params(options: QueryOptions) -> list[tuple[str, str]]:
+    """The options but ``$top``/``$skip`` as query parameters, e.g. for an expanded nextLink.
+
+    ``$expand`` is written from the parsed items, so merged expands (``Datastreams,
+    Datastreams/Sensor``) come out whole; the others as the client sent them.
+    """
+    return _params(options, skip_paging=True)
+
+
+def _params(options: QueryOptions, skip_paging: bool) -> list[tuple[str, str]]:
+    left_out = ("$expand", "$top", "$skip") if skip_paging else ("$expand",)
+    params = [(name, text) for name, text in options.texts.items() if name not in left_out]
+    if options.expand:
+        params.append(("$expand", ",".join(_expand_text(item) for item in options.expand)))
+    return params
+
+
+def _expand_text(item: Expand) -> str:
+    path = "/".join(item.path)
+    inner = ";".join(f"{name}={text}" for name, text in _params(item.options, skip_paging=False))
+    return f"{path}({inner})" if inner else path
 
 
 def parse_query_options(params: Iterable[tuple[str, str]]) -> QueryOptions:

@@ -226,11 +226,6 @@ def _order_by(translator: Translator, options: QueryOptions) -> list[Any]:
 # --- $expand --------------------------------------------------------------------------------
 
 
-def pages_by_link(options: QueryOptions) -> bool:
-    """Whether an expanded collection's nextLink can be written from $top/$skip alone."""
-    return options.filter is None and not options.orderby and options.select is None
-
-
 def merge_expands(expands: tuple[Expand, ...]) -> dict[str, QueryOptions]:
     """``Datastreams,Datastreams/Observations`` → one Datastreams expand holding Observations."""
     merged: dict[str, QueryOptions] = {}
@@ -303,8 +298,8 @@ def _expand_many(
 ) -> None:
     target = target_of(relation)
     top = paging.top(options)
-    # One row more than a page tells whether there is more, but only a nextLink needs that.
-    limit = top + 1 if pages_by_link(options) else top
+    # One row more than a page tells whether there is more (for the nextLink).
+    limit = top + 1
     by_parent: dict[int, list[Record]] = {r.row["id"]: [] for r in records}
     parent_ids = list(by_parent)
     for start in range(0, len(parent_ids), _EXPAND_CHUNK):

@@ -202,9 +202,16 @@ def link_entities(
 
 
 def set_thing_locations(connection: Connection, thing_id: int, location_ids: list[int]) -> None:
-    """Make ``location_ids`` the Thing's current Locations and record a HistoricalLocation."""
+    """Make ``location_ids`` the Thing's current Locations and record a HistoricalLocation.
+
+    Linking the Locations a Thing already has is no move: no history is recorded (a client
+    sending an entity back as it read it, Locations included, moves nothing).
+    """
     link = schema.thing_locations
     location_ids = list(dict.fromkeys(location_ids))
+    current = connection.scalars(select(link.c.location_id).where(link.c.thing_id == thing_id))
+    if set(current) == set(location_ids):
+        return
     connection.execute(delete(link).where(link.c.thing_id == thing_id))
     connection.execute(
         insert(link), [{"thing_id": thing_id, "location_id": i} for i in location_ids]
