@@ -534,3 +534,35 @@ def test_bad_orderby_expressions_are_400(hub):
     message = error(hub, "Locations", orderby="geo.distance(location, 5)")
     assert "for geo.distance() at position 0" in message
     assert "at position 4" in error(hub, "Things", orderby="year(name")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2024-02-31T00:00:00Z",
+        "2023-02-29T00:00:00Z",
+        "2024-13-01T00:00:00Z",
+        "0000-01-01T00:00:00Z",
+        "2024-01-01T24:00:00Z",
+        "2024-01-01T00:00:60Z",
+        "2024-01-01T00:00:00+16:00",
+        "2024-01-01T00:00:00.1234567Z",
+        "2024-01-01T00:00:00",
+        "2024-01-01",
+        "2024-01-01T00:00:00Z/",
+        "2024-01-01T00:00:00Z/later",
+    ],
+)
+def test_json_strings_that_are_no_times_match_nothing(hub, text):
+    create_thing(hub, "odd", properties={"t": text}, datastreams=[])
+    assert names(hub, "Things", filter="properties/t gt 2000-01-01T00:00:00Z") == []
+    assert names(hub, "Things", filter="properties/t lt 2100-01-01T00:00:00Z") == []
+    assert names(hub, "Things", filter="year(properties/t) eq null") == ["odd"]
+
+
+def test_json_strings_at_the_edges_of_the_time_line_are_times(hub):
+    create_thing(hub, "leap", properties={"t": "2024-02-29T23:59:59.999999-15:59"}, datastreams=[])
+    create_thing(hub, "first", properties={"t": "0001-01-01T00:00Z"}, datastreams=[])
+    assert names(hub, "Things", filter="date(properties/t) eq 2024-03-01") == ["leap"]
+    assert names(hub, "Things", filter="year(properties/t) eq 1") == ["first"]
+    assert names(hub, "Things", filter="properties/t lt 0001-01-01T00:00:01Z") == ["first"]

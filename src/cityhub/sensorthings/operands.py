@@ -150,7 +150,9 @@ def time_bounds(value: Value, where: str, backend: str) -> tuple[Any, Any]:
     slash = func.instr(text, "/") if backend == "sqlite" else func.strpos(text, "/")
     first = case((slash > 0, func.substr(text, 1, slash - 1)), else_=text)
     second = case((slash > 0, func.substr(text, slash + 1)), else_=text)
-    return instant_from_text(first, backend), instant_from_text(second, backend)
+    start, end = instant_from_text(first, backend), instant_from_text(second, backend)
+    # Half an interval is no time: both ends or neither.
+    return case((end.is_(None), None), else_=start), case((start.is_(None), None), else_=end)
 
 
 def instant_from_text(text: Any, backend: str) -> Any:
