@@ -11,7 +11,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Boolean, Float, FromClause, Integer, Text, case, cast, func, literal
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    FromClause,
+    Integer,
+    Text,
+    case,
+    cast,
+    func,
+    literal,
+)
 
 from cityhub.errors import BadRequest
 from cityhub.store import schema
@@ -161,10 +173,10 @@ def instant_from_text(text: Any, backend: str) -> Any:
         return getattr(func, SQLITE_INSTANT_FUNCTION)(text)
     # Nested CASEs: PostgreSQL evaluates their conditions in order, so nothing that fails
     # the pattern, nor a 31 February, ever reaches the cast (which would raise).
-    first_of_month = cast(func.substr(text, 1, 7).concat("-01"), _pg_date())
+    first_of_month = cast(func.substr(text, 1, 7).concat("-01"), Date())
     day = cast(func.substr(text, 9, 2), Integer) - 1
     real_day = func.to_char(first_of_month + day, "YYYY-MM-DD") == func.substr(text, 1, 10)
-    valid = case((real_day, cast(text, _pg_timestamptz())), else_=None)
+    valid = case((real_day, cast(text, DateTime(timezone=True))), else_=None)
     return case((text.op("~")(STRICT_INSTANT_PATTERN), valid), else_=None)
 
 
@@ -173,18 +185,6 @@ def time_text(instant: Any, backend: str) -> Any:
     if backend == "sqlite":
         return instant
     return func.to_char(func.timezone("UTC", instant), "YYYY-MM-DD HH24:MI:SS.US")
-
-
-def _pg_date() -> Any:
-    from sqlalchemy import Date
-
-    return Date()
-
-
-def _pg_timestamptz() -> Any:
-    from sqlalchemy import DateTime
-
-    return DateTime(timezone=True)
 
 
 # --- geometries ----------------------------------------------------------------------------
