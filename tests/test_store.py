@@ -14,7 +14,7 @@ from cityhub.settings import load_settings
 from cityhub.store import schema
 from cityhub.store.database import Store
 from cityhub.store.dialects import StoreSetupError
-from cityhub.store.migrate import current_revision, head_revision
+from cityhub.store.migrate import current_revision, head_revision, upgrade
 from conftest import POSTGRES_URL
 
 
@@ -84,6 +84,41 @@ def test_ids_are_never_reused(backend_settings):
             lambda c: c.execute(insert(things).values(_thing("y"))).inserted_primary_key[0]
         )
         assert second > first
+    finally:
+        store.close()
+
+
+def test_migrating_observations_keeps_their_ids_from_being_reused(tmp_path: Path):
+    """SQLite alters the observations table by copying it; its AUTOINCREMENT counter stays."""
+    store = Store(load_settings({"data_dir": tmp_path}, environ={}))
+    upgrade(store, "0001")
+    rows = [
+        "INSERT INTO things (name, description) VALUES ('t', 'd')",
+        "INSERT INTO sensors (name, description, encoding_type, metadata) "
+        "VALUES ('s', 'd', 'e', '1')",
+        "INSERT INTO observed_properties (name, definition, description) VALUES ('p', 'd', 'd')",
+        "INSERT INTO datastreams (name, description, unit_of_measurement, observation_type, "
+        "thing_id, sensor_id, observed_property_id) VALUES ('d', 'd', '{}', 'o', 1, 1, 1)",
+        "INSERT INTO features_of_interest (name, description, encoding_type, feature) "
+        "VALUES ('f', 'd', 'e', '{}')",
+    ]
+    observation = (
+        "INSERT INTO observations (datastream_id, phenomenon_time_start, result_type, "
+        "feature_of_interest_id) VALUES (1, '2026-01-01 00:00:00.000000', 0, 1)"
+    )
+
+    def seed(connection):
+        for statement in [*rows, observation, observation, observation]:
+            connection.execute(text(statement))
+        connection.execute(text("DELETE FROM observations WHERE id > 1"))
+
+    try:
+        store.write_blocking(seed)
+        upgrade(store)
+        new_id = store.write_blocking(
+            lambda c: c.execute(text(observation + " RETURNING id")).scalar()
+        )
+        assert new_id == 4
     finally:
         store.close()
 

@@ -48,6 +48,12 @@ class UnsupportedMediaType(ApiError):
     status = 415
 
 
+class FailedDependency(ApiError):
+    """A request of a batch that was not run, or was rolled back, because another failed."""
+
+    status = 424
+
+
 class NotImplementedYet(ApiError):
     """A valid request for something this server does not support (501)."""
 

@@ -48,6 +48,17 @@ async def read_json(request: Request, max_bytes: int) -> Any:
         raise UnsupportedMediaType(
             f"send JSON (Content-Type: application/json), not {content_type}"
         )
+    body = await read_body(request, max_bytes)
+    if not body.strip():
+        raise BadRequest("the request body is empty; send a JSON object")
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise BadRequest(f"the request body is not valid JSON: {exc}") from None
+
+
+async def read_body(request: Request, max_bytes: int) -> bytes:
+    """The request body, or 413 as soon as it is known to exceed ``max_bytes``."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > max_bytes:
         raise PayloadTooLarge(f"the request body is larger than {max_bytes} bytes")
@@ -56,12 +67,7 @@ async def read_json(request: Request, max_bytes: int) -> Any:
         body.extend(chunk)
         if len(body) > max_bytes:
             raise PayloadTooLarge(f"the request body is larger than {max_bytes} bytes")
-    if not body.strip():
-        raise BadRequest("the request body is empty; send a JSON object")
-    try:
-        return orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise BadRequest(f"the request body is not valid JSON: {exc}") from None
+    return bytes(body)
 
 
 async def api_error_handler(request: Request, exc: Exception) -> Response:

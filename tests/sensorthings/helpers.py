@@ -10,6 +10,7 @@ import httpx
 V = "/v1.1"
 MEASUREMENT = "http://www.opengis.net/def/observationType/OGC-OM/2.0/OM_Measurement"
 OBSERVATION = "http://www.opengis.net/def/observationType/OGC-OM/2.0/OM_Observation"
+OBSERVATION_TYPE = "http://www.opengis.net/def/observationType/OGC-OM/2.0/"
 
 
 def created_id(response: httpx.Response) -> int:
@@ -70,6 +71,38 @@ def datastream_body(
             "definition": f"https://example.org/def/{name}",
             "description": "an observed property",
         },
+        **extra,
+    }
+    if observations is not None:
+        body["Observations"] = observations
+    return body
+
+
+def multi_datastream_body(
+    name: str, observations: list[dict[str, Any]] | None = None, **extra: Any
+) -> dict:
+    """A MultiDatastream of temperature and humidity with a new Sensor and ObservedProperties
+    (and inline Observations, whose results are pairs)."""
+    body: dict[str, Any] = {
+        "name": name,
+        "description": f"multi datastream {name}",
+        "unitOfMeasurements": [{"name": "degree Celsius", "symbol": "degC"}, {"name": "percent"}],
+        "observationType": OBSERVATION_TYPE + "OM_ComplexObservation",
+        "multiObservationDataTypes": [MEASUREMENT, MEASUREMENT],
+        "Sensor": {
+            "name": f"sensor of {name}",
+            "description": "a sensor",
+            "encodingType": "application/pdf",
+            "metadata": "https://example.org/sensor.pdf",
+        },
+        "ObservedProperties": [
+            {
+                "name": f"{part} of {name}",
+                "definition": f"https://example.org/def/{part}",
+                "description": "an observed property",
+            }
+            for part in ("temperature", "humidity")
+        ],
         **extra,
     }
     if observations is not None:

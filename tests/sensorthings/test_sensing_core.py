@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from .helpers import V, create_thing, datastream_body, ids, location_body, observation
+from .helpers import (
+    V,
+    create_thing,
+    datastream_body,
+    ids,
+    location_body,
+    multi_datastream_body,
+    observation,
+)
 
 BASE = "http://testserver/v1.1"
 REQ = "http://www.opengis.net/spec/iot_sensing/1.1/req/"
@@ -13,7 +21,7 @@ REQ = "http://www.opengis.net/spec/iot_sensing/1.1/req/"
 MODEL = {
     "Things": (
         {"name", "description", "properties"},
-        {"Locations", "HistoricalLocations", "Datastreams"},
+        {"Locations", "HistoricalLocations", "Datastreams", "MultiDatastreams"},
     ),
     "Locations": (
         {"name", "description", "encodingType", "location", "properties"},
@@ -33,13 +41,27 @@ MODEL = {
         },
         {"Thing", "Sensor", "ObservedProperty", "Observations"},
     ),
+    "MultiDatastreams": (
+        {
+            "name",
+            "description",
+            "unitOfMeasurements",
+            "observationType",
+            "multiObservationDataTypes",
+            "observedArea",
+            "phenomenonTime",
+            "resultTime",
+            "properties",
+        },
+        {"Thing", "Sensor", "ObservedProperties", "Observations"},
+    ),
     "Sensors": (
         {"name", "description", "encodingType", "metadata", "properties"},
-        {"Datastreams"},
+        {"Datastreams", "MultiDatastreams"},
     ),
     "ObservedProperties": (
         {"name", "definition", "description", "properties"},
-        {"Datastreams"},
+        {"Datastreams", "MultiDatastreams"},
     ),
     "Observations": (
         {
@@ -50,7 +72,7 @@ MODEL = {
             "validTime",
             "parameters",
         },
-        {"Datastream", "FeatureOfInterest"},
+        {"Datastream", "MultiDatastream", "FeatureOfInterest"},
     ),
     "FeaturesOfInterest": (
         {"name", "description", "encodingType", "feature", "properties"},
@@ -100,12 +122,14 @@ def test_service_root_lists_exactly_the_implemented_conformance_classes(hub):
             "resource-path/resource-path-to-entities",
             "request-data",
             "create-update-delete",
+            "batch-request",
+            "multi-datastream",
         )
     )
 
 
 def test_every_entity_set_url_of_the_service_root_answers(hub):
-    create_thing(hub)
+    create_thing(hub, MultiDatastreams=[multi_datastream_body("weather")])
     for item in hub.get(V).json()["value"]:
         response = hub.get(item["url"].removeprefix("http://testserver"))
         assert response.status_code == 200, item["name"]
@@ -140,9 +164,20 @@ def seed_everything(hub):
     )
 
 
+def seed_multi_datastream(hub):
+    """A Thing with only a MultiDatastream, of one Observation."""
+    multi = multi_datastream_body(
+        "weather", [observation([20.5, 60], "2024-01-01T00:00:00Z")], properties={"mast": 2}
+    )
+    return create_thing(hub, "multi", datastreams=[], MultiDatastreams=[multi])
+
+
 @pytest.mark.parametrize("set_name", list(MODEL))
 def test_every_entity_type_has_every_property_and_link(hub, set_name):
-    seed_everything(hub)
+    if set_name == "MultiDatastreams":
+        seed_multi_datastream(hub)
+    else:
+        seed_everything(hub)
     properties, relations = MODEL[set_name]
     collection = hub.get(f"{V}/{set_name}")
     assert collection.status_code == 200
@@ -163,10 +198,11 @@ def test_every_entity_type_has_every_property_and_link(hub, set_name):
     single = hub.get(f"{V}/{set_name}({entity_id})")
     assert single.status_code == 200
     assert single.json() == entity
-    # Every navigation link answers.
+    # Every navigation link answers; an Observation of a Datastream has no MultiDatastream.
     for relation in relations:
         linked = hub.get(entity[f"{relation}@iot.navigationLink"].removeprefix("http://testserver"))
-        assert linked.status_code == 200, relation
+        expected = 404 if (set_name, relation) == ("Observations", "MultiDatastream") else 200
+        assert linked.status_code == expected, relation
 
 
 def test_property_values_round_trip(hub):

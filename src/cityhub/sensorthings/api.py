@@ -1,7 +1,16 @@
-"""The SensorThings API 1.1 face at ``/v1.1``: parse the request, ask the store, serialise."""
+"""The SensorThings API 1.1 face at ``/v1.1``: parse the request, ask the store, serialise.
+
+Every request is handled in three steps, so a batch can run many of them in one transaction:
+the HTTP handler (async) checks the token and reads the body into a ``Call``; a planner
+(``plan_get``, ``plan_post``, …) checks the call and returns a ``Plan``, whose ``work`` is a
+function of a ``Connection`` that does the reading or writing; ``respond`` turns the work's
+result into the response. ``run`` executes one plan: reads in a read transaction, writes
+through the store's writer (group commit).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -19,23 +28,27 @@ from cityhub.errors import (
     UnsupportedMediaType,
 )
 from cityhub.sensorthings import json_patch, reads, writes
+from cityhub.sensorthings.batch import format_batch, parse_batch
+from cityhub.sensorthings.batch_runner import BatchRunner
 from cityhub.sensorthings.ingest import OBSERVATION, ObservationCreate
 from cityhub.sensorthings.model import ENTITY_TYPES, EntityType, Kind, target_of
 from cityhub.sensorthings.options import LINK_SAFE, QueryOptions, parse_query_options
+from cityhub.sensorthings.plan import BODY_METHODS, VERSION, Call, Plan, T
 from cityhub.sensorthings.reads import Expanded, Page, Paging, Record, Target
 from cityhub.sensorthings.resource import ResourcePath, parse_resource_path
 from cityhub.sensorthings.serialize import property_value, serialize
 from cityhub.settings import Settings
 from cityhub.store.database import Store
-from cityhub.web import JSONResponse, read_json
+from cityhub.web import JSONResponse, read_body, read_json
 
-VERSION = "v1.1"
 _REQ = "http://www.opengis.net/spec/iot_sensing/1.1/req/"
 CONFORMANCE = (
     _REQ + "datamodel",
     _REQ + "resource-path/resource-path-to-entities",
     _REQ + "request-data",
     _REQ + "create-update-delete",
+    _REQ + "batch-request",
+    _REQ + "multi-datastream",
 )
 
 
@@ -47,11 +60,19 @@ class SensorThingsFace:
         self.settings = settings
         self.auth = auth
         self.paging = Paging(settings.default_top, settings.max_top)
+        self._planners: dict[str, Callable[[Call], Plan[Any]]] = {
+            "GET": self.plan_get,
+            "POST": self.plan_post,
+            "PATCH": self.plan_patch,
+            "PUT": self.plan_put,
+            "DELETE": self.plan_delete,
+        }
 
     def routes(self) -> list[BaseRoute]:
         return [
             Route(f"/{VERSION}", self.service_root, methods=["GET"]),
             Route(f"/{VERSION}/", self.service_root, methods=["GET"]),
+            Route(f"/{VERSION}/$batch", self.batch, methods=["POST"]),
             Route(
                 f"/{VERSION}/{{path:path}}",
                 self.dispatch,
@@ -76,29 +97,59 @@ class SensorThingsFace:
         )
 
     async def dispatch(self, request: Request) -> Response:
+        """One HTTP request: the token and body checked here, the rest by the planner."""
         path = parse_resource_path(request.path_params["path"])
-        handler = {
-            "GET": self.get,
-            "POST": self.post,
-            "PATCH": self.patch,
-            "PUT": self.put,
-            "DELETE": self.delete,
-        }[request.method]
-        return await handler(request, path)
+        method = request.method
+        body = None
+        if method != "GET":
+            await self.auth.writer(request)
+            if method in BODY_METHODS:
+                body = await read_json(request, self.settings.max_body_bytes)
+        call = Call(
+            method,
+            path,
+            request.query_params.multi_items(),
+            body,
+            self.base_url(request),
+            request.url.path,
+            request.headers.get("content-type"),
+        )
+        return await self.run(self.plan(call))
+
+    def plan(self, call: Call) -> Plan[Any]:
+        """The planner for the call's method; raises (4xx) if the request cannot be served."""
+        return self._planners[call.method](call)
+
+    async def run(self, plan: Plan[T]) -> Response:
+        """Run one plan on its own: a read in a read transaction, a write in the writer."""
+        if plan.writes:
+            result = await self.store.write(plan.work)
+        else:
+            result = await self.store.read(plan.work)
+        return plan.respond(result)
+
+    async def batch(self, request: Request) -> Response:
+        """``POST /v1.1/$batch`` (clause 11): many requests in one; change sets are atomic."""
+        body = await read_body(request, self.settings.max_body_bytes)
+        parsed = parse_batch(request.headers.get("content-type"), body)
+        responses = await BatchRunner(self, request).run(parsed.items)
+        content, media_type = format_batch(parsed.format, responses)
+        return Response(content, media_type=media_type)
 
     # --- reading ----------------------------------------------------------------------------
 
-    async def get(self, request: Request, path: ResourcePath) -> Response:
-        options = parse_query_options(request.query_params.multi_items())
+    def plan_get(self, call: Call) -> Plan[Response]:
+        options = parse_query_options(call.query)
         if options.result_format is not None:
             raise NotImplementedYet(f"$resultFormat={options.result_format} is not supported")
         backend = self.store.backend
-        url = self.service_url(request)
+        path = call.path
+        url = call.service_url
 
         def work(connection: Connection) -> Response:
             target = reads.resolve(connection, path)
             if path.ref:
-                return self._refs(connection, target, options, url, request)
+                return self._refs(connection, target, options, call)
             if path.property_path:
                 record = reads.read_entity(connection, backend, target, QueryOptions(), self.paging)
                 return _property_response(target.entity, record, path)
@@ -107,16 +158,16 @@ class SensorThingsFace:
                 return JSONResponse(render(target.entity, record, url, options))
             page = reads.read_collection(connection, backend, target, options, self.paging)
             items = [render(target.entity, record, url, options) for record in page.records]
-            return JSONResponse(self._page_body(page, items, options, request))
+            return JSONResponse(self._page_body(page, items, options, call))
 
-        return await self.store.read(work)
+        return Plan(work, _as_is, writes=False)
 
     def _page_body(
         self,
         page: Page,
         items: list[dict[str, Any]],
         options: QueryOptions,
-        request: Request,
+        call: Call,
     ) -> dict[str, Any]:
         """A collection page: ``@iot.count`` if asked, the items, a nextLink if there is more."""
         body: dict[str, Any] = {}
@@ -124,71 +175,63 @@ class SensorThingsFace:
             body["@iot.count"] = page.count
         body["value"] = items
         if page.more:
-            body["@iot.nextLink"] = self._next_link(request, options)
+            body["@iot.nextLink"] = self._next_link(call, options)
         return body
 
-    def _next_link(self, request: Request, options: QueryOptions) -> str:
+    def _next_link(self, call: Call, options: QueryOptions) -> str:
         top = self.paging.top(options)
         params = [
             (k, v)
-            for k, v in request.query_params.multi_items()
+            for k, v in call.query
             if k.lower() not in ("$skip", "$top")  # option names are case-insensitive
         ]
         params += [("$top", str(top)), ("$skip", str((options.skip or 0) + top))]
         query = urlencode(params, safe=LINK_SAFE)
-        return f"{self.base_url(request)}{request.url.path}?{query}"
+        return f"{call.base_url}{call.url_path}?{query}"
 
     def _refs(
         self,
         connection: Connection,
         target: Target,
         options: QueryOptions,
-        url: str,
-        request: Request,
+        call: Call,
     ) -> Response:
         entity = target.entity
+        url = call.service_url
         if target.single:
             return JSONResponse({"@iot.selfLink": f"{url}/{entity.set_name}({target.id})"})
         page = reads.read_collection(connection, self.store.backend, target, options, self.paging)
         links = [{"@iot.selfLink": f"{url}/{entity.set_name}({r.row['id']})"} for r in page.records]
-        return JSONResponse(self._page_body(page, links, options, request))
+        return JSONResponse(self._page_body(page, links, options, call))
 
     # --- writing ----------------------------------------------------------------------------
 
-    async def post(self, request: Request, path: ResourcePath) -> Response:
-        await self.auth.writer(request)
-        body = await read_json(request, self.settings.max_body_bytes)
-        url = self.service_url(request)
+    def plan_post(self, call: Call) -> Plan[Any]:
+        path, body = call.path, call.body
         last = path.last
         if path.property_path or not last.is_collection:
             raise MethodNotAllowed("POST creates entities: send it to a collection, e.g. /Things")
         if path.ref:
-            return await self._post_ref(path, body)
+            return self._plan_post_ref(path, body)
+        entity = last.entity
+        if entity is OBSERVATION and len(path.steps) == 1:
+            # The ingest hot path: the writer commits many of these with a few statements.
+            return _entity_plan(ObservationCreate(body, {}), entity, call, status=201)
 
         def work(connection: Connection) -> Record:
             fixed, parent = _parent_context(connection, path)
             if parent is not None and isinstance(body, dict) and list(body) == ["@iot.id"]:
                 # POST Things(1)/Locations with {"@iot.id": 2}: link the existing Location.
-                new_id = writes.link_id(last.entity, body, connection)
+                new_id = writes.link_id(entity, body, connection)
             else:
-                new_id = writes.create(connection, last.entity, body, fixed)
+                new_id = writes.create(connection, entity, body, fixed)
             if parent is not None:
                 writes.link_entities(connection, *parent, [new_id])
-            return reads.read_by_id(connection, last.entity, new_id)
+            return reads.read_by_id(connection, entity, new_id)
 
-        entity = last.entity
-        if entity is OBSERVATION and len(path.steps) == 1:
-            record = await self.store.write(ObservationCreate(body, {}))
-        else:
-            record = await self.store.write(work)
-        location = f"{url}/{entity.set_name}({record.row['id']})"
-        return JSONResponse(
-            render(entity, record, url, QueryOptions()),
-            status_code=201,
-            headers={"Location": location},
-        )
+        return _entity_plan(work, entity, call, status=201)
 
-    async def _post_ref(self, path: ResourcePath, body: Any) -> Response:
+    def _plan_post_ref(self, path: ResourcePath, body: Any) -> Plan[None]:
         """``POST Things(1)/Locations/$ref`` with ``{"@iot.id": 2}`` adds a link."""
         last = path.last
         if last.relation is None or last.relation.link is None:
@@ -203,26 +246,23 @@ class SensorThingsFace:
             assert last.relation is not None
             writes.link_entities(connection, parent.entity, parent_id, last.relation, [target_id])
 
-        await self.store.write(work)
-        return Response(status_code=204)
+        return _empty_plan(work, status=204)
 
-    async def patch(self, request: Request, path: ResourcePath) -> Response:
-        return await self._update(request, path, replace=False)
+    def plan_patch(self, call: Call) -> Plan[Record]:
+        return self._plan_update(call, replace=False)
 
-    async def put(self, request: Request, path: ResourcePath) -> Response:
-        return await self._update(request, path, replace=True)
+    def plan_put(self, call: Call) -> Plan[Record]:
+        return self._plan_update(call, replace=True)
 
-    async def _update(self, request: Request, path: ResourcePath, replace: bool) -> Response:
-        await self.auth.writer(request)
-        body = await read_json(request, self.settings.max_body_bytes)
-        url = self.service_url(request)
+    def _plan_update(self, call: Call, replace: bool) -> Plan[Record]:
+        path, body = call.path, call.body
         if path.property_path or path.ref or path.last.is_collection:
             raise MethodNotAllowed("PATCH and PUT update one entity, e.g. /Things(1)")
-        patch_document = json_patch.is_json_patch(request.headers.get("content-type"))
+        patch_document = json_patch.is_json_patch(call.content_type)
         if patch_document and replace:
             raise UnsupportedMediaType("PUT takes the whole entity as application/json")
 
-        def work(connection: Connection) -> tuple[EntityType, Record]:
+        def work(connection: Connection) -> Record:
             target = reads.resolve(connection, path)
             entity_id = target.id
             changes = body
@@ -230,17 +270,16 @@ class SensorThingsFace:
                 current = reads.read_by_id(connection, target.entity, entity_id).row
                 changes = json_patch.as_merge_patch(target.entity, current, body)
             writes.update_entity(connection, target.entity, entity_id, changes, replace)
-            return target.entity, reads.read_by_id(connection, target.entity, entity_id)
+            return reads.read_by_id(connection, target.entity, entity_id)
 
-        entity, record = await self.store.write(work)
-        return JSONResponse(render(entity, record, url, QueryOptions()))
+        return _entity_plan(work, path.last.entity, call, status=200)
 
-    async def delete(self, request: Request, path: ResourcePath) -> Response:
-        await self.auth.writer(request)
+    def plan_delete(self, call: Call) -> Plan[None]:
+        path = call.path
         if path.property_path:
             raise MethodNotAllowed("DELETE removes an entity, e.g. /Things(1), not a property")
         if path.ref:
-            return await self._delete_ref(path)
+            return self._plan_delete_ref(path)
         if path.last.is_collection:
             raise MethodNotAllowed("DELETE removes one entity, e.g. /Things(1)")
 
@@ -248,10 +287,9 @@ class SensorThingsFace:
             target = reads.resolve(connection, path)
             writes.delete_entity(connection, target.entity, target.id)
 
-        await self.store.write(work)
-        return Response(status_code=200)
+        return _empty_plan(work, status=200)
 
-    async def _delete_ref(self, path: ResourcePath) -> Response:
+    def _plan_delete_ref(self, path: ResourcePath) -> Plan[None]:
         """``DELETE Things(1)/Locations(2)/$ref`` removes the link, not the Location."""
         last = path.last
         if last.relation is None or last.id is None:
@@ -265,8 +303,32 @@ class SensorThingsFace:
             parent_id = parent.id
             writes.unlink(connection, parent.entity, parent_id, last.relation, last.id)
 
-        await self.store.write(work)
-        return Response(status_code=200)
+        return _empty_plan(work, status=200)
+
+
+def _as_is(response: Response) -> Response:
+    return response
+
+
+def _entity_plan(
+    work: Callable[[Connection], Record], entity: EntityType, call: Call, status: int
+) -> Plan[Record]:
+    """A write answered with the entity it wrote; ``201`` also says where it lives."""
+    url = call.service_url
+
+    def respond(record: Record) -> Response:
+        body = render(entity, record, url, QueryOptions())
+        if status != 201:
+            return JSONResponse(body, status_code=status)
+        location = f"{url}/{entity.set_name}({record.row['id']})"
+        return JSONResponse(body, status_code=201, headers={"Location": location})
+
+    return Plan(work, respond, writes=True, entity=lambda record: (entity, record.row["id"]))
+
+
+def _empty_plan(work: Callable[[Connection], None], status: int) -> Plan[None]:
+    """A write answered with a status and no body."""
+    return Plan(work, lambda _: Response(status_code=status), writes=True)
 
 
 def _parent_context(

@@ -2,21 +2,27 @@
 
 - an Observation without a FeatureOfInterest gets one derived from its Thing's Location,
   created once and reused;
-- a Datastream's phenomenonTime, resultTime and observedArea (the envelope of its features)
-  cover its Observations.
+- the phenomenonTime, resultTime and observedArea (the envelope of its features) of a
+  Datastream or MultiDatastream cover its Observations.
+
+An Observation belongs to one *stream*: a Datastream or a MultiDatastream. Its row names it
+in exactly one of the columns ``datastream_id`` and ``multi_datastream_id``; here a stream is
+addressed as a ``StreamRef``, ``(DATASTREAM, 7)`` or ``(MULTI_DATASTREAM, 3)``.
 
 The statements on the ingest path are built once.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
 from shapely import unary_union
 from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import Connection, bindparam, case, func, insert, select, update
+from sqlalchemy import Connection, Table, bindparam, case, func, insert, select, update
 
 from cityhub.errors import BadRequest
 from cityhub.store import schema
@@ -25,13 +31,39 @@ from cityhub.store.types import JSONDocument, UTCDateTime
 Body = dict[str, Any]
 
 
-def current_feature() -> Any:
-    """The feature derived from the current Location of the datastream's Thing, if any.
+@dataclass(frozen=True, eq=False)
+class Stream:
+    """What Observations belong to: ``name`` is the entity type, ``table`` holds it (with its
+    extents), ``key`` is the column of ``observations`` that points at it."""
+
+    name: str
+    table: Table
+    key: str
+
+
+DATASTREAM = Stream("Datastream", schema.datastreams, "datastream_id")
+MULTI_DATASTREAM = Stream("MultiDatastream", schema.multi_datastreams, "multi_datastream_id")
+STREAMS = (DATASTREAM, MULTI_DATASTREAM)
+
+StreamRef = tuple[Stream, int]
+
+
+def stream_of(row: Mapping[str, Any]) -> StreamRef:
+    """The stream an Observation's columns name (callers have checked that exactly one is)."""
+    for stream in STREAMS:
+        stream_id = row.get(stream.key)
+        if stream_id is not None:
+            return stream, stream_id
+    raise BadRequest("an Observation needs a Datastream or a MultiDatastream")
+
+
+def current_feature(owner: Table) -> Any:
+    """The feature derived from the current Location of the ``owner`` stream's Thing, if any.
 
     One level of correlation on purpose: SQLAlchemy correlates a subquery with the SELECT
-    directly around it, so a deeper nesting would silently lose the Datastream.
+    directly around it, so a deeper nesting would silently lose the stream.
     """
-    datastreams, links = schema.datastreams, schema.thing_locations
+    links = schema.thing_locations
     features = schema.features_of_interest
     newest = links.alias("newest")
     current_location = (
@@ -42,34 +74,47 @@ def current_feature() -> Any:
     return (
         select(features.c.id)
         .join(links, features.c.source_location_id == links.c.location_id)
-        .where(links.c.thing_id == datastreams.c.thing_id, links.c.location_id == current_location)
+        .where(links.c.thing_id == owner.c.thing_id, links.c.location_id == current_location)
         .limit(1)
         .scalar_subquery()
     )
 
 
-# Built once: ingest runs it for every Observation (or batch of them). What an Observation
-# needs of its Datastream: the result type to check, the Thing, the feature derived from the
-# Thing's Location (if already made) and the observedArea to grow.
-_datastreams, _features = schema.datastreams, schema.features_of_interest
-_DATASTREAM_CONTEXTS = (
-    select(
-        _datastreams.c.id,
-        _datastreams.c.observation_type,
-        _datastreams.c.thing_id,
-        _datastreams.c.observed_area,
-        _features.c.id.label("feature_id"),
-        _features.c.feature,
+def _context_query(stream: Stream) -> Any:
+    """What an Observation needs of its stream: the result type(s) to check, the Thing, the
+    feature derived from the Thing's Location (if already made) and the observedArea to grow.
+    A MultiDatastream adds ``multi_observation_data_types``, one type per result element."""
+    table, features = stream.table, schema.features_of_interest
+    extra = [table.c.multi_observation_data_types] if stream is MULTI_DATASTREAM else []
+    return (
+        select(
+            table.c.id,
+            table.c.observation_type,
+            *extra,
+            table.c.thing_id,
+            table.c.observed_area,
+            features.c.id.label("feature_id"),
+            features.c.feature,
+        )
+        .select_from(table.outerjoin(features, features.c.id == current_feature(table)))
+        .where(table.c.id.in_(bindparam("ids", expanding=True)))
     )
-    .select_from(_datastreams.outerjoin(_features, _features.c.id == current_feature()))
-    .where(_datastreams.c.id.in_(bindparam("ids", expanding=True)))
-)
 
 
-def datastream_contexts(connection: Connection, datastream_ids: set[int]) -> dict[int, Any]:
-    """``_DATASTREAM_CONTEXTS`` rows by Datastream id."""
-    rows = connection.execute(_DATASTREAM_CONTEXTS, {"ids": sorted(datastream_ids)})
-    return {row.id: row for row in rows}
+# Built once: ingest runs them for every Observation (or batch of them).
+_CONTEXTS = {stream: _context_query(stream) for stream in STREAMS}
+
+
+def stream_contexts(connection: Connection, refs: Iterable[StreamRef]) -> dict[StreamRef, Any]:
+    """The context rows (see ``_context_query``) of the given streams, one query per kind."""
+    wanted: dict[Stream, set[int]] = {}
+    for stream, stream_id in refs:
+        wanted.setdefault(stream, set()).add(stream_id)
+    contexts: dict[StreamRef, Any] = {}
+    for stream, ids in wanted.items():
+        for row in connection.execute(_CONTEXTS[stream], {"ids": sorted(ids)}):
+            contexts[stream, row.id] = row
+    return contexts
 
 
 def feature_from_location(connection: Connection, thing_id: int) -> int:
@@ -113,71 +158,71 @@ def feature_from_location(connection: Connection, thing_id: int) -> int:
     )
 
 
-def extend_datastream_extents(
-    connection: Connection, rows: list[Body], contexts: dict[int, Any] | None = None
+def extend_extents(
+    connection: Connection, rows: list[Body], contexts: dict[StreamRef, Any] | None = None
 ) -> None:
-    """Widen each Datastream's phenomenonTime, resultTime and observedArea to cover new
-    Observations: one UPDATE per Datastream for the times, sent as one executemany.
+    """Widen each stream's phenomenonTime, resultTime and observedArea to cover new
+    Observations: one UPDATE per stream for the times, sent as one executemany per kind.
 
-    ``contexts`` (from ``datastream_contexts``, if the caller has them) spare the lookups of
+    ``contexts`` (from ``stream_contexts``, if the caller has them) spare the lookups of
     observedArea and of the derived features' geometries.
     """
-    by_datastream: dict[int, list[Body]] = {}
+    by_stream: dict[StreamRef, list[Body]] = {}
     for row in rows:
-        by_datastream.setdefault(row["datastream_id"], []).append(row)
-    parameters = []
-    for datastream_id, mine in by_datastream.items():
-        result_times = [r["result_time"] for r in mine if r.get("result_time") is not None]
-        parameters.append(
-            {
-                "target": datastream_id,
-                "start": min(r["phenomenon_time_start"] for r in mine),
-                "end": max(
-                    r.get("phenomenon_time_end") or r["phenomenon_time_start"] for r in mine
-                ),
-                "result_start": min(result_times, default=None),
-                "result_end": max(result_times, default=None),
-            }
-        )
-    connection.execute(_EXTEND_TIMES, parameters)
+        by_stream.setdefault(stream_of(row), []).append(row)
     contexts = contexts or {}
-    areas = {c.id: c.observed_area for c in contexts.values()}
     geometries = {c.feature_id: c.feature for c in contexts.values() if c.feature_id}
-    _extend_observed_areas(connection, by_datastream, areas, geometries)
+    for stream in STREAMS:
+        mine = {ref[1]: group for ref, group in by_stream.items() if ref[0] is stream}
+        if not mine:
+            continue
+        connection.execute(_EXTEND_TIMES[stream], [_time_bounds(i, g) for i, g in mine.items()])
+        areas = {ref[1]: c.observed_area for ref, c in contexts.items() if ref[0] is stream}
+        _extend_observed_areas(connection, stream, mine, areas, geometries)
+
+
+def _time_bounds(stream_id: int, rows: list[Body]) -> Body:
+    result_times = [r["result_time"] for r in rows if r.get("result_time") is not None]
+    return {
+        "target": stream_id,
+        "start": min(r["phenomenon_time_start"] for r in rows),
+        "end": max(r.get("phenomenon_time_end") or r["phenomenon_time_start"] for r in rows),
+        "result_start": min(result_times, default=None),
+        "result_end": max(result_times, default=None),
+    }
 
 
 def _extend_observed_areas(
     connection: Connection,
-    by_datastream: dict[int, list[Body]],
+    stream: Stream,
+    by_stream: dict[int, list[Body]],
     areas: dict[int, Any],
     geometries: dict[int, Any],
 ) -> None:
     """Grow observedArea where a feature lies outside it (rarely: features repeat)."""
-    datastreams, features = schema.datastreams, schema.features_of_interest
-    feature_ids = {r["feature_of_interest_id"] for rows in by_datastream.values() for r in rows}
+    table, features = stream.table, schema.features_of_interest
+    feature_ids = {r["feature_of_interest_id"] for rows in by_stream.values() for r in rows}
     if not feature_ids <= geometries.keys():
         geometries = dict(
             connection.execute(
                 select(features.c.id, features.c.feature).where(features.c.id.in_(feature_ids))
             ).all()
         )
-    if not by_datastream.keys() <= areas.keys():
+    if not by_stream.keys() <= areas.keys():
         areas = dict(
             connection.execute(
-                select(datastreams.c.id, datastreams.c.observed_area).where(
-                    datastreams.c.id.in_(by_datastream)
-                )
+                select(table.c.id, table.c.observed_area).where(table.c.id.in_(by_stream))
             ).all()
         )
     changes = []
-    for datastream_id, rows in by_datastream.items():
-        area = areas.get(datastream_id)
+    for stream_id, rows in by_stream.items():
+        area = areas.get(stream_id)
         for feature_id in sorted({r["feature_of_interest_id"] for r in rows}):
             area = grow_area(area, geometries[feature_id])
-        if area != areas.get(datastream_id):
-            changes.append({"target": datastream_id, "area": area})
+        if area != areas.get(stream_id):
+            changes.append({"target": stream_id, "area": area})
     if changes:
-        connection.execute(_SET_OBSERVED_AREA, changes)
+        connection.execute(_SET_OBSERVED_AREA[stream], changes)
 
 
 def grow_area(area: dict[str, Any] | None, feature: Any) -> dict[str, Any] | None:
@@ -197,11 +242,15 @@ def _geojson(geometry: BaseGeometry) -> dict[str, Any]:
     return orjson.loads(orjson.dumps(mapping(geometry)))
 
 
-_SET_OBSERVED_AREA = (
-    update(schema.datastreams)
-    .where(schema.datastreams.c.id == bindparam("target"))
-    .values(observed_area=bindparam("area", type_=JSONDocument))
-)
+def _set_observed_area(table: Table) -> Any:
+    return (
+        update(table)
+        .where(table.c.id == bindparam("target"))
+        .values(observed_area=bindparam("area", type_=JSONDocument))
+    )
+
+
+_SET_OBSERVED_AREA = {stream: _set_observed_area(stream.table) for stream in STREAMS}
 
 
 def _least(column: Any, value: Any) -> Any:
@@ -221,33 +270,30 @@ def _time_parameter(name: str) -> Any:
     return bindparam(name, type_=UTCDateTime())
 
 
-_EXTEND_TIMES = (
-    update(schema.datastreams)
-    .where(schema.datastreams.c.id == bindparam("target"))
-    .values(
-        phenomenon_time_start=_least(
-            schema.datastreams.c.phenomenon_time_start, _time_parameter("start")
-        ),
-        phenomenon_time_end=_greatest(
-            schema.datastreams.c.phenomenon_time_end, _time_parameter("end")
-        ),
-        result_time_start=_least(
-            schema.datastreams.c.result_time_start, _time_parameter("result_start")
-        ),
-        result_time_end=_greatest(
-            schema.datastreams.c.result_time_end, _time_parameter("result_end")
-        ),
+def _extend_times(table: Table) -> Any:
+    columns = table.c
+    return (
+        update(table)
+        .where(columns.id == bindparam("target"))
+        .values(
+            phenomenon_time_start=_least(columns.phenomenon_time_start, _time_parameter("start")),
+            phenomenon_time_end=_greatest(columns.phenomenon_time_end, _time_parameter("end")),
+            result_time_start=_least(columns.result_time_start, _time_parameter("result_start")),
+            result_time_end=_greatest(columns.result_time_end, _time_parameter("result_end")),
+        )
     )
-)
 
 
-def recompute_datastream_extents(connection: Connection, datastream_ids: set[int]) -> None:
-    """Recompute phenomenonTime, resultTime and observedArea after Observations changed or
-    went away."""
+_EXTEND_TIMES = {stream: _extend_times(stream.table) for stream in STREAMS}
+
+
+def recompute_extents(connection: Connection, refs: Iterable[StreamRef]) -> None:
+    """Recompute phenomenonTime, resultTime and observedArea of streams whose Observations
+    changed or went away."""
     observations = schema.observations
-    table = schema.datastreams
-    for datastream_id in datastream_ids:
-        mine = observations.c.datastream_id == datastream_id
+    features = schema.features_of_interest
+    for stream, stream_id in refs:
+        mine = observations.c[stream.key] == stream_id
         bounds = connection.execute(
             select(
                 func.min(observations.c.phenomenon_time_start),
@@ -261,15 +307,15 @@ def recompute_datastream_extents(connection: Connection, datastream_ids: set[int
             ).where(mine)
         ).one()
         area = None
-        features = schema.features_of_interest
         used = select(observations.c.feature_of_interest_id).where(mine).distinct()
         for (feature,) in connection.execute(
             select(features.c.feature).where(features.c.id.in_(used)).order_by(features.c.id)
         ):
             area = grow_area(area, feature)
+        table = stream.table
         connection.execute(
             update(table)
-            .where(table.c.id == datastream_id)
+            .where(table.c.id == stream_id)
             .values(
                 phenomenon_time_start=bounds[0],
                 phenomenon_time_end=bounds[1],
@@ -278,6 +324,11 @@ def recompute_datastream_extents(connection: Connection, datastream_ids: set[int
                 observed_area=area,
             )
         )
+
+
+def recompute_datastream_extents(connection: Connection, datastream_ids: set[int]) -> None:
+    """``recompute_extents`` for Datastreams given by id (bulk loaders know only those)."""
+    recompute_extents(connection, [(DATASTREAM, i) for i in datastream_ids])
 
 
 def forget_derived_features(connection: Connection, location_id: int) -> None:

@@ -2,9 +2,9 @@
 
 Each POSTed Observation is queued with the writer as an ``ObservationCreate``. Alone it is an
 ordinary create. When several are queued together, the writer hands them over as one batch:
-one lookup of their Datastreams, one multi-row INSERT … RETURNING, one time-range UPDATE per
-Datastream — a handful of statements instead of four per Observation. If any of them is
-rejected, the writer redoes each alone, so the others still commit.
+one lookup of their Datastreams (and MultiDatastreams), one multi-row INSERT … RETURNING, one
+time-range UPDATE per stream — a handful of statements instead of four per Observation. If any
+of them is rejected, the writer redoes each alone, so the others still commit.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from cityhub.sensorthings import derived, reads, writes
 from cityhub.sensorthings.model import BY_NAME
 from cityhub.sensorthings.reads import Record
 from cityhub.sensorthings.serialize import result_value
-from cityhub.sensorthings.values import check_result
 from cityhub.store import schema
 
 OBSERVATION = BY_NAME["Observation"]
@@ -29,7 +28,7 @@ _INSERT_RETURNING_IDS = insert(schema.observations).returning(
 
 
 class ObservationCreate:
-    """One ``POST …/Observations``; ``fixed`` holds the Datastream named by the URL path."""
+    """One ``POST …/Observations``; ``fixed`` holds the (Multi)Datastream named by the URL."""
 
     batch_key = "observation-create"
 
@@ -50,13 +49,14 @@ class ObservationCreate:
 
 
 def _insert_many(connection: Connection, rows: list[dict[str, Any]]) -> list[Record]:
-    contexts = derived.datastream_contexts(connection, {row["datastream_id"] for row in rows})
+    refs = [derived.stream_of(row) for row in rows]
+    contexts = derived.stream_contexts(connection, refs)
     features: dict[int, int] = {}
-    for row in rows:
-        context = contexts.get(row["datastream_id"])
+    for row, ref in zip(rows, refs, strict=True):
+        context = contexts.get(ref)
         if context is None:
-            raise BadRequest(f"Datastream({row['datastream_id']}) does not exist")
-        check_result(context.observation_type, result_value(row))
+            raise BadRequest(f"{ref[0].name}({ref[1]}) does not exist")
+        writes.check_observation_result(ref[0], context, result_value(row))
         if row["phenomenon_time_start"] is None:
             row["phenomenon_time_start"] = writes.now()
         thing_id = context.thing_id
@@ -64,5 +64,5 @@ def _insert_many(connection: Connection, rows: list[dict[str, Any]]) -> list[Rec
             features[thing_id] = derived.feature_from_location(connection, thing_id)
         row["feature_of_interest_id"] = context.feature_id or features[thing_id]
     new_ids = connection.execute(_INSERT_RETURNING_IDS, rows).scalars().all()
-    derived.extend_datastream_extents(connection, rows, contexts)
+    derived.extend_extents(connection, rows, contexts)
     return [Record({**row, "id": new_id}) for row, new_id in zip(rows, new_ids, strict=True)]

@@ -39,6 +39,8 @@ OBSERVATION_TYPES = frozenset(
         "OM_TruthObservation",
     )
 )
+#: The observationType of every MultiDatastream (clause 12).
+COMPLEX_OBSERVATION = OBSERVATION_TYPE_BASE + "OM_ComplexObservation"
 GEOJSON_ENCODINGS = frozenset({"application/geo+json", "application/vnd.geo+json"})
 
 
@@ -51,6 +53,10 @@ class Property:
     column: str
     required: bool = False
     computed: bool = False  # maintained by the server; ignored in request bodies
+    # A JSON array whose every item is of this kind (OBJECT or TEXT); ``kind`` is then ANY.
+    items: Kind | None = None
+    # The only values a TEXT property (or each TEXT item) may take.
+    allowed: frozenset[str] | None = None
 
     @cached_property
     def columns(self) -> tuple[str, ...]:
@@ -68,6 +74,10 @@ class Relation:
     - ``fk``: a column of this entity's table holding the target's id (to-one);
     - ``remote_fk``: a column of the target's table holding this entity's id (to-many);
     - ``link``: (table, column for this entity, column for the target) (to-many).
+
+    ``position`` names a column of the link table that keeps the targets in the order this
+    entity lists them; such a list is only ever set as a whole, from this side. A required
+    to-many relation needs at least one target.
     """
 
     name: str
@@ -76,6 +86,7 @@ class Relation:
     remote_fk: str | None = None
     link: tuple[str, str, str] | None = None
     required: bool = False
+    position: str | None = None
 
     @property
     def many(self) -> bool:
@@ -89,11 +100,22 @@ class Relation:
 
 @dataclass(frozen=True)
 class EntityType:
+    """An entity type; besides its properties and relations, two rules spanning several:
+
+    - ``exactly_one_of``: to-one relations of which every entity has exactly one
+      (an Observation's Datastream or MultiDatastream);
+    - ``parallel``: array properties, then last an ordered relation, that describe one list
+      item by item, so they must be of equal length (a MultiDatastream's unitOfMeasurements,
+      multiObservationDataTypes and ObservedProperties).
+    """
+
     name: str
     set_name: str
     table: Table
     properties: tuple[Property, ...]
     relations: tuple[Relation, ...]
+    exactly_one_of: tuple[str, ...] = ()
+    parallel: tuple[str, ...] = ()
 
     @cached_property
     def property_by_name(self) -> dict[str, Property]:
@@ -135,6 +157,17 @@ def _common(*middle: Property) -> tuple[Property, ...]:
     )
 
 
+def _extents() -> tuple[Property, ...]:
+    """What the server keeps covering the Observations of a (Multi)Datastream."""
+    return (
+        Property("observedArea", Kind.GEOMETRY, "observed_area", computed=True),
+        Property("phenomenonTime", Kind.INTERVAL, "phenomenon_time", computed=True),
+        Property("resultTime", Kind.INTERVAL, "result_time", computed=True),
+    )
+
+
+_MULTI_LINK = "multi_datastream_observed_properties"
+
 ENTITY_TYPES: tuple[EntityType, ...] = (
     EntityType(
         "Thing",
@@ -145,6 +178,7 @@ ENTITY_TYPES: tuple[EntityType, ...] = (
             Relation("Locations", "Location", link=("thing_locations", "thing_id", "location_id")),
             Relation("HistoricalLocations", "HistoricalLocation", remote_fk="thing_id"),
             Relation("Datastreams", "Datastream", remote_fk="thing_id"),
+            Relation("MultiDatastreams", "MultiDatastream", remote_fk="thing_id"),
         ),
     ),
     EntityType(
@@ -184,10 +218,14 @@ ENTITY_TYPES: tuple[EntityType, ...] = (
         schema.datastreams,
         _common(
             Property("unitOfMeasurement", Kind.OBJECT, "unit_of_measurement", required=True),
-            Property("observationType", Kind.TEXT, "observation_type", required=True),
-            Property("observedArea", Kind.GEOMETRY, "observed_area", computed=True),
-            Property("phenomenonTime", Kind.INTERVAL, "phenomenon_time", computed=True),
-            Property("resultTime", Kind.INTERVAL, "result_time", computed=True),
+            Property(
+                "observationType",
+                Kind.TEXT,
+                "observation_type",
+                required=True,
+                allowed=OBSERVATION_TYPES,
+            ),
+            *_extents(),
         ),
         (
             Relation("Thing", "Thing", fk="thing_id", required=True),
@@ -199,6 +237,49 @@ ENTITY_TYPES: tuple[EntityType, ...] = (
         ),
     ),
     EntityType(
+        "MultiDatastream",
+        "MultiDatastreams",
+        schema.multi_datastreams,
+        _common(
+            Property(
+                "unitOfMeasurements",
+                Kind.ANY,
+                "unit_of_measurements",
+                required=True,
+                items=Kind.OBJECT,
+            ),
+            Property(
+                "observationType",
+                Kind.TEXT,
+                "observation_type",
+                required=True,
+                allowed=frozenset({COMPLEX_OBSERVATION}),
+            ),
+            Property(
+                "multiObservationDataTypes",
+                Kind.ANY,
+                "multi_observation_data_types",
+                required=True,
+                items=Kind.TEXT,
+                allowed=OBSERVATION_TYPES,
+            ),
+            *_extents(),
+        ),
+        (
+            Relation("Thing", "Thing", fk="thing_id", required=True),
+            Relation("Sensor", "Sensor", fk="sensor_id", required=True),
+            Relation(
+                "ObservedProperties",
+                "ObservedProperty",
+                link=(_MULTI_LINK, "multi_datastream_id", "observed_property_id"),
+                required=True,
+                position="position",
+            ),
+            Relation("Observations", "Observation", remote_fk="multi_datastream_id"),
+        ),
+        parallel=("unitOfMeasurements", "multiObservationDataTypes", "ObservedProperties"),
+    ),
+    EntityType(
         "Sensor",
         "Sensors",
         schema.sensors,
@@ -206,7 +287,10 @@ ENTITY_TYPES: tuple[EntityType, ...] = (
             Property("encodingType", Kind.TEXT, "encoding_type", required=True),
             Property("metadata", Kind.ANY, "metadata", required=True),
         ),
-        (Relation("Datastreams", "Datastream", remote_fk="sensor_id"),),
+        (
+            Relation("Datastreams", "Datastream", remote_fk="sensor_id"),
+            Relation("MultiDatastreams", "MultiDatastream", remote_fk="sensor_id"),
+        ),
     ),
     EntityType(
         "ObservedProperty",
@@ -218,7 +302,14 @@ ENTITY_TYPES: tuple[EntityType, ...] = (
             Property("description", Kind.TEXT, "description", required=True),
             Property("properties", Kind.OBJECT, "properties"),
         ),
-        (Relation("Datastreams", "Datastream", remote_fk="observed_property_id"),),
+        (
+            Relation("Datastreams", "Datastream", remote_fk="observed_property_id"),
+            Relation(
+                "MultiDatastreams",
+                "MultiDatastream",
+                link=(_MULTI_LINK, "observed_property_id", "multi_datastream_id"),
+            ),
+        ),
     ),
     EntityType(
         "Observation",
@@ -234,10 +325,12 @@ ENTITY_TYPES: tuple[EntityType, ...] = (
             Property("parameters", Kind.OBJECT, "parameters"),
         ),
         (
-            Relation("Datastream", "Datastream", fk="datastream_id", required=True),
+            Relation("Datastream", "Datastream", fk="datastream_id"),
+            Relation("MultiDatastream", "MultiDatastream", fk="multi_datastream_id"),
             # Required, but derived from the Thing's Location when missing.
             Relation("FeatureOfInterest", "FeatureOfInterest", fk="feature_of_interest_id"),
         ),
+        exactly_one_of=("Datastream", "MultiDatastream"),
     ),
     EntityType(
         "FeatureOfInterest",

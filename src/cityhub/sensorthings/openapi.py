@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cityhub.sensorthings.model import ENTITY_TYPES, EntityType, Kind
+from cityhub.sensorthings.model import ENTITY_TYPES, EntityType, Kind, Property
 
 _KIND_SCHEMAS: dict[Kind, dict[str, Any]] = {
     Kind.TEXT: {"type": "string"},
@@ -14,7 +14,10 @@ _KIND_SCHEMAS: dict[Kind, dict[str, Any]] = {
     Kind.INTERVAL: {"type": "string", "example": "2026-11-26T10:00:00Z/2026-11-26T11:00:00Z"},
     Kind.TIME: {"type": "string", "example": "2026-11-26T10:00:00Z"},
     Kind.GEOMETRY: {"type": "object", "description": "GeoJSON geometry or Feature"},
-    Kind.RESULT: {"description": "any JSON value fitting the Datastream's observationType"},
+    Kind.RESULT: {
+        "description": "any JSON value fitting the Datastream's observationType; for a "
+        "MultiDatastream an array with one value per ObservedProperty"
+    },
 }
 
 _QUERY_OPTIONS = {
@@ -40,8 +43,7 @@ def _schema(entity: EntityType) -> dict[str, Any]:
         "@iot.selfLink": {"type": "string", "format": "uri", "readOnly": True},
     }
     for prop in entity.properties:
-        read_only = {"readOnly": True} if prop.computed else {}
-        properties[prop.name] = {**_KIND_SCHEMAS[prop.kind], **read_only}
+        properties[prop.name] = _property_schema(prop)
     for relation in entity.relations:
         properties[relation.name] = (
             {"type": "array", "items": {"$ref": f"#/components/schemas/{relation.target}"}}
@@ -50,6 +52,17 @@ def _schema(entity: EntityType) -> dict[str, Any]:
         )
     required = [p.name for p in entity.properties if p.required]
     return {"type": "object", "properties": properties, "required": required}
+
+
+def _property_schema(prop: Property) -> dict[str, Any]:
+    schema = dict(_KIND_SCHEMAS[prop.kind if prop.items is None else prop.items])
+    if prop.allowed is not None:
+        schema["enum"] = sorted(prop.allowed)
+    if prop.items is not None:
+        schema = {"type": "array", "items": schema}
+    if prop.computed:
+        schema["readOnly"] = True
+    return schema
 
 
 def _parameters(names: tuple[str, ...]) -> list[dict[str, Any]]:
@@ -138,5 +151,32 @@ def openapi_fragment(version: str) -> tuple[dict[str, Any], dict[str, Any]]:
                     "responses": {"200": {"description": relation.name}},
                 }
             }
+    paths[f"/{version}/$batch"] = _batch_path(secured)
     schemas = {entity.name: _schema(entity) for entity in ENTITY_TYPES}
     return paths, schemas
+
+
+def _batch_path(secured: list[dict[str, Any]]) -> dict[str, Any]:
+    """``$batch`` (clause 11); its bodies are described in docs/sensorthings.md."""
+    multipart = {"schema": {"type": "string", "format": "binary"}}
+    json_batch = {"schema": {"type": "object", "properties": {"requests": {"type": "array"}}}}
+    return {
+        "post": {
+            "tags": ["Batch"],
+            "summary": "Many requests in one; change sets (atomicity groups) are atomic",
+            "description": "OData multipart/mixed or JSON batch. Reads need no token, writes "
+            "need the batch's Authorization.",
+            "security": [{}, *secured],
+            "requestBody": {
+                "required": True,
+                "content": {"multipart/mixed": multipart, "application/json": json_batch},
+            },
+            "responses": {
+                "200": {
+                    "description": "One response per request, in the request's format",
+                    "content": {"multipart/mixed": multipart, "application/json": json_batch},
+                },
+                "400": {"description": "The batch cannot be read; nothing ran"},
+            },
+        }
+    }

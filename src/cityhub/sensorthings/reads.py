@@ -18,6 +18,7 @@ from sqlalchemy import (
     Integer,
     RowMapping,
     Select,
+    and_,
     bindparam,
     func,
     select,
@@ -70,11 +71,13 @@ class Page:
 
 @dataclass(frozen=True)
 class Target:
-    """What a resource path addresses: one entity (``id``), or a collection (its conditions)."""
+    """What a resource path addresses: one entity (``id``), or a collection (its conditions,
+    and the order it is listed in without ``$orderby``, if it has one of its own)."""
 
     entity: EntityType
     conditions: tuple[ColumnElement[bool], ...]
     id: int | None = None
+    order: tuple[Any, ...] = ()
 
     @property
     def single(self) -> bool:
@@ -86,6 +89,7 @@ def resolve(connection: Connection, path: ResourcePath) -> Target:
     current: tuple[EntityType, int] | None = None
     for step in path.steps:
         table = step.entity.table
+        order: tuple[Any, ...] = ()
         if current is None:
             conditions: list[ColumnElement[bool]] = []
         elif step.relation is not None and step.relation.fk:
@@ -99,8 +103,9 @@ def resolve(connection: Connection, path: ResourcePath) -> Target:
         else:
             assert step.relation is not None
             conditions = [members_of(step.relation, current[1], table)]
+            order = _list_order(step.relation, current[1], table)
         if step.id is None:
-            return Target(step.entity, tuple(conditions))
+            return Target(step.entity, tuple(conditions), order=order)
         found = connection.scalar(select(table.c.id).where(table.c.id == step.id, *conditions))
         if found is None:
             raise NotFound(f"no {step.entity.name} with @iot.id {step.id} at {_describe(path)}")
@@ -108,6 +113,27 @@ def resolve(connection: Connection, path: ResourcePath) -> Target:
     assert current is not None
     entity, entity_id = current
     return Target(entity, (entity.table.c.id == entity_id,), entity_id)
+
+
+def _list_link(
+    relation: Relation, parent_id: Any, target: FromClause, name: str
+) -> tuple[FromClause, ColumnElement[bool]]:
+    """For an ordered relation (a MultiDatastream's ObservedProperties): its link table under
+    ``name`` and the condition tying it to the parent and the ``target`` row, for the place of
+    that row in the parent's list."""
+    assert relation.link is not None
+    _, own, other = relation.link
+    link = relation.link_table.alias(name)
+    return link, and_(link.c[own] == parent_id, link.c[other] == target.c.id)
+
+
+def _list_order(relation: Relation, parent_id: Any, target: FromClause) -> tuple[Any, ...]:
+    """The default order of an ordered relation's targets: their place in the list."""
+    if relation.position is None:
+        return ()
+    link, condition = _list_link(relation, parent_id, target, "listed")
+    place = select(link.c[relation.position]).where(condition).correlate_except(link)
+    return (place.scalar_subquery(),)
 
 
 def _describe(path: ResourcePath) -> str:
@@ -139,7 +165,7 @@ def read_collection(
     statement = (
         select(*columns_for(entity, options))
         .where(*conditions)
-        .order_by(*_order_by(translator, options))
+        .order_by(*_order_by(translator, options, target.order))
         .offset(options.skip or 0)
         .limit(top + 1)
     )
@@ -207,9 +233,12 @@ def check_select(entity: EntityType, options: QueryOptions) -> None:
             )
 
 
-def _order_by(translator: Translator, options: QueryOptions) -> list[Any]:
-    """ORDER BY clauses: nulls first ascending, last descending; then the id, for stability."""
-    clauses = []
+def _order_by(
+    translator: Translator, options: QueryOptions, default: tuple[Any, ...] = ()
+) -> list[Any]:
+    """ORDER BY clauses: nulls first ascending, last descending; then the id, for stability.
+    Without ``$orderby``, ``default`` comes first (the order of an ordered relation)."""
+    clauses = [] if options.orderby else list(default)
     descending = False
     for item in options.orderby:
         key, nullable = translator.order_key(item.expr)
@@ -351,15 +380,28 @@ def _top_per_parent(
     conditions = [members_of(relation, parents.c.value, inner_table)]
     if options.filter is not None:
         conditions.append(inner_translator.condition(options.filter))
-    order = _order_by(inner_translator, options)
+    # An ordered relation is listed in its own order: its link table is joined for it.
+    inner: FromClause = inner_table
+    listed: tuple[Any, ...] = ()
+    if relation.position is not None:
+        link, on = _list_link(relation, parents.c.value, inner_table, "listed")
+        inner, listed = inner_table.join(link, on), (link.c[relation.position],)
+    order = _order_by(inner_translator, options, listed)
     skip = options.skip or 0
     if backend == "postgresql":
         columns = [inner_table.c[c.name] for c in target.read_columns]
+        places = [place.label("_place") for place in listed]
         lateral = (
-            select(*columns).where(*conditions).order_by(*order).offset(skip).limit(limit)
+            select(*columns, *places)
+            .select_from(inner)
+            .where(*conditions)
+            .order_by(*order)
+            .offset(skip)
+            .limit(limit)
         ).lateral("related")
         # The same order again outside: a join does not promise to keep the inner one.
-        outer_order = _order_by(Translator(target, lateral, backend), options)
+        outer_listed = tuple(lateral.c[place.name] for place in places)
+        outer_order = _order_by(Translator(target, lateral, backend), options, outer_listed)
         wanted = [lateral.c[c.name] for c in columns_for(target, options)]
         return (
             select(parents.c.value.label("_parent"), *wanted)
@@ -367,11 +409,23 @@ def _top_per_parent(
             .order_by(parents.c.value, *outer_order)
         )
     outer = target.table
-    ids = select(inner_table.c.id).where(*conditions).order_by(*order).offset(skip).limit(limit)
-    outer_order = _order_by(Translator(target, outer, backend), options)
+    ids = (
+        select(inner_table.c.id)
+        .select_from(inner)
+        .where(*conditions)
+        .order_by(*order)
+        .offset(skip)
+        .limit(limit)
+    )
+    rows = parents.join(outer, outer.c.id.in_(ids))
+    outer_listed: tuple[Any, ...] = ()
+    if relation.position is not None:
+        link, on = _list_link(relation, parents.c.value, outer, "outer_listed")
+        rows, outer_listed = rows.join(link, on), (link.c[relation.position],)
+    outer_order = _order_by(Translator(target, outer, backend), options, outer_listed)
     return (
         select(parents.c.value.label("_parent"), *columns_for(target, options))
-        .select_from(parents.join(outer, outer.c.id.in_(ids)))
+        .select_from(rows)
         .order_by(parents.c.value, *outer_order)
     )
 

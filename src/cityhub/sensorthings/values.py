@@ -44,11 +44,11 @@ def column_values(entity: EntityType, prop: Property, value: Any) -> dict[str, A
         return dict.fromkeys(prop.columns)
     if _has_nul(value):
         raise BadRequest(f"{where} contains a NUL character (\\u0000), which cannot be stored")
+    if prop.items is not None:
+        return {prop.column: _checked_items(where, prop, value)}
     kind = prop.kind
     if kind is Kind.TEXT:
-        if not isinstance(value, str):
-            raise BadRequest(f"{where} must be a string, got {_json_type(value)}")
-        return {prop.column: value}
+        return {prop.column: _checked_text(where, prop, value)}
     if kind is Kind.OBJECT:
         if not isinstance(value, dict):
             raise BadRequest(f"{where} must be a JSON object, got {_json_type(value)}")
@@ -68,6 +68,30 @@ def column_values(entity: EntityType, prop: Property, value: Any) -> dict[str, A
     if kind is Kind.RESULT:
         return result_columns(value)
     raise AssertionError(kind)
+
+
+def _checked_text(where: str, prop: Property, value: Any) -> str:
+    if not isinstance(value, str):
+        raise BadRequest(f"{where} must be a string, got {_json_type(value)}")
+    allowed = prop.allowed
+    if allowed is not None and value not in allowed:
+        choices = ", ".join(sorted(allowed))
+        if len(allowed) > 1:
+            choices = f"one of {choices}"
+        raise BadRequest(f"{where} must be {choices}, got '{value}'")
+    return value
+
+
+def _checked_items(where: str, prop: Property, value: Any) -> list[Any]:
+    """A JSON array whose items are objects or (allowed) strings, as ``prop.items`` says."""
+    if not isinstance(value, list):
+        raise BadRequest(f"{where} must be a JSON array, got {_json_type(value)}")
+    for index, item in enumerate(value):
+        if prop.items is Kind.TEXT:
+            _checked_text(f"{where}[{index}]", prop, item)
+        elif not isinstance(item, dict):
+            raise BadRequest(f"{where}[{index}] must be a JSON object, got {_json_type(item)}")
+    return value
 
 
 def _parsed_time(where: str, parse: Callable[[str], T], value: Any) -> T:
@@ -140,15 +164,34 @@ _RESULT_CHECKS = {
 }
 
 
-def check_result(observation_type: str, value: Any) -> None:
+def check_result(
+    observation_type: str,
+    value: Any,
+    where: str = "Observation.result",
+    of: str = "a Datastream of observationType",
+) -> None:
     """The result type follows the Datastream's observationType; OM_Observation allows any."""
     short = observation_type.removeprefix(OBSERVATION_TYPE_BASE)
     check = _RESULT_CHECKS.get(short)
     if check is not None and not check[0](value):
+        raise BadRequest(f"{where} must be {check[1]} for {of} {short}, got {_json_type(value)}")
+
+
+def check_multi_result(data_types: list[str], value: Any) -> None:
+    """A MultiDatastream's result: an array of one value per ObservedProperty, in their
+    order, each fitting the multiObservationDataType at its place (clause 12)."""
+    if not isinstance(value, list):
         raise BadRequest(
-            f"Observation.result must be {check[1]} for a Datastream of observationType "
-            f"{short}, got {_json_type(value)}"
+            "Observation.result must be a JSON array for a MultiDatastream (one value per "
+            f"ObservedProperty), got {_json_type(value)}"
         )
+    if len(value) != len(data_types):
+        raise BadRequest(
+            f"Observation.result has {len(value)} values but its MultiDatastream has "
+            f"{len(data_types)} multiObservationDataTypes (one per ObservedProperty)"
+        )
+    for index, (data_type, element) in enumerate(zip(data_types, value, strict=True)):
+        check_result(data_type, element, f"Observation.result[{index}]", "multiObservationDataType")
 
 
 def geometry_of(where: str, encoding_type: str, value: Any) -> str:

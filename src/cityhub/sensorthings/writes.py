@@ -12,6 +12,7 @@ from sqlalchemy import (
     Connection,
     bindparam,
     delete,
+    func,
     insert,
     select,
     update,
@@ -19,17 +20,22 @@ from sqlalchemy import (
 
 from cityhub.errors import BadRequest
 from cityhub.sensorthings import derived
+from cityhub.sensorthings.derived import MULTI_DATASTREAM, Stream, StreamRef
 from cityhub.sensorthings.model import (
     BY_NAME,
     ENTITY_TYPES,
-    OBSERVATION_TYPES,
     EntityType,
     Relation,
     inverse_of,
     target_of,
 )
 from cityhub.sensorthings.serialize import result_value
-from cityhub.sensorthings.values import check_result, column_values, geometry_of
+from cityhub.sensorthings.values import (
+    check_multi_result,
+    check_result,
+    column_values,
+    geometry_of,
+)
 from cityhub.store import schema
 
 Body = dict[str, Any]
@@ -43,6 +49,12 @@ _ID_EXISTS = {
     e.name: select(e.table.c.id).where(e.table.c.id == bindparam("entity_id")) for e in ENTITY_TYPES
 }
 _INSERT = {e.name: insert(e.table) for e in ENTITY_TYPES}
+
+# (entity type, relation) pairs whose entities need a target through a required link: they
+# go when that target is deleted, e.g. a MultiDatastream with one of its ObservedProperties.
+_REQUIRED_LINKS = tuple(
+    (e, r) for e in ENTITY_TYPES for r in e.relations if r.required and r.link is not None
+)
 
 
 def now() -> datetime:
@@ -104,13 +116,53 @@ def _property_columns(entity: EntityType, properties: Body, full: bool) -> Body:
     return values
 
 
-def _check_observation_type(entity: EntityType, values: Body) -> None:
-    """A Datastream's observationType, when given, must be one of the O&M types (clause 8.2.4)."""
-    if entity.name != "Datastream" or "observation_type" not in values:
-        return
-    if values["observation_type"] not in OBSERVATION_TYPES:
-        allowed = ", ".join(sorted(OBSERVATION_TYPES))
-        raise BadRequest(f"Datastream.observationType must be one of {allowed}")
+def _check_exactly_one(entity: EntityType, values: Body) -> None:
+    """Exactly one relation of ``entity.exactly_one_of`` is set (an Observation's Datastream
+    or MultiDatastream)."""
+    names = entity.exactly_one_of
+    given = [n for n in names if values.get(entity.relation_by_name[n].fk) is not None]
+    if len(given) != 1:
+        found = "both" if given else "neither"
+        raise BadRequest(
+            f"{entity.name} needs exactly one of {' or '.join(names)} (inline or by @iot.id), "
+            f"got {found}"
+        )
+
+
+def _one_replaces_other(entity: EntityType, values: Body) -> None:
+    """In an update, linking one relation of ``exactly_one_of`` unsets the others."""
+    keys = [entity.relation_by_name[n].fk for n in entity.exactly_one_of]
+    set_keys = [key for key in keys if values.get(key) is not None]
+    if len(set_keys) > 1:
+        _check_exactly_one(entity, values)  # names both
+    for key in keys:
+        if set_keys and key not in set_keys:
+            values[key] = None
+
+
+def _check_parallel(connection: Connection, entity: EntityType, entity_id: int) -> None:
+    """The lists of ``entity.parallel`` have equal lengths, e.g. a MultiDatastream's
+    unitOfMeasurements, multiObservationDataTypes and ObservedProperties (clause 12)."""
+    table = entity.table
+    properties = [entity.property_by_name[n] for n in entity.parallel[:-1]]
+    relation = entity.relation_by_name[entity.parallel[-1]]
+    assert relation.link is not None
+    row = connection.execute(
+        select(*(table.c[p.column] for p in properties)).where(table.c.id == entity_id)
+    ).one()
+    link, own = relation.link_table, relation.link[1]
+    count = connection.scalar(
+        select(func.count()).select_from(link).where(link.c[own] == entity_id)
+    )
+    target = relation.target if count == 1 else relation.name
+    for prop, items in zip(properties, row, strict=True):
+        if len(items) != count:
+            entries = "entry" if len(items) == 1 else "entries"
+            verb = "is" if count == 1 else "are"
+            raise BadRequest(
+                f"{entity.name}.{prop.name} has {len(items)} {entries} but there {verb} "
+                f"{count} {target}: they must match one to one, in order"
+            )
 
 
 def _geometry_columns(entity: EntityType, values: Body) -> None:
@@ -140,20 +192,40 @@ def create(connection: Connection, entity: EntityType, body: Any, fixed: Body | 
             values[relation.fk] = _link_or_create(connection, target, relation.name, value)
         else:
             later.append((relation, value))
-    for relation in entity.relations:
-        if relation.required and values.get(relation.fk) is None:
-            raise BadRequest(f"{entity.name} needs a {relation.name} (inline or by @iot.id)")
+    _check_required(entity, values, [relation for relation, _ in later])
     contexts = _prepare_observation(connection, values) if entity.name == "Observation" else {}
     _geometry_columns(entity, values)
-    _check_observation_type(entity, values)
     new_id = connection.execute(_INSERT[entity.name], values).inserted_primary_key[0]
-    # Links first: a Thing's Locations must exist before its Observations derive features.
-    later.sort(key=lambda item: item[0].link is None)
+    # Links first: a Thing's Locations must exist before its Observations derive features,
+    # and a MultiDatastream's ObservedProperties before its lists are compared.
     for relation, value in later:
-        _create_related(connection, entity, new_id, relation, value)
+        if relation.link:
+            _create_related(connection, entity, new_id, relation, value)
+    if entity.parallel:
+        _check_parallel(connection, entity, new_id)
+    for relation, value in later:
+        if not relation.link:
+            _create_related(connection, entity, new_id, relation, value)
     if entity.name == "Observation":
-        derived.extend_datastream_extents(connection, [values], contexts)
+        derived.extend_extents(connection, [values], contexts)
     return int(new_id)
+
+
+def _check_required(entity: EntityType, values: Body, given: list[Relation]) -> None:
+    """Required to-one relations are set, required to-many ones given, and exactly one of
+    ``exactly_one_of``."""
+    for relation in entity.relations:
+        if not relation.required:
+            continue
+        if relation.many and relation not in given:
+            raise BadRequest(
+                f"{entity.name} needs at least one {relation.target} in {relation.name} "
+                "(inline or by @iot.id)"
+            )
+        if not relation.many and values.get(relation.fk) is None:
+            raise BadRequest(f"{entity.name} needs a {relation.name} (inline or by @iot.id)")
+    if entity.exactly_one_of:
+        _check_exactly_one(entity, values)
 
 
 def _link_or_create(connection: Connection, target: EntityType, where: str, item: Any) -> int:
@@ -180,7 +252,7 @@ def _create_related(
         _replace_related(connection, entity, entity_id, relation, linked)
         return
     ids = [_link_or_create(connection, target, relation.name, item) for item in items]
-    link_entities(connection, entity, entity_id, relation, ids)
+    _replace_related(connection, entity, entity_id, relation, ids)
 
 
 def link_entities(
@@ -188,6 +260,7 @@ def link_entities(
 ) -> None:
     """Add many-to-many links; a Thing's new Locations replace its current ones (with history)."""
     assert relation.link is not None
+    _refuse_ordered(entity, relation)
     table_name, own, other = relation.link
     link = relation.link_table
     if table_name == "thing_locations":
@@ -199,6 +272,41 @@ def link_entities(
     new = [{own: entity_id, other: i} for i in dict.fromkeys(ids) if i not in existing]
     if new:
         connection.execute(insert(link), new)
+
+
+def _refuse_ordered(entity: EntityType, relation: Relation) -> None:
+    """An ordered list of links (a MultiDatastream's ObservedProperties) changes only as a
+    whole, together with the lists that parallel it: never one link at a time."""
+    owner = relation if relation.position else inverse_of(entity, relation)
+    if owner is None or owner.position is None:
+        return
+    owner_entity = target_of(relation) if owner is not relation else entity
+    others = [n for n in owner_entity.parallel if n != owner.name]
+    raise BadRequest(
+        f"the {owner.name} of a {owner_entity.name} are an ordered list matching its "
+        f"{' and '.join(others)}: links cannot be added or removed one by one; change the "
+        f"list as a whole with PATCH {owner_entity.set_name}(id), sending "
+        f"{', '.join([owner.name, *others])}"
+    )
+
+
+def set_ordered_links(
+    connection: Connection, entity: EntityType, entity_id: int, relation: Relation, ids: list[int]
+) -> None:
+    """Make ``ids`` the whole list of targets of an ordered relation, in this order."""
+    assert relation.link is not None
+    assert relation.position is not None
+    _, own, other = relation.link
+    link = relation.link_table
+    for index, target_id in enumerate(ids):
+        if target_id in ids[:index]:
+            raise BadRequest(
+                f"{relation.target}({target_id}) appears twice in {entity.name}.{relation.name}"
+            )
+    connection.execute(delete(link).where(link.c[own] == entity_id))
+    rows = [{own: entity_id, other: i, relation.position: n} for n, i in enumerate(ids)]
+    if rows:
+        connection.execute(insert(link), rows)
 
 
 def set_thing_locations(connection: Connection, thing_id: int, location_ids: list[int]) -> None:
@@ -229,50 +337,80 @@ def set_thing_locations(connection: Connection, thing_id: int, location_ids: lis
 # --- observations -------------------------------------------------------------------------
 
 
-def _prepare_observation(connection: Connection, values: Body) -> dict[int, Any]:
-    """Check the Datastream and the result; fill in phenomenonTime and the feature.
+def _prepare_observation(connection: Connection, values: Body) -> dict[StreamRef, Any]:
+    """Check the stream and the result; fill in phenomenonTime and the feature.
 
-    Returns the Datastream's context, which ``extend_datastream_extents`` reuses.
+    Returns the stream's context, which ``derived.extend_extents`` reuses.
     """
-    contexts = derived.datastream_contexts(connection, {values["datastream_id"]})
-    row = contexts.get(values["datastream_id"])
-    if row is None:
-        raise BadRequest(f"Datastream({values['datastream_id']}) does not exist")
-    check_result(row.observation_type, result_value(values))
+    ref = derived.stream_of(values)
+    contexts = derived.stream_contexts(connection, [ref])
+    context = contexts.get(ref)
+    if context is None:
+        raise BadRequest(f"{ref[0].name}({ref[1]}) does not exist")
+    check_observation_result(ref[0], context, result_value(values))
     if values.get("phenomenon_time_start") is None:
         values["phenomenon_time_start"] = now()
     if values.get("feature_of_interest_id") is None:
-        values["feature_of_interest_id"] = row.feature_id or derived.feature_from_location(
-            connection, row.thing_id
+        values["feature_of_interest_id"] = context.feature_id or derived.feature_from_location(
+            connection, context.thing_id
         )
     return contexts
 
 
-def plain_observation_columns(body: Any, fixed: Body) -> Body | None:
-    """Columns of an Observation that only links its Datastream: the ingest hot path.
+def check_observation_result(stream: Stream, context: Any, value: Any) -> None:
+    """The result fits the stream: its observationType, or for a MultiDatastream an array
+    fitting its multiObservationDataTypes. ``context`` is from ``derived.stream_contexts``."""
+    if stream is MULTI_DATASTREAM:
+        check_multi_result(context.multi_observation_data_types, value)
+    else:
+        check_result(context.observation_type, value)
 
-    ``None`` for anything more (inline entities, a linked feature), which takes ``create``.
+
+def plain_observation_columns(body: Any, fixed: Body) -> Body | None:
+    """Columns of an Observation that only links its Datastream or MultiDatastream: the
+    ingest hot path. Both stream keys are present (one of them None), so rows go together
+    into one executemany.
+
+    ``None`` for anything more (inline entities, a linked feature, no stream or two), which
+    takes ``create``.
     """
-    observation = BY_NAME["Observation"]
-    properties, relations = _split(observation, _require_object("Observation", body))
-    values = _property_columns(observation, properties, full=True)
-    linked = {relation.name: value for relation, value in relations.items()}
-    datastream = linked.pop("Datastream", None)
-    if linked:
-        return None
-    if "datastream_id" in fixed:
+    properties, relations = _split(_OBSERVATION, _require_object("Observation", body))
+    values = _property_columns(_OBSERVATION, properties, full=True)
+    fixed_stream = not fixed.keys().isdisjoint(_STREAM_TARGETS)
+    if not relations and fixed_stream:
         values.update(fixed)
-    elif isinstance(datastream, dict) and list(datastream) == ["@iot.id"]:
-        datastream_id = datastream["@iot.id"]
-        if isinstance(datastream_id, bool) or not isinstance(datastream_id, int):
+    elif len(relations) == 1 and not fixed_stream:
+        ((relation, item),) = relations.items()
+        target = _STREAM_TARGETS.get(relation.fk)
+        stream_id = None if target is None else _plain_link(target, item)
+        if stream_id is None:
             return None
-        if not BY_NAME["Datastream"].holds_id(datastream_id):
-            return None  # no such Datastream: ``create`` says so
-        values["datastream_id"] = datastream_id
+        values[relation.fk] = stream_id
     else:
         return None
+    for key in _STREAM_TARGETS:
+        values.setdefault(key, None)
     values["feature_of_interest_id"] = None
     return values
+
+
+def _plain_link(target: EntityType, item: Any) -> int | None:
+    """The id of ``{"@iot.id": n}`` if it can name a ``target``; ``create`` says why not."""
+    if not isinstance(item, dict) or len(item) != 1:
+        return None
+    target_id = item.get("@iot.id")
+    if isinstance(target_id, bool) or not isinstance(target_id, int):
+        return None
+    return target_id if target.holds_id(target_id) else None
+
+
+_OBSERVATION = BY_NAME["Observation"]
+# The Observation's key of each stream it may belong to, and the stream's entity type.
+_STREAM_TARGETS = {
+    relation.fk: target_of(relation)
+    for relation in _OBSERVATION.relations
+    if relation.name in _OBSERVATION.exactly_one_of
+}
 
 
 # --- update -------------------------------------------------------------------------------
@@ -297,9 +435,10 @@ def update_entity(
             values[relation.fk] = ids[0]
         else:
             many.append((relation, ids))
+    if entity.exactly_one_of:
+        _one_replaces_other(entity, values)
     if entity.name == "Observation":
         _check_updated_observation(connection, old, values)
-    _check_observation_type(entity, values)
     geometry = entity.spatial_property
     if geometry is not None and ("encoding_type" in values or geometry.column in values):
         # The geometry is checked against the encodingType: complete the pair from the row.
@@ -312,10 +451,11 @@ def update_entity(
         connection.execute(update(table).where(table.c.id == entity_id).values(values))
     for relation, ids in many:
         _replace_related(connection, entity, entity_id, relation, ids)
+    if entity.parallel and any(name in body for name in entity.parallel):
+        _check_parallel(connection, entity, entity_id)
     if entity.name == "Observation":
-        derived.recompute_datastream_extents(
-            connection, {old["datastream_id"], values.get("datastream_id", old["datastream_id"])}
-        )
+        refs = {derived.stream_of(old), derived.stream_of({**old, **values})}
+        derived.recompute_extents(connection, refs)
 
 
 def _update_links(connection: Connection, relation: Relation, value: Any) -> list[int]:
@@ -340,6 +480,8 @@ def _replace_related(
     connection: Connection, entity: EntityType, entity_id: int, relation: Relation, ids: list[int]
 ) -> None:
     """Make the entities ``ids`` related to this one: re-point their key, or link them."""
+    if relation.required and not ids:
+        raise BadRequest(f"{entity.name} needs at least one {relation.target} in {relation.name}")
     if relation.remote_fk:
         if not ids:
             return
@@ -347,18 +489,17 @@ def _replace_related(
         connection.execute(
             update(table).where(table.c.id.in_(ids)).values({relation.remote_fk: entity_id})
         )
+    elif relation.position:
+        set_ordered_links(connection, entity, entity_id, relation, ids)
     else:
         link_entities(connection, entity, entity_id, relation, ids)
 
 
 def _check_updated_observation(connection: Connection, old: Any, values: Body) -> None:
     merged = {**old, **values}
-    observation_type = connection.scalar(
-        select(schema.datastreams.c.observation_type).where(
-            schema.datastreams.c.id == merged["datastream_id"]
-        )
-    )
-    check_result(observation_type, result_value(merged))
+    ref = derived.stream_of(merged)
+    context = derived.stream_contexts(connection, [ref])[ref]
+    check_observation_result(ref[0], context, result_value(merged))
     if "phenomenon_time_start" in values and values["phenomenon_time_start"] is None:
         values["phenomenon_time_start"] = now()
 
@@ -369,22 +510,11 @@ def _check_updated_observation(connection: Connection, old: Any, values: Body) -
 def delete_entity(connection: Connection, entity: EntityType, entity_id: int) -> None:
     """Delete with the cascades of clause 10.4; the foreign keys cascade the rest."""
     table = entity.table
-    touched: set[int] = set()
-    observations = schema.observations
+    touched: set[StreamRef] = set()
     if entity.name == "Observation":
-        touched = set(
-            connection.scalars(
-                select(observations.c.datastream_id).where(observations.c.id == entity_id)
-            )
-        )
+        touched = _streams_of(connection, schema.observations.c.id == entity_id)
     elif entity.name == "FeatureOfInterest":
-        touched = set(
-            connection.scalars(
-                select(observations.c.datastream_id)
-                .where(observations.c.feature_of_interest_id == entity_id)
-                .distinct()
-            )
-        )
+        touched = _streams_of(connection, schema.observations.c.feature_of_interest_id == entity_id)
     elif entity.name == "Location":
         links = schema.historical_location_locations
         histories = select(links.c.historical_location_id).where(links.c.location_id == entity_id)
@@ -393,8 +523,23 @@ def delete_entity(connection: Connection, entity: EntityType, entity_id: int) ->
                 schema.historical_locations.c.id.in_(histories)
             )
         )
+    for dependent, relation in _REQUIRED_LINKS:
+        if relation.target == entity.name:
+            assert relation.link is not None
+            _, own, other = relation.link
+            link = relation.link_table
+            mine = select(link.c[own]).where(link.c[other] == entity_id)
+            connection.execute(delete(dependent.table).where(dependent.table.c.id.in_(mine)))
     connection.execute(delete(table).where(table.c.id == entity_id))
-    derived.recompute_datastream_extents(connection, touched)
+    derived.recompute_extents(connection, touched)
+
+
+def _streams_of(connection: Connection, condition: Any) -> set[StreamRef]:
+    """The streams of the Observations matching ``condition``."""
+    observations = schema.observations
+    keys = [observations.c[stream.key] for stream in derived.STREAMS]
+    rows = connection.execute(select(*keys).where(condition).distinct())
+    return {derived.stream_of(row._mapping) for row in rows}
 
 
 def unlink(
@@ -405,6 +550,7 @@ def unlink(
         inverse = inverse_of(entity, relation)
         name = inverse.name if inverse else relation.name
         raise BadRequest(f"{relation.name} cannot be unlinked: every {name} needs it")
+    _refuse_ordered(entity, relation)
     _, own, other = relation.link
     link = relation.link_table
     connection.execute(delete(link).where(link.c[own] == entity_id, link.c[other] == target_id))

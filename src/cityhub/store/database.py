@@ -95,7 +95,12 @@ class Store:
 
     async def write(self, fn: Callable[[Connection], T]) -> T:
         """Run ``fn`` in the writer; returns after the transaction holding it committed."""
-        return await asyncio.wrap_future(self._writer.submit(fn))
+        return await self.submit_write(fn)
+
+    def submit_write(self, fn: Callable[[Connection], T]) -> asyncio.Future[T]:
+        """Queue ``fn`` with the writer now, to await later: writes queued one after another
+        run in that order and may share a commit."""
+        return asyncio.wrap_future(self._writer.submit(fn))
 
     def write_blocking(self, fn: Callable[[Connection], T]) -> T:
         return self._writer.submit(fn).result()

@@ -7,6 +7,7 @@ Tables are AUTOINCREMENT on SQLite so that ids are never reused.
 from __future__ import annotations
 
 from sqlalchemy import (
+    CheckConstraint,
     Column,
     Float,
     ForeignKey,
@@ -159,14 +160,68 @@ features_of_interest = Table(
     **_AUTOINCREMENT,
 )
 
+multi_datastreams = Table(
+    "multi_datastreams",
+    metadata,
+    _id(),
+    Column("name", Text, nullable=False),
+    Column("description", Text, nullable=False),
+    Column("unit_of_measurements", JSONDocument, nullable=False),
+    Column("observation_type", Text, nullable=False),
+    Column("multi_observation_data_types", JSONDocument, nullable=False),
+    Column("observed_area", JSONDocument),
+    Column("phenomenon_time_start", UTCDateTime),
+    Column("phenomenon_time_end", UTCDateTime),
+    Column("result_time_start", UTCDateTime),
+    Column("result_time_end", UTCDateTime),
+    Column("properties", JSONDocument),
+    _ref("thing_id", "things"),
+    _ref("sensor_id", "sensors"),
+    Index(None, "thing_id"),
+    Index(None, "sensor_id"),
+    **_AUTOINCREMENT,
+)
+
+# A MultiDatastream's ObservedProperties form a list: results, unitOfMeasurements and
+# multiObservationDataTypes follow its order, kept in ``position`` (0, 1, …).
+multi_datastream_observed_properties = Table(
+    "multi_datastream_observed_properties",
+    metadata,
+    Column(
+        "multi_datastream_id",
+        Integer,
+        ForeignKey("multi_datastreams.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column(
+        "observed_property_id",
+        Integer,
+        ForeignKey("observed_properties.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("position", Integer, nullable=False),
+    Index(None, "observed_property_id"),
+    Index(
+        "uq_multi_datastream_observed_properties_position",
+        "multi_datastream_id",
+        "position",
+        unique=True,
+    ),
+)
+
 # Result columns: exactly one of number/string/json is used, as result_type says.
 RESULT_NULL, RESULT_INTEGER, RESULT_FLOAT, RESULT_STRING, RESULT_BOOLEAN, RESULT_JSON = range(6)
+
+#: The rule that an Observation belongs to exactly one Datastream or MultiDatastream.
+ONE_STREAM = "(datastream_id IS NULL) <> (multi_datastream_id IS NULL)"
 
 observations = Table(
     "observations",
     metadata,
     Column("id", BigId, primary_key=True),
-    _ref("datastream_id", "datastreams"),
+    # An Observation belongs to a Datastream or to a MultiDatastream: exactly one is set.
+    _ref("datastream_id", "datastreams", nullable=True),
+    _ref("multi_datastream_id", "multi_datastreams", nullable=True),
     Column("phenomenon_time_start", UTCDateTime, nullable=False),
     Column("phenomenon_time_end", UTCDateTime),
     Column("result_time", UTCDateTime),
@@ -186,7 +241,14 @@ observations = Table(
         "phenomenon_time_start",
         "id",
     ),
+    Index(
+        "ix_observations_multi_datastream_id_phenomenon_time_start_id",
+        "multi_datastream_id",
+        "phenomenon_time_start",
+        "id",
+    ),
     Index(None, "feature_of_interest_id"),
+    CheckConstraint(ONE_STREAM, name="ck_observations_one_stream"),
     **_AUTOINCREMENT,
 )
 
