@@ -36,6 +36,9 @@ class HubClient:
     """A synchronous HTTP client for the app, running its lifespan in a background loop."""
 
     def __init__(self, settings: Settings, migrate: bool = False) -> None:
+        if "mqtt_enabled" not in settings.model_fields_set:
+            # Most tests need no broker; the MQTT tests turn it on explicitly.
+            settings = settings.model_copy(update={"mqtt_enabled": False})
         self.settings = settings
         self.app = create_app(settings, migrate=migrate)
         self._portal_context = anyio.from_thread.start_blocking_portal()

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
@@ -20,6 +21,7 @@ from starlette.routing import Mount, Route
 from cityhub import __version__, web
 from cityhub.auth import Authenticator
 from cityhub.errors import ApiError
+from cityhub.mqtt.service import MqttService
 from cityhub.sensorthings.api import VERSION, SensorThingsFace
 from cityhub.sensorthings.openapi import openapi_fragment
 from cityhub.settings import Settings
@@ -43,14 +45,19 @@ def create_app(settings: Settings, *, migrate: bool = True) -> Starlette:
     """
     store = Store(settings)
     auth = Authenticator(store, settings)
+    mqtt = MqttService(store, settings, auth) if settings.mqtt_enabled else None
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if migrate:
             store.migrate()
         try:
+            if mqtt is not None:
+                await anyio.to_thread.run_sync(mqtt.start)
             yield
         finally:
+            if mqtt is not None:
+                await anyio.to_thread.run_sync(mqtt.stop)
             store.close()
 
     async def home(request: Request) -> HTMLResponse:
@@ -59,7 +66,7 @@ def create_app(settings: Settings, *, migrate: bool = True) -> Starlette:
     app = Starlette(
         routes=[
             *SensorThingsFace(store, settings, auth).routes(),
-            Mount("/api", app=_api(store)),
+            Mount("/api", app=_api(store, mqtt)),
             Route("/", home, methods=["GET"]),
         ],
         middleware=_middleware(settings),
@@ -69,6 +76,7 @@ def create_app(settings: Settings, *, migrate: bool = True) -> Starlette:
     app.state.store = store
     app.state.settings = settings
     app.state.auth = auth
+    app.state.mqtt = mqtt
     return app
 
 
@@ -86,7 +94,7 @@ def _middleware(settings: Settings) -> list[Middleware]:
     return [cors]
 
 
-def _api(store: Store) -> FastAPI:
+def _api(store: Store, mqtt: MqttService | None) -> FastAPI:
     """The ``/api`` face: health, interactive documentation of every face (later: admin)."""
     api = FastAPI(
         title="cityhub",
@@ -108,6 +116,12 @@ def _api(store: Store) -> FastAPI:
             body = {"status": "unavailable", "database": "unreachable", "version": __version__}
             return web.JSONResponse(body, status_code=503)
         return web.JSONResponse({"status": "ok", "database": "ok", "version": __version__})
+
+    @api.get("/mqtt", tags=["operations"], summary="MQTT broker connection and message counters")
+    async def mqtt_status() -> web.JSONResponse:
+        if mqtt is None:
+            return web.JSONResponse({"enabled": False})
+        return web.JSONResponse(mqtt.status())
 
     return api
 

@@ -107,6 +107,10 @@ class Authenticator:
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
             raise Unauthorized("the Authorization header must be 'Bearer <token>'")
+        return await self.token_principal(token)
+
+    async def token_principal(self, token: str) -> Principal:
+        """The principal of a token however it came (HTTP header, MQTT password)."""
         if self._admin_token and hmac.compare_digest(token, self._admin_token):
             return Principal("CITYHUB_ADMIN_TOKEN", "admin")
         token_hash = hash_token(token)

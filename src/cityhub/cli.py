@@ -85,17 +85,28 @@ def main() -> None:
 @click.option("--host", help="Address to listen on (default 127.0.0.1).")
 @click.option("--port", type=int, help="Port (default 8000; 0 picks a free one).")
 @click.option("--demo", is_flag=True, help="Load the Solingen demo dataset (once) first.")
-def serve(demo: bool, config_file: Path | None, **flags: Any) -> None:
-    """Run the hub: HTTP API on the embedded database or PostgreSQL."""
+@click.option("--mqtt-port", type=int, help="Port of the embedded MQTT broker (default 1883).")
+@click.option(
+    "--mqtt-url",
+    metavar="URL",
+    help="External MQTT broker instead, e.g. mqtt://user:pass@host:1883 (mqtts:// for TLS).",
+)
+@click.option("--no-mqtt", is_flag=True, help="Run without MQTT.")
+def serve(demo: bool, no_mqtt: bool, config_file: Path | None, **flags: Any) -> None:
+    """Run the hub: HTTP API on the embedded database or PostgreSQL, and MQTT."""
     import uvicorn
 
     from cityhub.app import create_app
 
+    if no_mqtt:
+        flags["mqtt_enabled"] = False
     settings = _settings(config_file, **flags)
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)  # its plugin chatter helps nobody
+    for chatty in ("amqtt", "transitions"):  # the embedded broker's per-connection lines
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     store = _open_store(settings)
     try:
         if demo:
@@ -110,9 +121,30 @@ def serve(demo: bool, config_file: Path | None, **flags: Any) -> None:
     click.echo(f"  Portal:            {base}/")
     click.echo(f"  SensorThings API:  {base}/v1.1")
     click.echo(f"  API docs:          {base}/api/docs")
+    click.echo(f"  MQTT:              {_mqtt_line(settings)}")
+    if settings.port == 0:  # links in MQTT notifications name the port really in use
+        settings = settings.model_copy(update={"port": port})
     app = create_app(settings, migrate=False)
     config = uvicorn.Config(app, log_level=settings.log_level, proxy_headers=True, access_log=False)
     uvicorn.Server(config).run(sockets=[listener])
+
+
+def _mqtt_line(settings: Settings) -> str:
+    """Where MQTT clients connect, or why they cannot."""
+    from cityhub.mqtt.broker import port_in_use, port_in_use_message
+    from cityhub.mqtt.client import BrokerUrlError, parse_broker_url
+
+    if not settings.mqtt_enabled:
+        return "off"
+    if settings.mqtt_url:
+        try:
+            return f"{parse_broker_url(settings.mqtt_url).public} (external broker)"
+        except BrokerUrlError as exc:
+            raise click.ClickException(str(exc)) from None
+    if port_in_use(settings.host, settings.mqtt_port):
+        return "not started. " + port_in_use_message(settings.host, settings.mqtt_port)
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    return f"mqtt://{host}:{settings.mqtt_port} (embedded broker)"
 
 
 def _bind(host: str, port: int) -> socket.socket:

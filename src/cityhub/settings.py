@@ -56,6 +56,12 @@ class Settings(BaseModel):
     max_top: int = Field(
         1000, ge=1, description="Largest page a client may ask for; larger $top is capped."
     )
+    max_aggregate_buckets: int = Field(
+        10000,
+        ge=1,
+        description="Most time buckets one aggregation request may span (its range divided by "
+        "its interval); pages of them follow $top like any collection.",
+    )
     max_body_bytes: int = Field(
         16 * 1024 * 1024, ge=1024, description="Largest request body accepted, in bytes."
     )
@@ -79,6 +85,46 @@ class Settings(BaseModel):
         default_factory=lambda: ["*"],
         description="Web origins whose browser apps may call the API (CORS); [] turns it off. "
         "Writes still need a token, which browsers never send on their own.",
+    )
+    mqtt_enabled: bool = Field(
+        True,
+        description="Run the MQTT face (clause 14: create Observations, receive updates); "
+        "false turns it off (flag --no-mqtt).",
+    )
+    mqtt_port: int = Field(
+        1883,
+        ge=1,
+        le=65535,
+        description="Port of the embedded MQTT broker, which listens on the HTTP host. "
+        "Not used with mqtt_url.",
+    )
+    mqtt_url: str | None = Field(
+        None,
+        description="External broker instead of the embedded one, e.g. "
+        "mqtt://user:pass@broker:1883 or mqtts://broker:8883 (TLS).",
+    )
+    mqtt_public_url: str | None = Field(
+        None,
+        description="Broker address announced to clients in the service root; default: the "
+        "embedded broker on the request's host, or mqtt_url without credentials.",
+    )
+    mqtt_topic_prefix: str = Field(
+        "",
+        description="Prefix of every topic the hub uses (e.g. 'city-a/'), so several hubs "
+        "can share one broker.",
+    )
+    mqtt_client_id: str | None = Field(
+        None,
+        description="MQTT client id of this hub process; must differ between processes on "
+        "one broker. Default: cityhub-<host name>-<HTTP port>.",
+    )
+    mqtt_shared_group: str = Field(
+        "cityhub",
+        description="Shared-subscription group ($share/<group>/…) in which hub processes on "
+        "an external broker divide the published creates; '' subscribes plainly.",
+    )
+    mqtt_notify_qos: int = Field(
+        1, ge=0, le=2, description="QoS with which the hub publishes notifications."
     )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         "info", description="Log level of the server."

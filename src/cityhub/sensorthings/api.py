@@ -27,7 +27,7 @@ from cityhub.errors import (
     NotImplementedYet,
     UnsupportedMediaType,
 )
-from cityhub.sensorthings import json_patch, reads, writes
+from cityhub.sensorthings import aggregate, json_patch, reads, writes
 from cityhub.sensorthings.batch import format_batch, parse_batch
 from cityhub.sensorthings.batch_runner import BatchRunner
 from cityhub.sensorthings.ingest import OBSERVATION, ObservationCreate
@@ -73,6 +73,7 @@ class SensorThingsFace:
             Route(f"/{VERSION}", self.service_root, methods=["GET"]),
             Route(f"/{VERSION}/", self.service_root, methods=["GET"]),
             Route(f"/{VERSION}/$batch", self.batch, methods=["POST"]),
+            *aggregate.routes(self, VERSION),
             Route(
                 f"/{VERSION}/{{path:path}}",
                 self.dispatch,
@@ -89,10 +90,14 @@ class SensorThingsFace:
 
     async def service_root(self, request: Request) -> Response:
         url = self.service_url(request)
+        server_settings: dict[str, Any] = {"conformance": list(CONFORMANCE)}
+        mqtt = getattr(request.app.state, "mqtt", None)
+        if mqtt is not None:
+            mqtt.describe(server_settings, request.url.hostname)
         return JSONResponse(
             {
                 "value": [{"name": e.set_name, "url": f"{url}/{e.set_name}"} for e in ENTITY_TYPES],
-                "serverSettings": {"conformance": list(CONFORMANCE)},
+                "serverSettings": server_settings,
             }
         )
 

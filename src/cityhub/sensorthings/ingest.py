@@ -18,7 +18,7 @@ from cityhub.sensorthings import derived, reads, writes
 from cityhub.sensorthings.model import BY_NAME
 from cityhub.sensorthings.reads import Record
 from cityhub.sensorthings.serialize import result_value
-from cityhub.store import schema
+from cityhub.store import changes, schema
 
 OBSERVATION = BY_NAME["Observation"]
 
@@ -67,4 +67,5 @@ def _insert_many(connection: Connection, rows: list[dict[str, Any]]) -> list[Rec
     for row, new_id in zip(rows, new_ids, strict=True):
         row["id"] = new_id
     derived.extend_extents(connection, rows, contexts)
+    changes.record_created(connection, OBSERVATION.name, list(new_ids))
     return [Record(row) for row in rows]

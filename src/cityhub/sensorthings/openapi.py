@@ -153,7 +153,106 @@ def openapi_fragment(version: str) -> tuple[dict[str, Any], dict[str, Any]]:
             }
     paths[f"/{version}/$batch"] = _batch_path(secured)
     schemas = {entity.name: _schema(entity) for entity in ENTITY_TYPES}
+    for set_name, bucket in (
+        ("Datastreams", "AggregateBucket"),
+        ("MultiDatastreams", "MultiAggregateBucket"),
+    ):
+        aggregate = _aggregate(id_parameter, set_name, bucket)
+        paths[f"/{version}/{set_name}({{id}})/Observations/$aggregate"] = aggregate
+    schemas["AggregateBucket"] = _AGGREGATE_BUCKET
+    schemas["MultiAggregateBucket"] = _MULTI_AGGREGATE_BUCKET
     return paths, schemas
+
+
+_NUMBER_OR_NULL = {"type": ["number", "null"]}  # OpenAPI 3.1
+_AGGREGATE_BUCKET = {
+    "type": "object",
+    "description": "One time bucket; min, max, avg and sum are null when it holds no number.",
+    "properties": {
+        "phenomenonTime": {**_KIND_SCHEMAS[Kind.INTERVAL], "description": "start/end, in UTC"},
+        "count": {"type": "integer", "description": "Observations in the bucket, of any result"},
+        "min": {**_NUMBER_OR_NULL, "description": "Smallest numeric result"},
+        "max": {**_NUMBER_OR_NULL, "description": "Largest numeric result"},
+        "avg": {**_NUMBER_OR_NULL, "description": "Mean of the numeric results"},
+        "sum": {**_NUMBER_OR_NULL, "description": "Sum of the numeric results"},
+    },
+    "required": ["phenomenonTime"],
+}
+_AGGREGATE_PARAMETERS = (
+    (
+        "interval",
+        True,
+        "Bucket length, ISO 8601: a clock duration (PT15M, PT1H) is a fixed span; a calendar "
+        "duration (P1D, P1W, P1M, P1Y) steps the wall clock of timeZone.",
+    ),
+    (
+        "phenomenonTime",
+        True,
+        "The range start/end (start inclusive, end exclusive); buckets start at its start.",
+    ),
+    ("timeZone", False, "IANA time zone of calendar durations, e.g. Europe/Berlin; default UTC."),
+)
+
+
+_MULTI_AGGREGATE_BUCKET = {
+    "type": "object",
+    "description": "One time bucket of a MultiDatastream: min, max, avg and sum have one entry "
+    "per component, null where the component had no number.",
+    "properties": {
+        name: (
+            {"type": "array", "items": _NUMBER_OR_NULL, "description": schema["description"]}
+            if name in ("min", "max", "avg", "sum")
+            else schema
+        )
+        for name, schema in _AGGREGATE_BUCKET["properties"].items()
+    },
+    "required": ["phenomenonTime"],
+}
+
+
+def _aggregate(id_parameter: dict[str, Any], set_name: str, bucket: str) -> dict[str, Any]:
+    """The aggregation extension: one entry per time bucket, paged like a collection."""
+    own = [
+        {
+            "name": name,
+            "in": "query",
+            "required": required,
+            "schema": {"type": "string"},
+            "description": description,
+        }
+        for name, required, description in _AGGREGATE_PARAMETERS
+    ]
+    options = _parameters(("$filter", "$top", "$skip", "$count"))
+    select = {
+        "name": "$select",
+        "in": "query",
+        "schema": {"type": "string"},
+        "description": "Figures to return, e.g. avg,max (default: all); phenomenonTime always.",
+    }
+    page = {
+        "type": "object",
+        "properties": {
+            "@iot.count": {"type": "integer", "description": "Buckets in the range"},
+            "value": {"type": "array", "items": {"$ref": f"#/components/schemas/{bucket}"}},
+            "@iot.nextLink": {"type": "string", "format": "uri"},
+        },
+    }
+    return {
+        "get": {
+            "tags": [set_name],
+            "summary": f"Aggregate the Observations of one of the {set_name} over time buckets "
+            "(extension)",
+            "description": "count, min, max, avg and sum of the Observations whose "
+            "phenomenonTime starts in each bucket; $filter narrows the Observations. "
+            "Empty buckets are listed with count 0. See docs/sensorthings.md, Aggregation.",
+            "parameters": [id_parameter, *own, *options, select],
+            "responses": {
+                "200": _json(page, "A page of buckets"),
+                "400": {"description": "Bad parameter, or more buckets than allowed"},
+                "404": {"description": f"Unknown {set_name[:-1]}"},
+            },
+        }
+    }
 
 
 def _batch_path(secured: list[dict[str, Any]]) -> dict[str, Any]:

@@ -36,7 +36,7 @@ from cityhub.sensorthings.values import (
     column_values,
     geometry_of,
 )
-from cityhub.store import schema
+from cityhub.store import changes, schema
 
 Body = dict[str, Any]
 
@@ -208,6 +208,7 @@ def create(connection: Connection, entity: EntityType, body: Any, fixed: Body | 
             _create_related(connection, entity, new_id, relation, value)
     if entity.name == "Observation":
         derived.extend_extents(connection, [{**values, "id": new_id}], contexts)
+    changes.record(connection, changes.Change(entity.name, int(new_id), changes.CREATED))
     return int(new_id)
 
 
@@ -332,6 +333,7 @@ def set_thing_locations(connection: Connection, thing_id: int, location_ids: lis
         insert(schema.historical_location_locations),
         [{"historical_location_id": history_id, "location_id": i} for i in location_ids],
     )
+    changes.record_created(connection, "HistoricalLocation", [int(history_id)])
 
 
 # --- observations -------------------------------------------------------------------------
@@ -456,6 +458,9 @@ def update_entity(
     if entity.name == "Observation":
         refs = {derived.stream_of(old), derived.stream_of({**old, **values})}
         derived.recompute_extents(connection, refs)
+    # PUT resets what it omits: every writable property may have changed.
+    changed = [p.name for p in entity.properties if not p.computed] if replace else properties
+    changes.record(connection, changes.Change(entity.name, entity_id, changes.UPDATED, (*changed,)))
 
 
 def _update_links(connection: Connection, relation: Relation, value: Any) -> list[int]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from concurrent.futures import Future
 from typing import Any, TypeVar
 
 import anyio.to_thread
@@ -19,7 +20,7 @@ from sqlalchemy.exc import OperationalError
 from cityhub.settings import Settings
 from cityhub.store import dialects
 from cityhub.store.dialects import StoreSetupError
-from cityhub.store.writer import GroupCommitWriter
+from cityhub.store.writer import CommitListener, GroupCommitWriter
 
 T = TypeVar("T")
 
@@ -104,6 +105,15 @@ class Store:
 
     def write_blocking(self, fn: Callable[[Connection], T]) -> T:
         return self._writer.submit(fn).result()
+
+    def queue_write(self, fn: Callable[[Connection], T]) -> Future[T]:
+        """Queue ``fn`` from any thread, without an event loop and without waiting: for
+        callers that must never block (the MQTT network thread)."""
+        return self._writer.submit(fn)
+
+    def set_commit_listener(self, listener: CommitListener | None) -> None:
+        """Receive what each commit created or updated (see ``store.changes``)."""
+        self._writer.set_commit_listener(listener)
 
     def bulk_insert(self, connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
         """Load many rows the fastest way the backend offers, in the caller's transaction."""

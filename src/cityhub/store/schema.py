@@ -243,12 +243,14 @@ observations = Table(
     Column("valid_time_end", UTCDateTime),
     Column("parameters", JSONDocument),
     _ref("feature_of_interest_id", "features_of_interest"),
-    # One datastream over a time range, and its latest value, are index range scans.
+    # One datastream over a time range, and its latest value, are index range scans; the
+    # result's number rides along so aggregates over a range never visit the table.
     Index(
-        "ix_observations_datastream_id_phenomenon_time_start_id",
+        "ix_observations_datastream_id_time_result",
         "datastream_id",
         "phenomenon_time_start",
         "id",
+        "result_number",
     ),
     Index(
         "ix_observations_multi_datastream_id_phenomenon_time_start_id",

@@ -19,9 +19,11 @@ from typing import Any, Protocol, TypeVar, runtime_checkable
 from sqlalchemy import Connection, Engine
 
 from cityhub.errors import ServiceUnavailable
+from cityhub.store.changes import CHANGES_KEY, Change
 
 T = TypeVar("T")
 WriteFn = Callable[[Connection], Any]
+CommitListener = Callable[[list[Change]], None]
 
 
 @runtime_checkable
@@ -60,6 +62,12 @@ class GroupCommitWriter:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._closed = False
+        self._listener: CommitListener | None = None
+
+    def set_commit_listener(self, listener: CommitListener | None) -> None:
+        """Hand the changes of every commit to ``listener`` (called in the writer thread, so
+        it must only queue them), or stop doing so with ``None``."""
+        self._listener = listener
 
     def submit(self, fn: WriteFn) -> Future[Any]:
         """Queue ``fn(connection)``; the future resolves after its transaction commits."""
@@ -140,14 +148,34 @@ class GroupCommitWriter:
         Rejected requests are rare on the ingest path, so the common case pays for no
         savepoints; the rare case pays for running the batch twice.
         """
+        listener = self._listener
+        self._start_recording(connection, listener)
         try:
             with connection.begin():
                 outcomes = self._run_grouped(connection, batch)
         except Exception as exc:
+            self._start_recording(connection, listener)  # the failed attempt left nothing
             if len(batch) == 1:
                 outcomes = [(batch[0][1], None, exc)]
             else:
                 outcomes = self._commit_isolated(connection, batch)
+        changes = connection.info.pop(CHANGES_KEY, None)
+        self._resolve(outcomes)
+        if listener is not None and changes:
+            try:
+                listener(changes)
+            except Exception:  # a listener's fault must not stop the writer
+                log.exception("the commit listener failed")
+
+    @staticmethod
+    def _start_recording(connection: Connection, listener: CommitListener | None) -> None:
+        if listener is None:
+            connection.info.pop(CHANGES_KEY, None)
+        else:
+            connection.info[CHANGES_KEY] = []
+
+    @staticmethod
+    def _resolve(outcomes: list[tuple[Future[Any], Any, BaseException | None]]) -> None:
         for future, result, error in outcomes:
             if error is None:
                 future.set_result(result)
@@ -187,17 +215,22 @@ class GroupCommitWriter:
                 return [self._run_in_savepoint(connection, *item) for item in batch]
         except Exception as exc:
             log.exception("commit of a batch of %d writes failed", len(batch))
+            connection.info.pop(CHANGES_KEY, None)
             return [(future, None, exc) for _, future in batch]
 
     @staticmethod
     def _run_in_savepoint(
         connection: Connection, fn: WriteFn, future: Future[Any]
     ) -> tuple[Future[Any], Any, BaseException | None]:
+        changes = connection.info.get(CHANGES_KEY)
+        mark = 0 if changes is None else len(changes)
         savepoint = connection.begin_nested()
         try:
             result = fn(connection)
         except Exception as exc:
             savepoint.rollback()
+            if changes is not None:
+                del changes[mark:]  # what the rejected request recorded never happened
             return future, None, exc
         savepoint.commit()
         return future, result, None

@@ -1,7 +1,7 @@
 """Datastream statistics: the Observation count and the latest Observation, kept on write.
 
 Revision ID: 0003
-Revises: 0002
+Revises: 0004
 Create Date: 2026-12-02
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 from cityhub.store.types import BigId, UTCDateTime
 
 revision = "0003"
-down_revision = "0002"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

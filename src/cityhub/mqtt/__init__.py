@@ -1,0 +1,1 @@
+"""The SensorThings MQTT extension (clause 14): create Observations, receive updates."""

@@ -1,0 +1,161 @@
+"""Receive-updates (clause 14.2): publish every committed create and update.
+
+The writer hands over what each commit created or updated (``store.changes``); this runs in its
+own thread, off every request path. It takes all changes queued so far, asks which topics
+anyone listens to (exactly, with the embedded broker; unknown with an external one, which gets
+the plain topics), reads the entities in one query per entity type, serialises them as the
+REST face does (absolute selfLinks) and publishes.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, select
+
+from cityhub.mqtt.stats import MqttStats
+from cityhub.mqtt.topics import VERSION, Interest, change_topics
+from cityhub.sensorthings.model import BY_NAME, EntityType
+from cityhub.sensorthings.serialize import serialize
+from cityhub.store.changes import Change
+from cityhub.store.database import Store
+
+log = logging.getLogger(__name__)
+
+Publish = Callable[[str, bytes], None]
+_STOP = object()
+_MAX_CHANGES = 5000  # changes handled per round: bounded reads, bounded memory
+
+
+class Notifier:
+    """Publishes the changes of committed writes to their topics."""
+
+    def __init__(
+        self,
+        store: Store,
+        publish: Publish,
+        interest: Callable[[], Interest],
+        base_url: str,
+        prefix: str,
+        stats: MqttStats,
+    ) -> None:
+        self._store = store
+        self._publish = publish
+        self._interest = interest
+        self._service_url = f"{base_url.rstrip('/')}/{VERSION}"
+        self._prefix = f"{prefix}{VERSION}/"
+        self._stats = stats
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="cityhub-mqtt-notify", daemon=True)
+        self.idle = threading.Event()  # set while nothing is queued or being published
+        self.idle.set()
+        self._pending = 0
+        self._pending_lock = threading.Lock()
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._queue.put(_STOP)
+        self._thread.join(timeout=30)
+
+    def on_commit(self, changes: list[Change]) -> None:
+        """The store's commit listener: runs in the writer thread, so it only queues."""
+        with self._pending_lock:
+            self._pending += 1
+            self.idle.clear()
+        self._queue.put(changes)
+
+    def _run(self) -> None:
+        while True:
+            changes, taken, stop = self._take()
+            if changes:
+                try:
+                    self._notify(changes)
+                except Exception:  # e.g. the database briefly gone: these are lost, go on
+                    log.exception("publishing %d MQTT notifications failed", len(changes))
+            with self._pending_lock:
+                self._pending -= taken
+                if self._pending == 0:
+                    self.idle.set()
+            if stop:
+                return
+
+    def _take(self) -> tuple[list[Change], int, bool]:
+        """All commits queued so far (up to a bound), their number, and whether to stop."""
+        first = self._queue.get()
+        if first is _STOP:
+            return [], 0, True
+        changes, taken = list(first), 1
+        while len(changes) < _MAX_CHANGES:
+            try:
+                more = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if more is _STOP:
+                return changes, taken, True
+            changes.extend(more)
+            taken += 1
+        return changes, taken, False
+
+    def _notify(self, changes: list[Change]) -> None:
+        interest = self._interest()
+        if interest.empty:
+            return
+        by_entity: dict[str, list[Change]] = defaultdict(list)
+        for change in changes:
+            by_entity[change.entity].append(change)
+        rows = self._store.read_blocking(lambda connection: _read_rows(connection, by_entity))
+        sent = 0
+        for name, entity_changes in by_entity.items():
+            entity = BY_NAME[name]
+            for change in entity_changes:
+                row = rows[name].get(change.id)
+                if row is not None:  # deleted since: nothing to tell
+                    sent += self._publish_change(entity, change, row, interest)
+        self._stats.add("notifications", sent)
+
+    def _publish_change(
+        self, entity: EntityType, change: Change, row: Any, interest: Interest
+    ) -> int:
+        sent = 0
+        full: bytes | None = None
+        for path, property_name in change_topics(entity, change, row):
+            topic = self._prefix + path
+            if interest.wants(topic):
+                if property_name is not None:
+                    value = serialize(entity, row, self._service_url, frozenset([property_name]))
+                    payload = orjson.dumps(value)
+                else:
+                    full = full or orjson.dumps(serialize(entity, row, self._service_url, None))
+                    payload = full
+                self._publish(topic, payload)
+                sent += 1
+            for selection in interest.selections(entity, topic):
+                selected = serialize(entity, row, self._service_url, selection.names)
+                self._publish(selection.topic, orjson.dumps(selected))
+                sent += 1
+        return sent
+
+
+def _read_rows(
+    connection: Connection, by_entity: dict[str, list[Change]]
+) -> dict[str, dict[int, Any]]:
+    """The current rows of the changed entities: one query per entity type."""
+    rows: dict[str, dict[int, Any]] = {}
+    for name, entity_changes in by_entity.items():
+        entity = BY_NAME[name]
+        ids = sorted({change.id for change in entity_changes})
+        found: dict[int, Any] = {}
+        for start in range(0, len(ids), 1000):
+            chunk = ids[start : start + 1000]
+            statement = select(*entity.read_columns).where(entity.table.c.id.in_(chunk))
+            found.update((row["id"], row) for row in connection.execute(statement).mappings())
+        rows[name] = found
+    return rows
