@@ -323,14 +323,14 @@ def _forget_statistics(hub: Any) -> None:
 
 def test_bulk_loads_and_the_migration_compute_statistics(hub):
     """Observations loaded in bulk (the demo, benchmarks) and those present before the
-    statistics existed (migration 0003) get them computed."""
+    statistics existed (migration 0004) get them computed."""
     datastreams, _ = _seed(hub)
     _forget_statistics(hub)
     hub.store.write_blocking(lambda c: derived.recompute_datastream_extents(c, set(datastreams)))
     assert_consistent(hub)
     _forget_statistics(hub)
-    path = MIGRATIONS / "versions" / "0003_datastream_statistics.py"
-    spec = importlib.util.spec_from_file_location("migration_0003", path)
+    path = MIGRATIONS / "versions" / "0004_datastream_statistics.py"
+    spec = importlib.util.spec_from_file_location("migration_0004", path)
     assert spec is not None
     assert spec.loader is not None
     migration = importlib.util.module_from_spec(spec)
