@@ -1,4 +1,4 @@
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
@@ -135,6 +135,25 @@ def test_geography_literal_invalid_wkt():
 def test_geography_literal_empty_geometry():
     error = syntax_error("geography'POINT EMPTY'")
     assert "empty geometry" in error.message
+
+
+def test_geography_literal_invalid_geometry():
+    error = syntax_error("st_within(location, geography'POLYGON((0 0, 1 1, 1 0, 0 1, 0 0))')")
+    assert error.position == 20
+    assert "invalid geometry" in error.message
+    assert "Self-intersection" in error.message
+
+
+def test_time_of_day_literals():
+    assert parse_expression("12:30") == lit(time(12, 30))
+    assert parse_expression("12:30:15") == lit(time(12, 30, 15))
+    assert parse_expression("12:30:15.1234567") == lit(time(12, 30, 15, 123456))
+
+
+@pytest.mark.parametrize("text", ["x eq 24:00", "x eq 12:60:00", "x eq 12:30:15.x"])
+def test_invalid_time_of_day_literal(text):
+    error = syntax_error(text)
+    assert error.position == 5
 
 
 def test_unknown_typed_literal():

@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from cityhub.errors import BadRequest
 
 __all__ = [
+    "STRICT_INSTANT_PATTERN",
     "TimeValue",
     "format_instant",
     "format_time",
@@ -28,6 +29,14 @@ _INSTANT = re.compile(
     r"(?P<date>\d{4}-\d{2}-\d{2})[Tt]"
     r"(?P<hour>\d{2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?:[.,](?P<fraction>\d+))?)?"
     r"(?P<offset>[Zz]|[+-]\d{2}(?::?\d{2})?)?"
+)
+#: Instants that SQL reads from text alike on SQLite and PostgreSQL (anchored, POSIX and
+#: Python syntax): year 0001-9999, optional seconds with at most six fractional digits, and
+#: ``Z`` or an offset PostgreSQL accepts (below 16 hours).
+STRICT_INSTANT_PATTERN = (
+    r"^([1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])-(0[1-9]|1[0-2])-"
+    r"(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?"
+    r"(Z|[+-](0[0-9]|1[0-5]):[0-5][0-9])$"
 )
 _OFFSET = re.compile(r"(?P<sign>[+-])(?P<hours>\d{2}):?(?P<minutes>\d{2})?")
 _DATE = re.compile(r"(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})")

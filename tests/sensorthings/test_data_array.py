@@ -334,6 +334,15 @@ def test_datastream_time_extents_cover_the_new_observations(hub, station):
     datastream = hub.get(f"{V}/Datastreams({temperature})").json()
     assert datastream["phenomenonTime"] == "2023-12-31T23:00:00Z/2024-01-01T06:30:00.25Z"
     assert datastream["resultTime"] == "2024-01-01T00:00:00Z/2024-01-02T00:00:00Z"
+    # The count and the latest Observation each Datastream keeps follow too.
+    url = f"{V}/Datastreams({temperature})/Observations"
+    count = hub.get(url, params={"$count": "true", "$top": "0"}).json()["@iot.count"]
+    assert count == 3
+    latest = hub.get(
+        f"{V}/Datastreams({temperature})",
+        params={"$expand": "Observations($top=1;$orderby=phenomenonTime desc)"},
+    ).json()["Observations"]
+    assert [o["result"] for o in latest] == [2.0]
 
 
 def test_ids_are_unique_follow_other_writes_and_are_never_reused(hub, station):

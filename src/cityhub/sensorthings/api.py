@@ -35,7 +35,7 @@ from cityhub.sensorthings.options import LINK_SAFE, QueryOptions, parse_query_op
 from cityhub.sensorthings.plan import BODY_METHODS, VERSION, Call, Plan, T
 from cityhub.sensorthings.reads import Expanded, Page, Paging, Record, Target
 from cityhub.sensorthings.resource import ResourcePath, parse_resource_path
-from cityhub.sensorthings.serialize import property_value, serialize
+from cityhub.sensorthings.serialize import property_value, selected_names, serialize
 from cityhub.settings import Settings
 from cityhub.store.database import Store
 from cityhub.web import JSONResponse, read_body, read_json
@@ -373,10 +373,7 @@ def _parent_context(
 
 def render(entity: EntityType, record: Record, url: str, options: QueryOptions) -> dict[str, Any]:
     """An entity with its expanded relations, as JSON-ready dicts."""
-    select_names = None
-    if options.select is not None:
-        select_names = frozenset(path[0] for path in options.select)
-    body = serialize(entity, record.row, url, select_names)
+    body = serialize(entity, record.row, url, selected_names(options.select))
     for expanded in record.expanded:
         relation = expanded.relation
         target = target_of(relation)

@@ -3,7 +3,9 @@
 - an Observation without a FeatureOfInterest gets one derived from its Thing's Location,
   created once and reused;
 - the phenomenonTime, resultTime and observedArea (the envelope of its features) of a
-  Datastream or MultiDatastream cover its Observations.
+  Datastream or MultiDatastream cover its Observations;
+- each Datastream counts its Observations and points at its latest one, so ``$count`` and
+  "the latest value of every Datastream" are read, not computed (docs/performance.md).
 
 An Observation belongs to one *stream*: a Datastream or a MultiDatastream. Its row names it
 in exactly one of the columns ``datastream_id`` and ``multi_datastream_id``; here a stream is
@@ -162,7 +164,9 @@ def extend_extents(
     connection: Connection, rows: list[Body], contexts: dict[StreamRef, Any] | None = None
 ) -> None:
     """Widen each stream's phenomenonTime, resultTime and observedArea to cover new
-    Observations: one UPDATE per stream for the times, sent as one executemany per kind.
+    Observations (rows of inserted Observations, with their ``id``); a Datastream also counts
+    them and moves its latest Observation. One UPDATE per stream, sent as one executemany per
+    kind, in id order: concurrent writers lock stream rows in one order, never deadlocking.
 
     ``contexts`` (from ``stream_contexts``, if the caller has them) spare the lookups of
     observedArea and of the derived features' geometries.
@@ -176,20 +180,32 @@ def extend_extents(
         mine = {ref[1]: group for ref, group in by_stream.items() if ref[0] is stream}
         if not mine:
             continue
-        connection.execute(_EXTEND_TIMES[stream], [_time_bounds(i, g) for i, g in mine.items()])
+        bounds = [_time_bounds(i, mine[i], stream is DATASTREAM) for i in sorted(mine)]
+        connection.execute(_EXTEND_TIMES[stream], bounds)
         areas = {ref[1]: c.observed_area for ref, c in contexts.items() if ref[0] is stream}
         _extend_observed_areas(connection, stream, mine, areas, geometries)
 
 
-def _time_bounds(stream_id: int, rows: list[Body]) -> Body:
+def _time_bounds(stream_id: int, rows: list[Body], statistics: bool) -> Body:
     result_times = [r["result_time"] for r in rows if r.get("result_time") is not None]
-    return {
+    bounds = {
         "target": stream_id,
         "start": min(r["phenomenon_time_start"] for r in rows),
         "end": max(r.get("phenomenon_time_end") or r["phenomenon_time_start"] for r in rows),
         "result_start": min(result_times, default=None),
         "result_end": max(result_times, default=None),
     }
+    if statistics:
+        latest = max(rows, key=_recency)
+        bounds.update(
+            added=len(rows), latest_id=latest["id"], latest_time=latest["phenomenon_time_start"]
+        )
+    return bounds
+
+
+def _recency(row: Body) -> tuple[Any, int]:
+    """The order of "latest": phenomenonTime (start), then id, as ``$orderby`` breaks ties."""
+    return row["phenomenon_time_start"], row["id"]
 
 
 def _extend_observed_areas(
@@ -284,46 +300,105 @@ def _extend_times(table: Table) -> Any:
     )
 
 
-_EXTEND_TIMES = {stream: _extend_times(stream.table) for stream in STREAMS}
+def _newer_than_latest() -> Any:
+    """Whether the batch's latest Observation (``latest_time``, ``latest_id``) is newer than
+    the Datastream's."""
+    columns = schema.datastreams.c
+    time, current = _time_parameter("latest_time"), columns.latest_phenomenon_time
+    return (
+        current.is_(None)
+        | (current < time)
+        | ((current == time) & (columns.latest_observation_id < bindparam("latest_id")))
+    )
+
+
+def _extend_datastream() -> Any:
+    """The times, and the statistics a Datastream keeps: its count grows by the batch's
+    size, its latest Observation moves if the batch's is newer. (SET expressions all see the
+    row as it was, so both CASEs ask the same question.)"""
+    columns = schema.datastreams.c
+    return _extend_times(schema.datastreams).values(
+        observation_count=columns.observation_count + bindparam("added"),
+        latest_observation_id=case(
+            (_newer_than_latest(), bindparam("latest_id")), else_=columns.latest_observation_id
+        ),
+        latest_phenomenon_time=case(
+            (_newer_than_latest(), _time_parameter("latest_time")),
+            else_=columns.latest_phenomenon_time,
+        ),
+    )
+
+
+_EXTEND_TIMES = {
+    DATASTREAM: _extend_datastream(),
+    MULTI_DATASTREAM: _extend_times(schema.multi_datastreams),
+}
 
 
 def recompute_extents(connection: Connection, refs: Iterable[StreamRef]) -> None:
     """Recompute phenomenonTime, resultTime and observedArea of streams whose Observations
-    changed or went away."""
+    changed or went away (or were bulk loaded); of a Datastream also its Observation count
+    and latest Observation.
+
+    The stream rows are locked first: an ingest committing meanwhile in another process then
+    either is already visible here or waits, and adds to what is computed here.
+    """
+    refs = list(refs)
+    for stream in STREAMS:
+        ids = sorted({stream_id for kind, stream_id in refs if kind is stream})
+        if not ids:
+            continue
+        table = stream.table
+        connection.execute(select(table.c.id).where(table.c.id.in_(ids)).with_for_update())
+        for stream_id in ids:
+            values = _recomputed(connection, stream, stream_id)
+            connection.execute(update(table).where(table.c.id == stream_id).values(values))
+
+
+def _recomputed(connection: Connection, stream: Stream, stream_id: int) -> Body:
+    """What ``recompute_extents`` writes for one stream, from its Observations."""
     observations = schema.observations
     features = schema.features_of_interest
-    for stream, stream_id in refs:
-        mine = observations.c[stream.key] == stream_id
-        bounds = connection.execute(
-            select(
-                func.min(observations.c.phenomenon_time_start),
-                func.max(
-                    func.coalesce(
-                        observations.c.phenomenon_time_end, observations.c.phenomenon_time_start
-                    )
-                ),
-                func.min(observations.c.result_time),
-                func.max(observations.c.result_time),
-            ).where(mine)
-        ).one()
-        area = None
-        used = select(observations.c.feature_of_interest_id).where(mine).distinct()
-        for (feature,) in connection.execute(
-            select(features.c.feature).where(features.c.id.in_(used)).order_by(features.c.id)
-        ):
-            area = grow_area(area, feature)
-        table = stream.table
-        connection.execute(
-            update(table)
-            .where(table.c.id == stream_id)
-            .values(
-                phenomenon_time_start=bounds[0],
-                phenomenon_time_end=bounds[1],
-                result_time_start=bounds[2],
-                result_time_end=bounds[3],
-                observed_area=area,
-            )
+    mine = observations.c[stream.key] == stream_id
+    bounds = connection.execute(
+        select(
+            func.min(observations.c.phenomenon_time_start),
+            func.max(
+                func.coalesce(
+                    observations.c.phenomenon_time_end, observations.c.phenomenon_time_start
+                )
+            ),
+            func.min(observations.c.result_time),
+            func.max(observations.c.result_time),
+            func.count(),
+        ).where(mine)
+    ).one()
+    area = None
+    used = select(observations.c.feature_of_interest_id).where(mine).distinct()
+    for (feature,) in connection.execute(
+        select(features.c.feature).where(features.c.id.in_(used)).order_by(features.c.id)
+    ):
+        area = grow_area(area, feature)
+    values = {
+        "phenomenon_time_start": bounds[0],
+        "phenomenon_time_end": bounds[1],
+        "result_time_start": bounds[2],
+        "result_time_end": bounds[3],
+        "observed_area": area,
+    }
+    if stream is DATASTREAM:
+        latest = connection.execute(
+            select(observations.c.id, observations.c.phenomenon_time_start)
+            .where(mine)
+            .order_by(observations.c.phenomenon_time_start.desc(), observations.c.id.desc())
+            .limit(1)
+        ).first()
+        values.update(
+            observation_count=bounds[4],
+            latest_observation_id=latest[0] if latest else None,
+            latest_phenomenon_time=latest[1] if latest else None,
         )
+    return values
 
 
 def recompute_datastream_extents(connection: Connection, datastream_ids: set[int]) -> None:

@@ -12,9 +12,11 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+from datetime import time as TimeOfDay
 from typing import Any
 
+import orjson
 from sqlalchemy import (
     Boolean,
     ColumnElement,
@@ -25,36 +27,42 @@ from sqlalchemy import (
     Text,
     and_,
     bindparam,
-    case,
     cast,
     false,
     func,
     literal,
     not_,
+    null,
     or_,
     select,
     true,
 )
 
-from cityhub.errors import BadRequest, NotImplementedYet
+from cityhub.errors import BadRequest
+from cityhub.sensorthings.functions import FUNCTIONS
 from cityhub.sensorthings.joins import related
 from cityhub.sensorthings.model import EntityType, Kind, target_of
 from cityhub.sensorthings.odata import BinaryOp, Call, GeoLiteral, Literal, Node, Path, UnaryOp
-from cityhub.store import schema
+from cityhub.sensorthings.operands import (
+    BOOLEAN,
+    DATE,
+    GEOMETRY,
+    JSON,
+    NULL,
+    NUMBER,
+    RESULT,
+    STRING,
+    TIME,
+    TIME_OF_DAY,
+    Value,
+    expect,
+    geometry_from_geojson,
+    is_deferred,
+    materialise,
+    time_bounds,
+)
 from cityhub.store.types import UTCDateTime
 from cityhub.timeutil import TimeValue
-
-NUMBER, STRING, BOOLEAN, TIME, NULL, JSON, RESULT, GEOMETRY, OTHER = (
-    "number",
-    "string",
-    "boolean",
-    "time",
-    "null",
-    "json",
-    "result",
-    "geometry",
-    "other",
-)
 
 _COMPARISONS: dict[str, Callable[[Any, Any], Any]] = {
     "eq": operator.eq,
@@ -72,21 +80,6 @@ _ARITHMETIC: dict[str, Callable[[Any, Any], Any]] = {
     "div": operator.truediv,
     "mod": operator.mod,
 }
-
-
-@dataclass
-class Value:
-    """A translated operand: SQL plus what kind of value it is.
-
-    Time properties carry ``end`` (the interval end, or the start again for instants). JSON
-    members and Observation results carry ``source`` and are typed only once the other
-    operand says which type to compare as.
-    """
-
-    sql: Any
-    type: str
-    end: Any = None
-    source: tuple[Any, tuple[str | int, ...]] | None = None
 
 
 @dataclass
@@ -121,7 +114,13 @@ class Translator:
         outer, self._scope = self._scope, _Scope()
         try:
             value = self._value(node)
-            sql = self._materialise(value, None)
+            if value.type == GEOMETRY:
+                raise BadRequest(
+                    "geometries have no order; order by a number such as geo.distance(…) "
+                    f"(at position {_position_of(node)})"
+                )
+            # A bare NULL is no sort key for PostgreSQL ("non-integer constant").
+            sql = cast(null(), Integer) if value.type == NULL else self._materialise(value, None)
             scope = self._scope
         finally:
             self._scope = outer
@@ -157,7 +156,8 @@ class Translator:
 
     def _boolean(self, node: Node) -> ColumnElement[bool]:
         if isinstance(node, BinaryOp) and node.op in _COMPARISONS:
-            return self._compare(node.op, self._value(node.left), self._value(node.right))
+            left, right = self._value(node.left), self._value(node.right)
+            return self._compare(node.op, left, right, node.pos)
         if isinstance(node, BinaryOp) and node.op in ("and", "or"):
             return self.condition(node)
         if isinstance(node, UnaryOp) and node.op == "not":
@@ -167,10 +167,11 @@ class Translator:
             return self._materialise(value, BOOLEAN) == true()
         raise BadRequest(
             f"$filter must be a condition (true or false), not a {value.type} value "
-            f"(at position {getattr(node, 'pos', 0)})"
+            f"(at position {_position_of(node)})"
         )
 
-    def _compare(self, op: str, left: Value, right: Value) -> ColumnElement[bool]:
+    def _compare(self, op: str, left: Value, right: Value, pos: int) -> ColumnElement[bool]:
+        where = f"for '{op}' at position {pos}"
         if right.type == NULL and left.type == NULL:
             return true() if op == "eq" else false()
         if right.type == NULL or left.type == NULL:
@@ -180,26 +181,30 @@ class Translator:
                 return false()
             return sql.is_(None) if op == "eq" else sql.is_not(None)
         if left.type == TIME or right.type == TIME:
-            return self._compare_times(op, left, right)
+            return self._compare_times(op, left, right, where)
         if GEOMETRY in (left.type, right.type):
             raise BadRequest(
                 "geometries are compared with geospatial functions (st_equals, st_within, …), "
-                "not with operators"
+                f"not with operators ({where})"
             )
+        for kind in (DATE, TIME_OF_DAY):
+            if kind in (left.type, right.type):
+                left_sql = expect(left, kind, where, self.backend)
+                return _COMPARISONS[op](left_sql, expect(right, kind, where, self.backend))
         plain = (NUMBER, STRING, BOOLEAN)
         if left.type in plain and right.type in plain and left.type != right.type:
-            raise BadRequest(f"cannot compare a {left.type} with a {right.type} value")
+            raise BadRequest(f"cannot compare a {left.type} with a {right.type} value ({where})")
         left_sql = self._materialise(left, right.type)
         right_sql = self._materialise(right, left.type)
         return _COMPARISONS[op](left_sql, right_sql)
 
-    def _compare_times(self, op: str, left: Value, right: Value) -> ColumnElement[bool]:
+    def _compare_times(self, op: str, left: Value, right: Value, where: str) -> Any:
         """Intervals compare as wholes: ``a gt b`` means a starts after b ends."""
         for side in (left, right):
-            if side.type not in (TIME, JSON, RESULT):
-                raise BadRequest(f"cannot compare a time with a {side.type} value")
-        left_start, left_end = self._time_bounds(left)
-        right_start, right_end = self._time_bounds(right)
+            if side.type != TIME and not is_deferred(side):
+                raise BadRequest(f"cannot compare a time with a {side.type} value ({where})")
+        left_start, left_end = time_bounds(left, where, self.backend)
+        right_start, right_end = time_bounds(right, where, self.backend)
         if op == "eq":
             return and_(left_start == right_start, left_end == right_end)
         if op == "ne":
@@ -207,12 +212,6 @@ class Translator:
         if op in ("gt", "ge"):
             return _COMPARISONS[op](left_start, right_end)
         return _COMPARISONS[op](left_end, right_start)
-
-    def _time_bounds(self, value: Value) -> tuple[Any, Any]:
-        if value.type != TIME:
-            sql = self._materialise(value, STRING)
-            return sql, sql
-        return value.sql, value.end if value.end is not None else value.sql
 
     # --- values ----------------------------------------------------------------------------
 
@@ -233,7 +232,7 @@ class Translator:
             return Value(-self._expect(self._value(node.operand), NUMBER, where), NUMBER)
         if isinstance(node, Call):
             return self._call(node)
-        raise BadRequest(f"unsupported expression at position {getattr(node, 'pos', 0)}")
+        raise BadRequest(f"unsupported expression at position {_position_of(node)}")
 
     def _path(self, node: Path) -> Value:
         entity, table = self.entity, self.table
@@ -295,78 +294,25 @@ class Translator:
             if rest:
                 return Value(None, JSON, source=(table.c.result_json, rest))
             return Value(table, RESULT)
-        if prop is entity.spatial_property and not rest:
-            return Value(table.c.geom, GEOMETRY)
+        if kind is Kind.GEOMETRY and not rest:
+            if prop is entity.spatial_property:
+                return Value(table.c.geom, GEOMETRY)
+            return Value(geometry_from_geojson(table.c[prop.column]), GEOMETRY)
         return Value(None, JSON, source=(table.c[prop.column], rest))
 
     def _call(self, node: Call) -> Value:
-        builder = _FUNCTIONS.get(node.name)
-        if builder is None:
-            raise NotImplementedYet(f"the $filter function {node.name}() is not supported yet")
-        return builder(self, [self._value(arg) for arg in node.args])
+        builder = FUNCTIONS.get(node.name)
+        if builder is None:  # the parser knows no function this table lacks
+            raise BadRequest(f"unknown function '{node.name}' at position {node.pos}")
+        return builder(node, [self._value(arg) for arg in node.args], self.backend)
 
     # --- typing deferred values ------------------------------------------------------------
 
-    def _expect(self, value: Value, want: str, where: str = "here") -> Any:
-        """SQL for ``value`` where only a ``want`` value makes sense (JSON members are typed)."""
-        if value.type not in (want, JSON, RESULT):
-            raise BadRequest(f"expected a {want} value {where}, got a {value.type} value")
-        return self._materialise(value, want)
+    def _expect(self, value: Value, want: str, where: str) -> Any:
+        return expect(value, want, where, self.backend)
 
     def _materialise(self, value: Value, want: str | None) -> Any:
-        """SQL for ``value``, typed as ``want`` where the value is a JSON member or a result."""
-        if value.type == RESULT:
-            return self._result(value.sql, want)
-        if value.type != JSON:
-            return value.sql
-        assert value.source is not None
-        column, path = value.source
-        if not path:
-            if want in (NUMBER, STRING, BOOLEAN):
-                raise BadRequest(
-                    f"a whole JSON document is not a {want}: compare one of its members, "
-                    "e.g. properties/name"
-                )
-            return column
-        return self._json_member(column, path, want)
-
-    def _result(self, table: FromClause, want: str | None) -> Any:
-        kind = table.c.result_type
-        if want == NULL:  # NULL exactly when the result is null, whatever its type
-            return func.nullif(kind, schema.RESULT_NULL)
-        if want == STRING:
-            return table.c.result_string
-        if want == BOOLEAN:
-            return self._json_member(table.c.result_json, (), BOOLEAN)
-        return table.c.result_number  # numbers, and the natural sort key
-
-    def _json_member(self, column: Any, path: tuple[str | int, ...], want: str | None) -> Any:
-        if self.backend == "postgresql":
-            keys = [str(p) for p in path]
-            member = column.op("#>")(literal(keys, type_=_pg_text_array()))
-            text_value = column.op("#>>")(literal(keys, type_=_pg_text_array()))
-            json_type = func.jsonb_typeof(member)
-            typed = {
-                NUMBER: ("number", cast(text_value, Float)),
-                STRING: ("string", text_value),
-                BOOLEAN: ("boolean", cast(text_value, Boolean)),
-            }
-        else:
-            json_path = "$" + "".join(f"[{p}]" if isinstance(p, int) else f'."{p}"' for p in path)
-            member = func.json_extract(column, json_path)
-            json_type = func.json_type(column, json_path)
-            typed = {
-                NUMBER: (("integer", "real"), member),
-                STRING: ("text", member),
-                BOOLEAN: (("true", "false"), member),
-            }
-        if want == NULL and self.backend == "postgresql":
-            return text_value  # SQL NULL for a JSON null too, as SQLite's json_extract
-        if want not in typed:
-            return member
-        types, sql = typed[want]
-        matches = json_type.in_(types) if isinstance(types, tuple) else json_type == types
-        return case((matches, sql), else_=None)
+        return materialise(value, want, self.backend)
 
 
 def _arithmetic(backend: str, op: str, left: Any, right: Any) -> Any:
@@ -387,10 +333,8 @@ def _is_boolean(node: Node) -> bool:
     return isinstance(node, UnaryOp) and node.op == "not"
 
 
-def _pg_text_array() -> Any:
-    from sqlalchemy.dialects.postgresql import ARRAY
-
-    return ARRAY(Text)
+def _position_of(node: Node) -> int:
+    return getattr(node, "pos", 0)
 
 
 def _literal(node: Literal) -> Value:
@@ -412,43 +356,13 @@ def _literal(node: Literal) -> Value:
         start = bindparam(None, value.start, type_=UTCDateTime())
         end = bindparam(None, value.end or value.start, type_=UTCDateTime())
         return Value(start, TIME, end=end)
+    if isinstance(value, date):
+        return Value(literal(value.isoformat(), Text), DATE)
+    if isinstance(value, TimeOfDay):
+        return Value(literal(value.strftime("%H:%M:%S.%f"), Text), TIME_OF_DAY)
     if isinstance(value, GeoLiteral):
-        raise NotImplementedYet("geometry literals in $filter are not supported yet")
-    raise NotImplementedYet(f"{type(value).__name__} literals are not supported yet")
-
-
-# --- functions ----------------------------------------------------------------------------
-
-FunctionBuilder = Callable[[Translator, list[Value]], Value]
-
-
-def _string_function(build: Callable[..., Any], result: str) -> FunctionBuilder:
-    def apply(translator: Translator, args: list[Value]) -> Value:
-        sql = [translator._expect(arg, STRING) for arg in args]
-        return Value(build(translator, *sql), result)
-
-    return apply
-
-
-def _position(translator: Translator, needle: Any, haystack: Any) -> Any:
-    """1-based position of ``needle`` in ``haystack``, 0 if absent (case-sensitive)."""
-    if translator.backend == "postgresql":
-        return func.strpos(haystack, needle)
-    return func.instr(haystack, needle)
-
-
-def _ends_with(translator: Translator, text: Any, suffix: Any) -> Any:
-    start = func.length(text) - func.length(suffix) + 1
-    return and_(start >= 1, func.substr(text, start) == suffix)
-
-
-_FUNCTIONS: dict[str, FunctionBuilder] = {
-    "substringof": _string_function(lambda t, needle, s: _position(t, needle, s) > 0, BOOLEAN),
-    "startswith": _string_function(lambda t, s, prefix: _position(t, prefix, s) == 1, BOOLEAN),
-    "endswith": _string_function(_ends_with, BOOLEAN),
-    "tolower": _string_function(lambda t, s: func.lower(s), STRING),
-    "toupper": _string_function(lambda t, s: func.upper(s), STRING),
-    "trim": _string_function(lambda t, s: func.trim(s), STRING),
-    "length": _string_function(lambda t, s: func.length(s), NUMBER),
-    "concat": _string_function(lambda t, a, b: a.concat(b), STRING),
-}
+        return Value(geometry_from_geojson(literal(orjson.dumps(value.geojson).decode())), GEOMETRY)
+    raise BadRequest(
+        f"a duration literal cannot be used here (at position {node.pos}); durations only "
+        "bound time intervals, as in 2024-01-01T00:00:00Z/P1D"
+    )

@@ -72,9 +72,11 @@ def _insert_many(connection: Connection, rows: list[dict[str, Any]]) -> list[Rec
             features[thing_id] = derived.feature_from_location(connection, thing_id)
         row["feature_of_interest_id"] = context.feature_id or features[thing_id]
     new_ids = connection.execute(_INSERT_RETURNING_IDS, rows).scalars().all()
+    for row, new_id in zip(rows, new_ids, strict=True):
+        row["id"] = new_id
     derived.extend_extents(connection, rows, contexts)
     changes.record_created(connection, OBSERVATION.name, list(new_ids))
-    return [Record({**row, "id": new_id}) for row, new_id in zip(rows, new_ids, strict=True)]
+    return [Record(row) for row in rows]
 
 
 # --- bulk: many Observations of few Datastreams, column by column ----------------------------
@@ -206,7 +208,7 @@ def load_observations(connection: Connection, groups: list[ObservationColumns]) 
         taken += size
         new_ids.append(_numbered(group, mine))
         if size:
-            extents.extend(_extent_rows(group.stream.key, group.stream_id, columns))
+            extents.extend(_extent_rows(group, columns, mine))
             streams = [group.stream_id if key == group.stream.key else None for key in keys]
             rows = _table_rows(loader, streams, columns, texts, used, mine)
             table_rows.extend(rows)
@@ -348,22 +350,21 @@ def _any_value(column: list[Any]) -> bool:
     return column.count(None) != len(column)
 
 
-def _extent_rows(key: str, stream_id: int, columns: list[list[Any]]) -> list[dict[str, Any]]:
-    """Rows standing in for a group in ``derived.extend_extents``: the earliest start, the
-    latest end and the result-time bounds, once for every feature used."""
-    starts, ends = columns[_START], columns[_END]
-    latest = max(starts)
-    if _any_value(ends):
-        latest = max(latest, max(e for e in ends if e is not None))
-    result_times = [t for t in columns[_RESULT_TIME] if t is not None]
-    bounds = {
-        key: stream_id,
-        "phenomenon_time_start": min(starts),
-        "phenomenon_time_end": latest,
-    }
-    summary = [
-        {**bounds, "result_time": min(result_times, default=None)},
-        {**bounds, "result_time": max(result_times, default=None)},
-    ]
-    features = sorted(set(columns[_FEATURE]))
-    return [{**row, "feature_of_interest_id": feature} for feature in features for row in summary]
+def _extent_rows(
+    group: ObservationColumns, columns: list[list[Any]], ids: list[int]
+) -> Iterator[dict[str, Any]]:
+    """The rows ``derived.extend_extents`` needs: of each new Observation its stream, id,
+    times and feature (it widens the times, grows observedArea, counts the Observations and
+    moves a Datastream's latest one)."""
+    key, stream_id = group.stream.key, group.stream_id
+    for new_id, start, end, result_time, feature in zip(
+        ids, columns[_START], columns[_END], columns[_RESULT_TIME], columns[_FEATURE], strict=True
+    ):
+        yield {
+            key: stream_id,
+            "id": new_id,
+            "phenomenon_time_start": start,
+            "phenomenon_time_end": end,
+            "result_time": result_time,
+            "feature_of_interest_id": feature,
+        }

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import shapely.wkt
@@ -109,13 +109,14 @@ class GeoLiteral:
 
 
 LiteralValue = (
-    None | bool | int | float | str | datetime | date | timedelta | TimeValue | GeoLiteral
+    None | bool | int | float | str | datetime | date | time | timedelta | TimeValue | GeoLiteral
 )
 
 
 @dataclass(frozen=True)
 class Literal:
-    """A constant; date-times are aware UTC, unquoted ``start/end`` values are TimeValues."""
+    """A constant; date-times are aware UTC, unquoted ``start/end`` values are TimeValues,
+    ``hh:mm:ss`` is a time of day."""
 
     value: LiteralValue
     pos: int = field(default=0, compare=False)
@@ -175,6 +176,7 @@ _DATETIME = re.compile(
     r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:[Zz]|[+-]\d{2}(?::?\d{2})?)?"
 )
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_TIME_OF_DAY = re.compile(r"\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?")
 _DURATION = re.compile(r"-?P[0-9A-Za-z.,]*")
 _PUNCTUATION = "(),/[]-"
 _TYPED_PREFIXES = ("geography", "geometry", "duration")
@@ -254,6 +256,9 @@ class _Lexer:
         day = _DATE.match(self.text, pos, self.end)
         if day:
             return self._convert(pos, day.end(), parse_date)
+        clock = _TIME_OF_DAY.match(self.text, pos, self.end)
+        if clock:
+            return self._convert(pos, clock.end(), _parse_time_of_day)
         number = _NUMBER.match(self.text, pos, self.end)
         assert number is not None  # the caller saw a digit
         if self._continues(number.end()):
@@ -300,7 +305,20 @@ class _Lexer:
             raise self.fail(f"invalid WKT in {kind} literal: {wkt!r}", pos) from None
         if geometry.is_empty:
             raise self.fail(f"empty geometry in {kind} literal: {wkt!r}", pos)
+        if not geometry.is_valid:
+            reason = shapely.is_valid_reason(geometry)
+            raise self.fail(f"invalid geometry in {kind} literal ({reason}): {wkt!r}", pos)
         return _listify(mapping(geometry))
+
+
+def _parse_time_of_day(text: str) -> time:
+    """``hh:mm[:ss[.fffffff]]``; digits beyond microseconds are dropped, as for instants."""
+    main, _, fraction = text.partition(".")
+    try:
+        value = time.fromisoformat(main)
+    except ValueError:
+        raise BadRequest(f"invalid time of day {text!r}: expected hh:mm:ss") from None
+    return value.replace(microsecond=int(fraction[:6].ljust(6, "0")))
 
 
 def _is_keyword(word: str) -> bool:

@@ -6,31 +6,39 @@ request sees one consistent snapshot.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import orjson
+from orjson import Fragment
 from sqlalchemy import (
     ARRAY,
+    JSON,
     ColumnElement,
     Connection,
+    DateTime,
     FromClause,
     Integer,
-    RowMapping,
     Select,
+    Text,
     and_,
     bindparam,
+    cast,
     func,
     select,
     true,
+    type_coerce,
 )
 
 from cityhub.errors import BadRequest, NotFound
+from cityhub.sensorthings import statistics
 from cityhub.sensorthings.filters import Translator
 from cityhub.sensorthings.joins import members_of
 from cityhub.sensorthings.model import ENTITY_TYPES, EntityType, Relation, target_of
 from cityhub.sensorthings.options import Expand, QueryOptions
 from cityhub.sensorthings.resource import ResourcePath
+from cityhub.store.types import UTCDateTime
 
 #: Parents per query when expanding a to-many relation.
 _EXPAND_CHUNK = 500
@@ -45,15 +53,15 @@ class Paging:
         return min(self.default_top if options.top is None else options.top, self.max_top)
 
 
-@dataclass
+@dataclass(slots=True)
 class Record:
     """One entity row with what was expanded beneath it."""
 
-    row: RowMapping
+    row: Mapping[str, Any]
     expanded: list[Expanded] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(slots=True)
 class Expanded:
     relation: Relation
     options: QueryOptions
@@ -78,6 +86,8 @@ class Target:
     conditions: tuple[ColumnElement[bool], ...]
     id: int | None = None
     order: tuple[Any, ...] = ()
+    #: For a collection reached from a parent (``Datastreams(1)/Observations``): which.
+    members: tuple[Relation, int] | None = None
 
     @property
     def single(self) -> bool:
@@ -90,6 +100,7 @@ def resolve(connection: Connection, path: ResourcePath) -> Target:
     for step in path.steps:
         table = step.entity.table
         order: tuple[Any, ...] = ()
+        members: tuple[Relation, int] | None = None
         if current is None:
             conditions: list[ColumnElement[bool]] = []
         elif step.relation is not None and step.relation.fk:
@@ -104,8 +115,9 @@ def resolve(connection: Connection, path: ResourcePath) -> Target:
             assert step.relation is not None
             conditions = [members_of(step.relation, current[1], table)]
             order = _list_order(step.relation, current[1], table)
+            members = (step.relation, current[1])
         if step.id is None:
-            return Target(step.entity, tuple(conditions), order=order)
+            return Target(step.entity, tuple(conditions), order=order, members=members)
         found = connection.scalar(select(table.c.id).where(table.c.id == step.id, *conditions))
         if found is None:
             raise NotFound(f"no {step.entity.name} with @iot.id {step.id} at {_describe(path)}")
@@ -160,19 +172,35 @@ def read_collection(
         conditions.append(translator.condition(options.filter))
     count = None
     if options.count:
-        count = connection.scalar(select(func.count()).select_from(entity.table).where(*conditions))
+        count = _count(connection, target, options, conditions)
     top = paging.top(options)
     statement = (
-        select(*columns_for(entity, options))
+        select(*fetched(columns_for(entity, options)))
         .where(*conditions)
         .order_by(*_order_by(translator, options, target.order))
         .offset(options.skip or 0)
         .limit(top + 1)
     )
-    rows = connection.execute(statement).mappings().all()
-    records = [Record(row) for row in rows[:top]]
+    records = read_records(connection, statement)
+    more = top > 0 and len(records) > top
+    del records[top:]
     expand_records(connection, backend, entity, records, options.expand, paging)
-    return Page(records, count, more=top > 0 and len(rows) > top)
+    return Page(records, count, more=more)
+
+
+def _count(
+    connection: Connection,
+    target: Target,
+    options: QueryOptions,
+    conditions: list[ColumnElement[bool]],
+) -> int:
+    """``@iot.count``: kept per Datastream for Observations without $filter, else counted."""
+    if target.entity is statistics.OBSERVATION:
+        kept = statistics.observation_count(connection, target.members, options)
+        if kept is not None:
+            return kept
+    table = target.entity.table
+    return int(connection.scalar(select(func.count()).select_from(table).where(*conditions)))
 
 
 def read_entity(
@@ -180,14 +208,12 @@ def read_entity(
 ) -> Record:
     entity = target.entity
     check_select(entity, options)
-    row = (
-        connection.execute(select(*columns_for(entity, options)).where(*target.conditions))
-        .mappings()
-        .first()
+    found = read_records(
+        connection, select(*fetched(columns_for(entity, options))).where(*target.conditions)
     )
-    if row is None:
+    if not found:
         raise NotFound(f"no such {entity.name}")
-    record = Record(row)
+    record = found[0]
     expand_records(connection, backend, entity, [record], options.expand, paging)
     return record
 
@@ -205,6 +231,44 @@ def columns_for(entity: EntityType, options: QueryOptions) -> tuple[Any, ...]:
             names.extend(prop.columns)
     names.extend(r.fk for r in entity.relations if r.fk and r.name in expanded)
     return tuple(entity.table.c[name] for name in dict.fromkeys(names))
+
+
+#: Times as the driver returns them: text on SQLite, datetimes on PostgreSQL. Serialising
+#: writes them out directly (``serialize.wire_instant``), without a Python conversion per value.
+_STORED_TIME = DateTime(timezone=True).with_variant(Text(), "sqlite")
+
+
+def fetched(columns: Iterable[Any]) -> list[Any]:
+    """``columns`` for a read that is serialised: times as stored, JSON documents as text
+    (``read_records`` hands them on as ``orjson.Fragment``: written out, never parsed)."""
+    return [_as_stored(column) for column in columns]
+
+
+def _as_stored(column: Any) -> Any:
+    if isinstance(column.type, UTCDateTime):
+        return type_coerce(column, _STORED_TIME).label(column.name)
+    if isinstance(column.type, JSON):
+        return cast(column, Text).label(_DOCUMENT_PREFIX + column.name)
+    return column
+
+
+_DOCUMENT_PREFIX = "_document_"
+
+
+def read_records(connection: Connection, statement: Select[Any]) -> list[Record]:
+    """The rows of ``statement`` as Records of plain dicts (built once per row, read fast)."""
+    result = connection.execute(statement)
+    names = list(result.keys())
+    keys = [name.removeprefix(_DOCUMENT_PREFIX) for name in names]
+    documents = [key for name, key in zip(names, keys, strict=True) if name != key]
+    records = []
+    for values in result.all():
+        row = dict(zip(keys, values, strict=True))
+        for key in documents:
+            if row[key] is not None:
+                row[key] = Fragment(row[key])
+        records.append(Record(row))
+    return records
 
 
 _BY_ID = {
@@ -307,9 +371,8 @@ def _expand_one(
     conditions = [table.c.id.in_(ids)]
     if options.filter is not None:
         conditions.append(Translator(target, table, backend).condition(options.filter))
-    statement = select(*columns_for(target, options)).where(*conditions)
-    rows = connection.execute(statement).mappings().all()
-    children = {row["id"]: Record(row) for row in rows}
+    statement = select(*fetched(columns_for(target, options))).where(*conditions)
+    children = {record.row["id"]: record for record in read_records(connection, statement)}
     expand_records(connection, backend, target, list(children.values()), options.expand, paging)
     for record in records:
         child = children.get(record.row[relation.fk])
@@ -331,23 +394,35 @@ def _expand_many(
     limit = top + 1
     by_parent: dict[int, list[Record]] = {r.row["id"]: [] for r in records}
     parent_ids = list(by_parent)
-    for start in range(0, len(parent_ids), _EXPAND_CHUNK):
-        chunk = parent_ids[start : start + _EXPAND_CHUNK]
-        statement = _top_per_parent(backend, relation, target, options, limit, chunk)
-        for row in connection.execute(statement).mappings().all():
-            by_parent[row["_parent"]].append(Record(row))
+    latest_only = statistics.is_latest_only(relation, options, top)
+    # Latest values are primary-key lookups: all parents in one statement.
+    chunk_size = max(len(parent_ids), 1) if latest_only else _EXPAND_CHUNK
+    for start in range(0, len(parent_ids), chunk_size):
+        chunk = parent_ids[start : start + chunk_size]
+        if latest_only:
+            parents = _parents(backend, chunk)
+            columns = fetched(columns_for(target, options))
+            statement = statistics.latest_per_parent(parents, columns)
+        else:
+            statement = _top_per_parent(backend, relation, target, options, limit, chunk)
+        for record in read_records(connection, statement):
+            by_parent[record.row["_parent"]].append(record)
     counts = _counts(connection, backend, relation, target, options, parent_ids)
     children = [child for items in by_parent.values() for child in items[:top]]
     expand_records(connection, backend, target, children, options.expand, paging)
     for record in records:
         items = by_parent[record.row["id"]]
+        if latest_only:  # the kept count tells whether there is more than the latest
+            more = bool(items) and items[0].row[statistics.KEPT_COUNT] > top
+        else:
+            more = top > 0 and len(items) > top
         record.expanded.append(
             Expanded(
                 relation,
                 options,
                 items[:top],
                 count=None if counts is None else counts.get(record.row["id"], 0),
-                more=top > 0 and len(items) > top,
+                more=more,
             )
         )
 
@@ -402,7 +477,7 @@ def _top_per_parent(
         # The same order again outside: a join does not promise to keep the inner one.
         outer_listed = tuple(lateral.c[place.name] for place in places)
         outer_order = _order_by(Translator(target, lateral, backend), options, outer_listed)
-        wanted = [lateral.c[c.name] for c in columns_for(target, options)]
+        wanted = fetched([lateral.c[c.name] for c in columns_for(target, options)])
         return (
             select(parents.c.value.label("_parent"), *wanted)
             .select_from(parents.join(lateral, true()))
@@ -424,7 +499,7 @@ def _top_per_parent(
         rows, outer_listed = rows.join(link, on), (link.c[relation.position],)
     outer_order = _order_by(Translator(target, outer, backend), options, outer_listed)
     return (
-        select(parents.c.value.label("_parent"), *columns_for(target, options))
+        select(parents.c.value.label("_parent"), *fetched(columns_for(target, options)))
         .select_from(rows)
         .order_by(parents.c.value, *outer_order)
     )
@@ -441,6 +516,9 @@ def _counts(
     if not options.count:
         return None
     parents = _parents(backend, parent_ids)
+    kept = statistics.observation_counts(connection, relation, options, parents)
+    if kept is not None:
+        return kept
     table = target.table.alias("counted")
     conditions = [members_of(relation, parents.c.value, table)]
     if options.filter is not None:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from functools import cache
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
+
+import orjson
 
 from cityhub.sensorthings.model import BY_NAME, EntityType, Kind, Property
 from cityhub.store import schema
-from cityhub.timeutil import format_instant, format_time
+from cityhub.timeutil import format_instant
 
 Row = Mapping[str, Any]
 
@@ -27,6 +30,27 @@ def result_value(row: Row) -> Any:
     return row["result_json"]
 
 
+def wire_instant(value: datetime | str) -> str:
+    """An instant as ``format_instant`` writes it, from a datetime or from SQLite's stored text
+    (``YYYY-MM-DD HH:MM:SS.ffffff`` in UTC, see ``UTCDateTime``) without parsing it."""
+    if value.__class__ is str:
+        text: str = value  # type: ignore[assignment]
+        if len(text) == 26 and text[19] == ".":
+            fraction = text[20:].rstrip("0")
+            if fraction:
+                return f"{text[:10]}T{text[11:19]}.{fraction}Z"
+            return f"{text[:10]}T{text[11:19]}Z"
+        value = datetime.fromisoformat(text).replace(tzinfo=UTC)
+    assert isinstance(value, datetime)
+    if value.utcoffset() == _ZERO:
+        text = value.isoformat()[:-6]  # without "+00:00"
+        return f"{text.rstrip('0')}Z" if value.microsecond else f"{text}Z"
+    return format_instant(value)
+
+
+_ZERO = timedelta(0)
+
+
 def _reader(prop: Property) -> Callable[[Row], Any]:
     """A function reading the wire value of ``prop`` from a row, chosen once per property."""
     kind = prop.kind
@@ -37,7 +61,12 @@ def _reader(prop: Property) -> Callable[[Row], Any]:
 
         def read_time(row: Row) -> Any:
             start = row[start_column]
-            return None if start is None else format_time(start, row[end_column])
+            if start is None:
+                return None
+            end = row[end_column]
+            if end is None:
+                return wire_instant(start)
+            return f"{wire_instant(start)}/{wire_instant(end)}"
 
         return read_time
     column = prop.column
@@ -45,49 +74,76 @@ def _reader(prop: Property) -> Callable[[Row], Any]:
 
         def read_instant(row: Row) -> Any:
             value = row[column]
-            return None if value is None else format_instant(value)
+            return None if value is None else wire_instant(value)
 
         return read_instant
     return lambda row: row[column]
 
 
-@cache
-def _readers(entity_name: str) -> tuple[tuple[str, Callable[[Row], Any]], ...]:
-    return tuple((p.name, _reader(p)) for p in BY_NAME[entity_name].properties)
-
-
 def property_value(prop: Property, row: Row) -> Any:
-    """The wire value of one property of a row."""
-    return _reader(prop)(row)
+    """The wire value of one property of a row, as Python data (documents parsed)."""
+    value = _reader(prop)(row)
+    if isinstance(value, orjson.Fragment):
+        return orjson.loads(orjson.dumps(value))
+    return value
 
 
-def entity_links(entity: EntityType, entity_id: int, base: str) -> dict[str, Any]:
-    """``@iot.id``, ``@iot.selfLink`` and the navigation links of one entity."""
-    self_link = f"{base}/{entity.set_name}({entity_id})"
-    links: dict[str, Any] = {"@iot.id": entity_id, "@iot.selfLink": self_link}
-    for relation in entity.relations:
-        links[f"{relation.name}@iot.navigationLink"] = f"{self_link}/{relation.name}"
-    return links
+# What serialising one entity takes, worked out once per entity type and $select:
+# navigation link keys with their suffixes, and (wire name, column, reader) per property,
+# where a reader of None means the column value goes out as it is.
+_Links = tuple[tuple[str, str], ...]
+_Properties = tuple[tuple[str, str, Callable[[Row], Any] | None], ...]
+
+
+@lru_cache(maxsize=1024)
+def _plan(entity_name: str, select: frozenset[str] | None) -> tuple[_Links, _Properties]:
+    entity = BY_NAME[entity_name]
+    links = tuple(
+        (f"{r.name}@iot.navigationLink", f"/{r.name}")
+        for r in entity.relations
+        if select is None or r.name in select
+    )
+    properties = tuple(
+        (p.name, p.column, None if _as_stored(p) else _reader(p))
+        for p in entity.properties
+        if select is None or p.name in select
+    )
+    return links, properties
+
+
+def _as_stored(prop: Property) -> bool:
+    return prop.kind in (Kind.TEXT, Kind.OBJECT, Kind.ANY, Kind.GEOMETRY)
+
+
+@lru_cache(maxsize=256)  # bounded: the values come from clients
+def selected_names(select: tuple[tuple[str, ...], ...] | None) -> frozenset[str] | None:
+    """The names a ``$select`` keeps (its paths' first segments), worked out once per value."""
+    return None if select is None else frozenset(path[0] for path in select)
 
 
 def serialize(entity: EntityType, row: Row, base: str, select: frozenset[str] | None) -> dict:
-    """One entity as a JSON object; ``select`` limits it to the named properties and links."""
+    """One entity as a JSON object; ``select`` limits it to the named properties and links.
+
+    Rows read for an answer hold JSON documents as ``orjson.Fragment`` (their stored text,
+    written out as it is) and times as stored (see ``wire_instant``).
+    """
     entity_id = row["id"]
+    self_link = f"{base}/{entity.set_name}({entity_id})"
+    links, properties = _plan(entity.name, select)
     if select is None:
-        out = entity_links(entity, entity_id, base)
-        for name, read in _readers(entity.name):
-            out[name] = read(row)
+        out = {"@iot.id": entity_id, "@iot.selfLink": self_link}
+        for key, suffix in links:
+            out[key] = self_link + suffix
+        for name, column, read in properties:
+            out[name] = row[column] if read is None else read(row)
         return out
     out = {}
     if "id" in select or "@iot.id" in select:
         out["@iot.id"] = entity_id
-    self_link = f"{base}/{entity.set_name}({entity_id})"
     if "@iot.selfLink" in select:
         out["@iot.selfLink"] = self_link
-    for name, read in _readers(entity.name):
-        if name in select:
-            out[name] = read(row)
-    for relation in entity.relations:
-        if relation.name in select:
-            out[f"{relation.name}@iot.navigationLink"] = f"{self_link}/{relation.name}"
+    for name, column, read in properties:
+        out[name] = row[column] if read is None else read(row)
+    for key, suffix in links:
+        out[key] = self_link + suffix
     return out

@@ -207,7 +207,7 @@ def create(connection: Connection, entity: EntityType, body: Any, fixed: Body | 
         if not relation.link:
             _create_related(connection, entity, new_id, relation, value)
     if entity.name == "Observation":
-        derived.extend_extents(connection, [values], contexts)
+        derived.extend_extents(connection, [{**values, "id": new_id}], contexts)
     changes.record(connection, changes.Change(entity.name, int(new_id), changes.CREATED))
     return int(new_id)
 
@@ -491,9 +491,14 @@ def _replace_related(
         if not ids:
             return
         table = target_of(relation).table
+        observations = table is schema.observations
+        moved = _streams_of(connection, table.c.id.in_(ids)) if observations else set()
         connection.execute(
             update(table).where(table.c.id.in_(ids)).values({relation.remote_fk: entity_id})
         )
+        if observations:  # moved to another stream or feature: both streams change
+            moved |= _streams_of(connection, table.c.id.in_(ids))
+            derived.recompute_extents(connection, moved)
     elif relation.position:
         set_ordered_links(connection, entity, entity_id, relation, ids)
     else:

@@ -7,16 +7,21 @@ computed with shapely, so every query is written once for both backends.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from datetime import UTC
 from functools import lru_cache
 from typing import Any
 
 import orjson
 import shapely
+from shapely.errors import GEOSException
 from shapely.geometry import mapping, shape
 from sqlalchemy import Connection, Engine, event, text
 
+from cityhub.errors import BadRequest
 from cityhub.settings import Settings
+from cityhub.timeutil import STRICT_INSTANT_PATTERN, parse_instant
 
 
 class StoreSetupError(Exception):
@@ -41,7 +46,10 @@ def _predicate(name: str) -> Callable[[str | None, str | None], int | None]:
     def apply(a: str | None, b: str | None) -> int | None:
         if a is None or b is None:
             return None
-        return int(getattr(_geometry(a), name)(_geometry(b)))
+        try:
+            return int(getattr(_geometry(a), name)(_geometry(b)))
+        except GEOSException:  # an invalid stored geometry matches nothing
+            return None
 
     return apply
 
@@ -56,7 +64,10 @@ def _bound(index: int) -> Callable[[str | None], float | None]:
 def _relate(a: str | None, b: str | None, pattern: str | None) -> int | None:
     if a is None or b is None or pattern is None:
         return None
-    return int(_geometry(a).relate_pattern(_geometry(b), pattern))
+    try:
+        return int(_geometry(a).relate_pattern(_geometry(b), pattern))
+    except GEOSException:
+        return None
 
 
 def _distance(a: str | None, b: str | None) -> float | None:
@@ -64,7 +75,29 @@ def _distance(a: str | None, b: str | None) -> float | None:
 
 
 def _length(a: str | None) -> float | None:
-    return None if a is None else float(_geometry(a).length)
+    return None if a is None else _linear_length(_geometry(a))
+
+
+def _linear_length(geometry: shapely.Geometry) -> float:
+    """Length of the lines only, as PostGIS's ST_Length: 0 for points and polygons."""
+    if geometry.geom_type in ("LineString", "LinearRing", "MultiLineString"):
+        return float(geometry.length)
+    if geometry.geom_type == "GeometryCollection":
+        return sum(_linear_length(part) for part in geometry.geoms)
+    return 0.0
+
+
+_ISO_INSTANT = re.compile(STRICT_INSTANT_PATTERN)
+
+
+def _instant(value: object) -> str | None:
+    """An ISO 8601 instant as stored UTC text, NULL for anything else (filters on JSON)."""
+    if not isinstance(value, str) or not _ISO_INSTANT.fullmatch(value):
+        return None
+    try:
+        return parse_instant(value).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    except BadRequest:  # a 31 February
+        return None
 
 
 _SQLITE_FUNCTIONS: dict[str, tuple[int, Callable[..., Any]]] = {
@@ -78,6 +111,7 @@ _SQLITE_FUNCTIONS: dict[str, tuple[int, Callable[..., Any]]] = {
     "ST_Relate": (3, _relate),
     "ST_Distance": (2, _distance),
     "ST_Length": (1, _length),
+    "cityhub_instant": (1, _instant),
     **{
         f"ST_{name.title().replace('_', '')}": (2, _predicate(name))
         for name in (

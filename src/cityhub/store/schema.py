@@ -7,6 +7,7 @@ Tables are AUTOINCREMENT on SQLite so that ids are never reused.
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     CheckConstraint,
     Column,
     Float,
@@ -17,6 +18,7 @@ from sqlalchemy import (
     SmallInteger,
     Table,
     Text,
+    text,
 )
 
 from cityhub.store.types import BigId, Geometry, JSONDocument, UTCDateTime
@@ -138,6 +140,13 @@ datastreams = Table(
     _ref("thing_id", "things"),
     _ref("sensor_id", "sensors"),
     _ref("observed_property_id", "observed_properties"),
+    # Statistics kept current on every write (derived.py), so that $count and the latest
+    # Observation of each Datastream are read, not computed. The latest one is the first by
+    # phenomenonTime (start) descending, then id descending, as the general path orders them;
+    # no foreign key: deletes of Observations recompute it in the same transaction.
+    Column("observation_count", BigInteger, nullable=False, server_default=text("0")),
+    Column("latest_observation_id", BigId),
+    Column("latest_phenomenon_time", UTCDateTime),
     Index(None, "thing_id"),
     Index(None, "sensor_id"),
     Index(None, "observed_property_id"),

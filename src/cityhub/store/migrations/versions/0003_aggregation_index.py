@@ -4,14 +4,14 @@ Aggregating a Datastream over a month reads the index alone instead of visiting 
 row per Observation: an order of magnitude faster, at no measurable cost to ingest (see
 docs/performance.md). The new index serves every lookup the old one did, so it replaces it.
 
-Revision ID: 0004
+Revision ID: 0003
 Revises: 0002
 Create Date: 2026-12-02
 """
 
 from alembic import op
 
-revision = "0004"
+revision = "0003"
 down_revision = "0002"
 branch_labels = None
 depends_on = None
