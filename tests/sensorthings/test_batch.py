@@ -750,3 +750,40 @@ def test_a_json_patch_document_in_a_batch_is_applied_as_json_patch(hub):
     )
     assert answers[0]["status"] == 200, answers
     assert hub.get(f"{V}/Things({thing})/name").json() == {"name": "Rathaus Ost"}
+
+
+def test_create_observations_runs_inside_a_batch_and_its_change_set(hub):
+    datastream = create_thing(hub).datastreams[0]
+    before = count(hub, "Observations")
+    rows = {
+        "Datastream": {"@iot.id": datastream},
+        "components": ["phenomenonTime", "result"],
+        "dataArray": [["2024-02-01T00:00:00Z", 1.5], ["2024-02-01T00:01:00Z", 2.5]],
+    }
+    answers = post_json(
+        hub,
+        [{"id": "1", "method": "post", "url": "CreateObservations", "body": [rows]}],
+    )
+    assert answers[0]["status"] == 201, answers
+    assert len(answers[0]["body"]) == 2
+    assert all("/Observations(" in link for link in answers[0]["body"])
+    assert count(hub, "Observations") == before + 2
+    failing = [
+        {
+            "id": "1",
+            "atomicityGroup": "g",
+            "method": "post",
+            "url": "CreateObservations",
+            "body": [rows],
+        },
+        {
+            "id": "2",
+            "atomicityGroup": "g",
+            "method": "post",
+            "url": "Observations",
+            "body": {"result": "not a number", "Datastream": {"@iot.id": datastream}},
+        },
+    ]
+    answers = post_json(hub, failing)
+    assert answers[1]["status"] == 400, answers
+    assert count(hub, "Observations") == before + 2  # the change set left nothing

@@ -32,7 +32,7 @@ from cityhub.sensorthings.batch_runner import BatchRunner
 from cityhub.sensorthings.ingest import OBSERVATION, ObservationCreate, ObservationLoad
 from cityhub.sensorthings.model import ENTITY_TYPES, EntityType, Kind, target_of
 from cityhub.sensorthings.options import LINK_SAFE, QueryOptions, parse_query_options
-from cityhub.sensorthings.plan import BODY_METHODS, VERSION, Call, Plan, T
+from cityhub.sensorthings.plan import BODY_METHODS, CREATE_OBSERVATIONS, VERSION, Call, Plan, T
 from cityhub.sensorthings.reads import Expanded, Page, Paging, Record, Target
 from cityhub.sensorthings.resource import ResourcePath, parse_resource_path
 from cityhub.sensorthings.serialize import property_value, selected_names, serialize
@@ -75,7 +75,7 @@ class SensorThingsFace:
             Route(f"/{VERSION}/$batch", self.batch, methods=["POST"]),
             *aggregate.routes(self, VERSION),
             Route(
-                f"/{VERSION}/CreateObservations",
+                f"/{VERSION}/{CREATE_OBSERVATIONS}",
                 self.create_observations,
                 methods=["GET", "POST", "PATCH", "PUT", "DELETE"],
             ),
@@ -228,9 +228,17 @@ class SensorThingsFace:
         if request.method != "POST":
             raise MethodNotAllowed("CreateObservations takes POST")
         await self.auth.writer(request)
-        groups = data_array.parse_create(await read_json(request, self.settings.max_body_bytes))
-        ids = await self.store.write(ObservationLoad(groups))
-        return JSONResponse(data_array.created_links(ids, self.service_url(request)), 201)
+        body = await read_json(request, self.settings.max_body_bytes)
+        return await self.run(self.plan_create_observations(body, self.service_url(request)))
+
+    def plan_create_observations(self, body: Any, service_url: str) -> Plan[list[Any]]:
+        """The bulk load of ``CreateObservations``, alone or inside a batch."""
+        groups = data_array.parse_create(body)
+
+        def respond(ids: list[Any]) -> Response:
+            return JSONResponse(data_array.created_links(ids, service_url), 201)
+
+        return Plan(ObservationLoad(groups), respond, writes=True)
 
     def plan_post(self, call: Call) -> Plan[Any]:
         path, body = call.path, call.body

@@ -22,7 +22,13 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.requests import Request
 from starlette.responses import Response
 
-from cityhub.errors import ApiError, BadRequest, FailedDependency, ServiceUnavailable
+from cityhub.errors import (
+    ApiError,
+    BadRequest,
+    FailedDependency,
+    MethodNotAllowed,
+    ServiceUnavailable,
+)
 from cityhub.sensorthings.batch import (
     ChangeSet,
     ChangeSetResponse,
@@ -32,7 +38,7 @@ from cityhub.sensorthings.batch import (
     ResponseItem,
 )
 from cityhub.sensorthings.model import EntityType
-from cityhub.sensorthings.plan import BODY_METHODS, VERSION, Call, Plan
+from cityhub.sensorthings.plan import BODY_METHODS, CREATE_OBSERVATIONS, VERSION, Call, Plan
 from cityhub.sensorthings.resource import parse_resource_path
 from cityhub.web import error_response
 
@@ -231,6 +237,10 @@ class BatchRunner:
         body = None
         if request.method in BODY_METHODS:
             body = _with_references(request.body, references)
+        if path_text.strip("/") == CREATE_OBSERVATIONS:
+            if request.method != "POST":
+                raise MethodNotAllowed("CreateObservations takes POST")
+            return self.face.plan_create_observations(body, f"{self.base_url}/{VERSION}")
         call = Call(
             request.method,
             parse_resource_path(unquote(path_text)),

@@ -17,6 +17,8 @@ from cityhub.sensorthings.model import EntityType
 from cityhub.sensorthings.resource import ResourcePath
 
 VERSION = "v1.1"
+#: The dataArray bulk-creation resource (clause 13), outside the entity sets.
+CREATE_OBSERVATIONS = "CreateObservations"
 #: Methods that carry a JSON body.
 BODY_METHODS = frozenset({"POST", "PATCH", "PUT"})
 
