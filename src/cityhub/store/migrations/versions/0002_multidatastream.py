@@ -18,6 +18,8 @@ depends_on = None
 
 AUTOINCREMENT = {"sqlite_autoincrement": True}
 ONE_STREAM = "(datastream_id IS NULL) <> (multi_datastream_id IS NULL)"
+# Most Observations belong to a Datastream: the index holds only the others.
+MULTI_ONLY = "multi_datastream_id IS NOT NULL"
 
 
 def _ref(table: str, name: str, target: str, primary_key: bool = False) -> sa.Column:
@@ -80,6 +82,8 @@ def _observations_of_either_stream() -> None:
         "ix_observations_multi_datastream_id_phenomenon_time_start_id",
         "observations",
         ["multi_datastream_id", "phenomenon_time_start", "id"],
+        postgresql_where=sa.text(MULTI_ONLY),
+        sqlite_where=sa.text(MULTI_ONLY),
     )
     _restore_sqlite_counter("observations", counter)
 
