@@ -174,6 +174,10 @@ def read_collection(
     if options.count:
         count = _count(connection, target, options, conditions)
     top = paging.top(options)
+    if top == 0:
+        # "$top=0&$count=true" asks for the count alone: no rows to search for. (A LIMIT 1
+        # by id also tempts PostgreSQL into walking the primary key of a large table.)
+        return Page([], count, more=False)
     statement = (
         select(*fetched(columns_for(entity, options)))
         .where(*conditions)
@@ -182,7 +186,7 @@ def read_collection(
         .limit(top + 1)
     )
     records = read_records(connection, statement)
-    more = top > 0 and len(records) > top
+    more = len(records) > top
     del records[top:]
     expand_records(connection, backend, entity, records, options.expand, paging)
     return Page(records, count, more=more)
