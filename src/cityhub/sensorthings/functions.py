@@ -50,6 +50,7 @@ from cityhub.sensorthings.operands import (
     time_bounds,
     time_text,
 )
+from cityhub.store.dialects import SPATIAL_PREDICATES
 from cityhub.store.types import UTCDateTime
 
 Builder = Callable[[Call, list[Value], str], Value]
@@ -320,19 +321,7 @@ GEO_FUNCTIONS: dict[str, Builder] = {
         func.ST_Length(expect(args[0], GEOMETRY, where(call), backend)), NUMBER
     ),
     "geo.intersects": _spatial("ST_Intersects", BOOLEAN),
-    **{
-        f"st_{name}": _spatial(f"ST_{name.title()}", BOOLEAN)
-        for name in (
-            "equals",
-            "disjoint",
-            "touches",
-            "within",
-            "overlaps",
-            "crosses",
-            "intersects",
-            "contains",
-        )
-    },
+    **{f"st_{name}": _spatial(f"ST_{name.title()}", BOOLEAN) for name in SPATIAL_PREDICATES},
     "st_relate": _relate,
 }
 

@@ -100,6 +100,18 @@ def _instant(value: object) -> str | None:
         return None
 
 
+#: The OGC simple-features predicates, as shapely and PostGIS (``ST_<Name>``) name them.
+SPATIAL_PREDICATES = (
+    "equals",
+    "disjoint",
+    "touches",
+    "within",
+    "overlaps",
+    "crosses",
+    "intersects",
+    "contains",
+)
+
 _SQLITE_FUNCTIONS: dict[str, tuple[int, Callable[..., Any]]] = {
     "ST_GeomFromGeoJSON": (1, _normalise_geojson),
     "ST_SetSRID": (2, lambda value, srid: value),
@@ -112,19 +124,7 @@ _SQLITE_FUNCTIONS: dict[str, tuple[int, Callable[..., Any]]] = {
     "ST_Distance": (2, _distance),
     "ST_Length": (1, _length),
     "cityhub_instant": (1, _instant),
-    **{
-        f"ST_{name.title().replace('_', '')}": (2, _predicate(name))
-        for name in (
-            "equals",
-            "disjoint",
-            "touches",
-            "within",
-            "overlaps",
-            "crosses",
-            "intersects",
-            "contains",
-        )
-    },
+    **{f"ST_{name.title()}": (2, _predicate(name)) for name in SPATIAL_PREDICATES},
 }
 
 
