@@ -20,32 +20,28 @@ Needs, for PostgreSQL, a server at CITYHUB_TEST_POSTGRES_URL
 from __future__ import annotations
 
 import argparse
-import os
 import random
-import statistics
-import sys
-import tempfile
 import time
-import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
-import psycopg
-from sensorthings_bench import report, start_server, stop
+from harness import (
+    MEASUREMENT,
+    START,
+    alternating,
+    backends,
+    hub_database,
+    hub_env,
+    report,
+    running_hub,
+)
 from sqlalchemy import Connection, text
 
-from cityhub.settings import load_settings
 from cityhub.store import schema
 from cityhub.store.database import Store
 
-POSTGRES_URL = os.environ.get(
-    "CITYHUB_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
-START = datetime(2026, 1, 1, tzinfo=UTC)
-MEASUREMENT = "http://www.opengis.net/def/observationType/OGC-OM/2.0/OM_Measurement"
 COVERING = "ix_observations_datastream_id_time_result"
 PLAIN = "ix_observations_datastream_id_phenomenon_time_start_id"
 
@@ -58,37 +54,11 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--ingest-rows", type=int, default=200_000)
     args = parser.parse_args()
-    backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
-    for backend in backends:
+    for backend in backends(args.backend):
         print(f"\n== {backend} ==")
-        with hub_database(backend) as (overrides, store):
+        with hub_database(backend, dir_prefix="cityhub-agg-") as (overrides, store):
             measure_queries(overrides, store, args)
         measure_ingest(backend, args)
-
-
-class hub_database:
-    """A fresh, migrated database of one backend, dropped afterwards."""
-
-    def __init__(self, backend: str) -> None:
-        self.backend = backend
-        self.database: str | None = None
-
-    def __enter__(self) -> tuple[dict, Store]:
-        self.overrides: dict = {"data_dir": Path(tempfile.mkdtemp(prefix="cityhub-agg-"))}
-        if self.backend == "postgresql":
-            self.database = f"cityhub_bench_{uuid.uuid4().hex[:8]}"
-            with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
-                admin.execute(f'CREATE DATABASE "{self.database}"')
-            self.overrides["database_url"] = POSTGRES_URL.rsplit("/", 1)[0] + f"/{self.database}"
-        self.store = Store(load_settings(self.overrides, environ={}))
-        self.store.migrate()
-        return self.overrides, self.store
-
-    def __exit__(self, *exc: object) -> None:
-        self.store.close()
-        if self.database:
-            with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
-                admin.execute(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
 
 
 # --- data ------------------------------------------------------------------------------------
@@ -198,51 +168,31 @@ def measure_queries(overrides: dict, store: Store, args: argparse.Namespace) -> 
     load(store, args)
     end = START + timedelta(minutes=args.minutes)
     floors = floor_statements(store, end)
-    env = {**os.environ, "CITYHUB_LOG_LEVEL": "warning"}
-    command = [sys.executable, "-m", "cityhub", "serve", "--port", "0"]
-    command += ["--data-dir", str(overrides["data_dir"])]
-    if "database_url" in overrides:
-        command += ["--database", overrides["database_url"]]
-    process, base = start_server(command, env)
-    try:
-        with (
-            httpx.Client(base_url=f"{base}/v1.1", timeout=60) as client,
-            store.read_engine.connect() as connection,
+    with (
+        running_hub(overrides, hub_env(admin_token=False)) as (_, base),
+        httpx.Client(base_url=f"{base}/v1.1", timeout=60) as client,
+        store.read_engine.connect() as connection,
+    ):
+        for interval, zone, name in (
+            ("PT1H", "UTC", f"hourly over {args.minutes // 60} h ({args.minutes:,} rows)"),
+            ("P1D", "Europe/Berlin", "daily in Europe/Berlin"),
         ):
-            for interval, zone, name in (
-                ("PT1H", "UTC", f"hourly over {args.minutes // 60} h ({args.minutes:,} rows)"),
-                ("P1D", "Europe/Berlin", "daily in Europe/Berlin"),
-            ):
-                statement, bounds = floors[interval]
-                request = http_request(client, end, interval, zone, args)
-                floor_ms, http_ms = alternating(
-                    lambda s=statement, b=bounds: connection.execute(s, b).all(),
-                    request,
-                    args.repeat,
-                )
-                report(
-                    name,
-                    f"{http_ms:.2f} ms",
-                    f"SQL {floor_ms:.2f} ms",
-                    http_ms / floor_ms,
-                    lower_is_better=True,
-                )
-            root_ms = alternating(lambda: client.get("/"), lambda: None, args.repeat)[0]
-            print(f"    (a bare round trip to the service root with this client: {root_ms:.2f} ms)")
-    finally:
-        stop(process)
-
-
-def alternating(first: Callable[[], Any], second: Callable[[], Any], repeat: int) -> list[float]:
-    """Median ms of each, run turn about so that a busy moment of the machine hits both."""
-    first(), second()  # warm the caches
-    times: list[list[float]] = [[], []]
-    for _ in range(repeat):
-        for index, call in enumerate((first, second)):
-            started = time.perf_counter()
-            call()
-            times[index].append((time.perf_counter() - started) * 1000)
-    return [statistics.median(series) for series in times]
+            statement, bounds = floors[interval]
+            request = http_request(client, end, interval, zone, args)
+            floor_ms, http_ms = alternating(
+                lambda s=statement, b=bounds: connection.execute(s, b).all(),
+                request,
+                args.repeat,
+            )
+            report(
+                name,
+                f"{http_ms:.2f} ms",
+                f"SQL {floor_ms:.2f} ms",
+                http_ms / floor_ms,
+                lower_is_better=True,
+            )
+        root_ms = alternating(lambda: client.get("/"), lambda: None, args.repeat)[0]
+        print(f"    (a bare round trip to the service root with this client: {root_ms:.2f} ms)")
 
 
 def http_request(
@@ -269,7 +219,7 @@ def measure_ingest(backend: str, args: argparse.Namespace) -> None:
     """Bulk insert rate with the covering index, and with the plain one it replaced."""
     rates = {}
     for index in (COVERING, PLAIN):
-        with hub_database(backend) as (_, store):
+        with hub_database(backend, dir_prefix="cityhub-agg-") as (_, store):
             store.write_blocking(lambda c: seed_parents(c, 100))
             if index == PLAIN:
                 store.write_blocking(lambda c: swap_to_plain_index(c))

@@ -24,29 +24,22 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
-import tempfile
 import threading
 import time
-import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import orjson
-import psycopg
-from sensorthings_bench import MEASUREMENT, POSTGRES_URL, TOKEN, start_server, stop
-from sqlalchemy import func, insert, select
+from harness import START, TOKEN, backends, hub_database, hub_env, running_hub, seed_datastreams
+from sqlalchemy import func, select
 
-from cityhub.sensorthings import data_array, derived, writes
+from cityhub.sensorthings import data_array
 from cityhub.sensorthings.ingest import load_observations
-from cityhub.sensorthings.model import BY_NAME
-from cityhub.settings import load_settings
 from cityhub.store import schema
 from cityhub.store.bulk import BulkLoader
 from cityhub.store.database import Store
 
-START = datetime(2026, 1, 1, tzinfo=UTC)
 _FLOOR_COLUMNS = (
     "datastream_id",
     "phenomenon_time_start",
@@ -64,64 +57,11 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200, help="requests per figure")
     parser.add_argument("--clients", type=int, default=4, help="concurrent HTTP clients")
     args = parser.parse_args()
-    for backend in ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]:
+    for backend in backends(args.backend):
         run_backend(backend, args)
 
 
 # --- set-up ----------------------------------------------------------------------------------
-
-
-def prepare(backend: str, args: argparse.Namespace) -> tuple[dict, Store, str | None]:
-    """A fresh database with one Thing, its Location and ``--datastreams`` Datastreams."""
-    overrides: dict = {"data_dir": Path(tempfile.mkdtemp(prefix="cityhub-ingest-"))}
-    database = None
-    if backend == "postgresql":
-        database = f"cityhub_ingest_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
-            admin.execute(f'CREATE DATABASE "{database}"')
-        overrides["database_url"] = POSTGRES_URL.rsplit("/", 1)[0] + f"/{database}"
-    store = Store(load_settings(overrides, environ={}))
-    store.migrate()
-    store.write_blocking(lambda c: seed(c, args.datastreams))
-    return overrides, store, database
-
-
-def seed(connection, datastreams: int) -> None:
-    location = {
-        "name": "L",
-        "description": "d",
-        "encodingType": "application/geo+json",
-        "location": {"type": "Point", "coordinates": [7.08, 51.17]},
-    }
-    thing = writes.create(
-        connection, BY_NAME["Thing"], {"name": "T", "description": "d", "Locations": [location]}
-    )
-    sensor = writes.create(
-        connection,
-        BY_NAME["Sensor"],
-        {"name": "S", "description": "d", "encodingType": "text/html", "metadata": "x"},
-    )
-    prop = writes.create(
-        connection,
-        BY_NAME["ObservedProperty"],
-        {"name": "T", "definition": "x", "description": "d"},
-    )
-    derived.feature_from_location(connection, thing)
-    connection.execute(
-        insert(schema.datastreams),
-        [
-            {
-                "name": f"DS {i}",
-                "description": "d",
-                "unit_of_measurement": {"name": "C"},
-                "observation_type": MEASUREMENT,
-                "thing_id": thing,
-                "sensor_id": sensor,
-                "observed_property_id": prop,
-            }
-            for i in range(datastreams)
-        ],
-    )
 
 
 def bodies(args: argparse.Namespace, offset: int) -> list[bytes]:
@@ -232,35 +172,23 @@ def process_cpu(pid: int) -> float:
 
 def run_backend(backend: str, args: argparse.Namespace) -> None:
     print(f"\n== {backend}: {args.requests} x {args.batch} Observations ==")
-    overrides, store, database = prepare(backend, args)
-    try:
+    with hub_database(backend, "ingest", "cityhub-ingest-") as (overrides, store):
+        # One Thing, its Location and ``--datastreams`` Datastreams.
+        store.write_blocking(lambda c: seed_datastreams(c, args.datastreams, thing_name="T"))
         total = args.requests * args.batch
         floor_rate, floor_cpu = floor(store, args, per_transaction=total)
         report("floor: one transaction", floor_rate, floor_rate, floor_cpu)
         batched, batched_cpu = floor(store, args, per_transaction=args.batch)
         report(f"floor: {args.batch:,} rows a transaction", batched, floor_rate, batched_cpu)
         report("load_observations, in process", *in_process(store, args)[:1], floor_rate)
-        env = {**os.environ, "CITYHUB_ADMIN_TOKEN": TOKEN, "CITYHUB_LOG_LEVEL": "warning"}
-        command = [sys.executable, "-m", "cityhub", "serve", "--port", "0"]
-        command += ["--data-dir", str(overrides["data_dir"])]
-        if "database_url" in overrides:
-            command += ["--database", overrides["database_url"]]
-        process, base = start_server(command, env)
-        try:
+        with running_hub(overrides, hub_env()) as (process, base):
             rate, cpu = over_http(base, process.pid, args)
             report(f"CreateObservations, {args.clients} clients", rate, floor_rate, cpu)
-        finally:
-            stop(process)
         expected = args.requests * args.batch * 4
         stored = store.read_blocking(
             lambda c: c.scalar(select(func.count()).select_from(schema.observations))
         )
         assert stored == expected, (stored, expected)
-    finally:
-        store.close()
-        if database:
-            with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
-                admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
 
 def report(name: str, rate: float, floor_rate: float, cpu: float | None = None) -> None:

@@ -20,32 +20,40 @@ recommends) and, for PostgreSQL, a server at CITYHUB_TEST_POSTGRES_URL. Figures:
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import orjson
 import paho.mqtt.client as paho
-import psycopg
+from harness import (
+    MEASUREMENT,
+    START,
+    TOKEN,
+    backends,
+    create_database,
+    drop_database,
+    hub_env,
+    post_script,
+    serve_command,
+    start_server,
+    stop,
+    wrk,
+)
 from paho.mqtt.enums import CallbackAPIVersion
-from sensorthings_bench import POSTGRES_URL, TOKEN, post_script, start_server, stop, wrk
 
 from cityhub.settings import load_settings
 from cityhub.store import schema
 from cityhub.store.database import Store
 
 MOSQUITTO = ("127.0.0.1", 1883)
-MEASUREMENT = "http://www.opengis.net/def/observationType/OGC-OM/2.0/OM_Measurement"
-START = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def main() -> None:
@@ -58,9 +66,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10, help="wrk duration")
     parser.add_argument("--connections", type=int, default=32, help="wrk connections")
     args = parser.parse_args()
-    backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
     brokers = ["embedded", "mosquitto"] if args.broker == "both" else [args.broker]
-    for backend in backends:
+    for backend in backends(args.backend):
         for broker in brokers:
             run(backend, broker, args)
 
@@ -149,38 +156,30 @@ def free_port() -> int:
 
 def run(backend: str, broker: str, args: argparse.Namespace) -> None:
     print(f"\n== {backend}, {broker} broker ==")
-    data_dir = Path(tempfile.mkdtemp(prefix="cityhub-mqtt-bench-"))
-    database = f"cityhub_mqtt_bench_{uuid.uuid4().hex[:8]}" if backend == "postgresql" else None
-    env = {**os.environ, "CITYHUB_ADMIN_TOKEN": TOKEN, "CITYHUB_LOG_LEVEL": "warning"}
+    env = hub_env()
     prefix = f"bench-{uuid.uuid4().hex[:8]}/"
-    if broker == "embedded":
-        host, port = "127.0.0.1", free_port()
-        env["CITYHUB_MQTT_PORT"] = str(port)
-    else:
-        host, port, mosquitto = start_mosquitto(data_dir)
-        env["CITYHUB_MQTT_URL"] = f"mqtt://{host}:{port}"
-        env["CITYHUB_MQTT_TOPIC_PREFIX"] = prefix
-    topic_prefix = "" if broker == "embedded" else prefix
-    command = [sys.executable, "-m", "cityhub", "serve", "--port", "0"]
-    command += ["--data-dir", str(data_dir)]
-    hub: dict = {"data_dir": data_dir}
-    if database:
-        with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
-            admin.execute(f'CREATE DATABASE "{database}"')
-        hub["database_url"] = POSTGRES_URL.rsplit("/", 1)[0] + f"/{database}"
-        command += ["--database", hub["database_url"]]
-    process, base = start_server(command, env)
+    hub, database = create_database(backend, "mqtt_bench", "cityhub-mqtt-bench-")
+    mosquitto = None
     try:
-        datastream, feature = seed(base)
-        measure(base, host, port, topic_prefix, datastream, feature, hub, args)
+        if broker == "embedded":
+            host, port = "127.0.0.1", free_port()
+            env["CITYHUB_MQTT_PORT"] = str(port)
+        else:
+            host, port, mosquitto = start_mosquitto(hub["data_dir"])
+            env["CITYHUB_MQTT_URL"] = f"mqtt://{host}:{port}"
+            env["CITYHUB_MQTT_TOPIC_PREFIX"] = prefix
+        topic_prefix = "" if broker == "embedded" else prefix
+        process, base = start_server(serve_command(hub), env)
+        try:
+            datastream, feature = seed(base)
+            measure(base, host, port, topic_prefix, datastream, feature, hub, args)
+        finally:
+            stop(process)
     finally:
-        stop(process)
-        if broker == "mosquitto" and mosquitto is not None:
+        if mosquitto is not None:
             mosquitto.terminate()
             mosquitto.wait(15)
-        if database:
-            with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
-                admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        drop_database(database)
 
 
 MOSQUITTO_CONF = """\

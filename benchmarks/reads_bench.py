@@ -22,34 +22,28 @@ CITYHUB_TEST_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432/postgres
 from __future__ import annotations
 
 import argparse
-import os
 import random
-import statistics
-import sys
-import tempfile
 import time
-import uuid
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import psycopg
-from sensorthings_bench import start_server, stop  # the script's folder is on the path
-from sqlalchemy import Connection, insert, text
+from harness import (
+    START,
+    backends,
+    hub_database,
+    hub_env,
+    median_ms,
+    running_hub,
+    seed_datastreams,
+)
+from sqlalchemy import Connection, text
 
-from cityhub.sensorthings import derived, writes
-from cityhub.sensorthings.model import BY_NAME
-from cityhub.settings import load_settings
+from cityhub.sensorthings import derived
 from cityhub.store import schema
 from cityhub.store.database import Store
 
-POSTGRES_URL = os.environ.get(
-    "CITYHUB_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
-START = datetime(2026, 1, 1, tzinfo=UTC)
-MEASUREMENT = "http://www.opengis.net/def/observationType/OGC-OM/2.0/OM_Measurement"
 LATEST = "Observations($top=1;$orderby=phenomenonTime desc{})"
 ROWS_PER_LOAD = 200_000
 
@@ -93,32 +87,25 @@ def main() -> None:
     parser.add_argument("--per-datastream", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=5, help="runs per figure (median)")
     args = parser.parse_args()
-    backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
-    for backend in backends:
+    for backend in backends(args.backend):
         run_backend(backend, args)
 
 
 # --- data ------------------------------------------------------------------------------------
 
 
-def prepare(backend: str, args: argparse.Namespace) -> tuple[dict[str, Any], Store, str | None]:
-    overrides: dict[str, Any] = {"data_dir": Path(tempfile.mkdtemp(prefix="cityhub-bench-"))}
-    database = None
-    if backend == "postgresql":
-        database = f"cityhub_bench_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
-            admin.execute(f'CREATE DATABASE "{database}"')
-        overrides["database_url"] = POSTGRES_URL.rsplit("/", 1)[0] + f"/{database}"
-    store = Store(load_settings(overrides, environ={}))
-    store.migrate()
+def load(overrides: dict[str, Any], store: Store, args: argparse.Namespace) -> None:
+    """N Datastreams of M Observations each, their statistics computed and analysed."""
     started = time.perf_counter()
-    ids = store.write_blocking(lambda c: seed_datastreams(c, args))
+    ids = store.write_blocking(lambda c: seed_datastreams(c, args.datastreams, fields=temperature))[
+        0
+    ]
     random.seed(7)
     for first in range(0, len(ids), max(1, ROWS_PER_LOAD // args.per_datastream)):
         chunk = ids[first : first + max(1, ROWS_PER_LOAD // args.per_datastream)]
         store.write_blocking(lambda c, chunk=chunk: load_observations(c, store, chunk, args))
     store.write_blocking(lambda c: derived.recompute_datastream_extents(c, set(ids)))
-    if database:
+    if "database_url" in overrides:
         # What autovacuum does on a live database: statistics and the visibility map.
         with psycopg.connect(overrides["database_url"], autocommit=True) as connection:
             connection.execute("VACUUM ANALYZE")
@@ -129,46 +116,15 @@ def prepare(backend: str, args: argparse.Namespace) -> tuple[dict[str, Any], Sto
         f"  loaded {total:,} observations in {args.datastreams:,} datastreams "
         f"in {time.perf_counter() - started:.1f} s"
     )
-    return overrides, store, database
 
 
-def seed_datastreams(connection: Connection, args: argparse.Namespace) -> list[int]:
-    location = {
-        "name": "L",
-        "description": "d",
-        "encodingType": "application/geo+json",
-        "location": {"type": "Point", "coordinates": [7.08, 51.17]},
+def temperature(index: int) -> dict[str, Any]:
+    return {
+        "name": f"Temperature {index}",
+        "description": "air temperature at 2 m",
+        "unit_of_measurement": {"name": "degree Celsius", "symbol": "degC"},
+        "properties": {"district": f"D{index % 17}"},
     }
-    thing = {"name": "Bench", "description": "d", "Locations": [location]}
-    thing_id = writes.create(connection, BY_NAME["Thing"], thing)
-    sensor = writes.create(
-        connection,
-        BY_NAME["Sensor"],
-        {"name": "S", "description": "d", "encodingType": "text/html", "metadata": "x"},
-    )
-    prop = writes.create(
-        connection,
-        BY_NAME["ObservedProperty"],
-        {"name": "T", "definition": "x", "description": "d"},
-    )
-    derived.feature_from_location(connection, thing_id)
-    connection.execute(
-        insert(schema.datastreams),
-        [
-            {
-                "name": f"Temperature {i}",
-                "description": "air temperature at 2 m",
-                "unit_of_measurement": {"name": "degree Celsius", "symbol": "degC"},
-                "observation_type": MEASUREMENT,
-                "properties": {"district": f"D{i % 17}"},
-                "thing_id": thing_id,
-                "sensor_id": sensor,
-                "observed_property_id": prop,
-            }
-            for i in range(args.datastreams)
-        ],
-    )
-    return list(connection.scalars(text("SELECT id FROM datastreams ORDER BY id")))
 
 
 def load_observations(
@@ -195,24 +151,11 @@ def load_observations(
 
 def run_backend(backend: str, args: argparse.Namespace) -> None:
     print(f"\n== {backend} ==")
-    overrides, store, database = prepare(backend, args)
-    try:
+    with hub_database(backend) as (overrides, store):
+        load(overrides, store, args)
         floors = sql_floors(store, args)
-        env = {**os.environ, "CITYHUB_LOG_LEVEL": "warning"}
-        command = [sys.executable, "-m", "cityhub", "serve", "--port", "0"]
-        command += ["--data-dir", str(overrides["data_dir"])]
-        if "database_url" in overrides:
-            command += ["--database", overrides["database_url"]]
-        process, base = start_server(command, env)
-        try:
+        with running_hub(overrides, hub_env(admin_token=False)) as (_, base):
             measure_http(base + "/v1.1", args, floors)
-        finally:
-            stop(process)
-    finally:
-        store.close()
-        if database:
-            with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
-                admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
 
 def count_queries(args: argparse.Namespace) -> dict[str, tuple[str, str, dict[str, Any]]]:
@@ -313,15 +256,6 @@ def measure_http(v: str, args: argparse.Namespace, floors: dict[str, float]) -> 
                 f"  $count, {name:<30} {took:8.2f} ms   SQL COUNT(*) {floor:8.2f} ms "
                 f"({took / floor:.2f}x)   of {total:,} observations"
             )
-
-
-def median_ms(call: Callable[[], Any], repeat: int) -> float:
-    times = []
-    for _ in range(max(1, repeat)):
-        started = time.perf_counter()
-        call()
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times)
 
 
 if __name__ == "__main__":

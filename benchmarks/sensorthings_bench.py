@@ -19,37 +19,37 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import re
-import statistics
-import subprocess
 import sys
-import tempfile
 import time
-import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
-import psycopg
+from harness import (
+    START,
+    backends,
+    hub_database,
+    hub_env,
+    median_ms,
+    post_script,
+    report,
+    running_hub,
+    seed_datastreams,
+    start_server,
+    stop,
+    wrk,
+)
 from sqlalchemy import insert, text
 
-from cityhub.sensorthings import derived, writes
-from cityhub.sensorthings.model import BY_NAME
-from cityhub.settings import load_settings
+from cityhub.sensorthings import derived
 from cityhub.store import schema
 from cityhub.store.database import Store
 from cityhub.store.writer import GroupCommitWriter
 
 HERE = Path(__file__).parent
-POSTGRES_URL = os.environ.get(
-    "CITYHUB_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
-TOKEN = "bench-token"
-START = datetime(2026, 1, 1, tzinfo=UTC)
 LATEST = (
     "/Datastreams?$top=1000&$select=id&$expand=Observations($top=1;$orderby=phenomenonTime desc)"
 )
-MEASUREMENT = "http://www.opengis.net/def/observationType/OGC-OM/2.0/OM_Measurement"
 
 
 def main() -> None:
@@ -60,70 +60,16 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=32)
     args = parser.parse_args()
-    backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
     floor_post, floor_get, floor_latency = http_floor(args)
     print(
         f"floor: bare Starlette POST {floor_post:,.0f} req/s, GET {floor_get:,.0f} req/s, "
         f"one GET {floor_latency:.2f} ms (same client as below)"
     )
-    for backend in backends:
+    for backend in backends(args.backend):
         run_backend(backend, args, floor_post, floor_latency)
 
 
 # --- servers and load ------------------------------------------------------------------------
-
-
-def start_server(command: list[str], env: dict[str, str]) -> tuple[subprocess.Popen, str]:
-    process = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
-    )
-    assert process.stdout is not None
-    for line in process.stdout:
-        match = re.search(r"(http://127\.0\.0\.1:\d+)", line)
-        if match:
-            base = match[1]
-            break
-    else:
-        raise SystemExit("server did not start")
-    for _ in range(100):
-        try:
-            httpx.get(base + "/", timeout=1)
-            return process, base
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    raise SystemExit(f"server at {base} did not answer")
-
-
-def stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    process.wait(timeout=15)
-    if process.stdout:
-        process.stdout.close()
-
-
-def wrk(url: str, args: argparse.Namespace, script: str | None = None) -> float:
-    """Requests per second from wrk; non-2xx answers abort the measurement."""
-    command = ["wrk", "-t2", f"-c{args.connections}", f"-d{args.seconds}s", "--latency"]
-    if script:
-        path = Path(tempfile.mkdtemp()) / "script.lua"
-        path.write_text(script)
-        command += ["-s", str(path)]
-    output = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
-    if "Non-2xx" in output:
-        raise SystemExit(f"wrk saw errors:\n{output}")
-    return float(re.search(r"Requests/sec:\s+([\d.]+)", output)[1])
-
-
-def post_script(body_lua: str) -> str:
-    return f"""
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Authorization"] = "Bearer {TOKEN}"
-math.randomseed(42)
-request = function()
-  {body_lua}
-end
-"""
 
 
 def http_floor(args: argparse.Namespace) -> tuple[float, float, float]:
@@ -153,16 +99,8 @@ def http_floor(args: argparse.Namespace) -> tuple[float, float, float]:
 # --- data ------------------------------------------------------------------------------------
 
 
-def prepare(backend: str, args: argparse.Namespace) -> tuple[dict, Store, str | None]:
-    overrides: dict = {"data_dir": Path(tempfile.mkdtemp(prefix="cityhub-bench-"))}
-    database = None
-    if backend == "postgresql":
-        database = f"cityhub_bench_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
-            admin.execute(f'CREATE DATABASE "{database}"')
-        overrides["database_url"] = POSTGRES_URL.rsplit("/", 1)[0] + f"/{database}"
-    store = Store(load_settings(overrides, environ={}))
-    store.migrate()
+def load(store: Store, args: argparse.Namespace) -> None:
+    """The seed Thing with ``--datastreams`` Datastreams of ``--per-datastream`` Observations."""
     started = time.perf_counter()
     store.write_blocking(lambda c: seed(c, store, args))
     total = args.datastreams * args.per_datastream
@@ -170,51 +108,10 @@ def prepare(backend: str, args: argparse.Namespace) -> tuple[dict, Store, str | 
         f"  loaded {total:,} observations in {args.datastreams:,} datastreams "
         f"in {time.perf_counter() - started:.1f} s"
     )
-    return overrides, store, database
 
 
 def seed(connection, store: Store, args: argparse.Namespace) -> None:
-    thing = {
-        "name": "Bench",
-        "description": "d",
-        "Locations": [
-            {
-                "name": "L",
-                "description": "d",
-                "encodingType": "application/geo+json",
-                "location": {"type": "Point", "coordinates": [7.08, 51.17]},
-            }
-        ],
-    }
-    thing_id = writes.create(connection, BY_NAME["Thing"], thing)
-    sensor = writes.create(
-        connection,
-        BY_NAME["Sensor"],
-        {"name": "S", "description": "d", "encodingType": "text/html", "metadata": "x"},
-    )
-    prop = writes.create(
-        connection,
-        BY_NAME["ObservedProperty"],
-        {"name": "T", "definition": "x", "description": "d"},
-    )
-    feature = derived.feature_from_location(connection, thing_id)
-    datastreams = schema.datastreams
-    connection.execute(
-        insert(datastreams),
-        [
-            {
-                "name": f"DS {i}",
-                "description": "d",
-                "unit_of_measurement": {"name": "C"},
-                "observation_type": MEASUREMENT,
-                "thing_id": thing_id,
-                "sensor_id": sensor,
-                "observed_property_id": prop,
-            }
-            for i in range(args.datastreams)
-        ],
-    )
-    ids = list(connection.scalars(text("SELECT id FROM datastreams ORDER BY id")))
+    ids, feature = seed_datastreams(connection, args.datastreams)
     for chunk_start in range(0, len(ids), 100):
         rows = [
             {
@@ -242,34 +139,13 @@ def run_backend(
     backend: str, args: argparse.Namespace, floor_post: float, floor_latency: float
 ) -> None:
     print(f"\n== {backend} ==")
-    overrides, store, database = prepare(backend, args)
-    try:
+    with hub_database(backend) as (overrides, store):
+        load(store, args)
         commit_floor = one_row_commits(store)
         sql_range, sql_latest = raw_queries(store, args)
-        env = {**os.environ, "CITYHUB_ADMIN_TOKEN": TOKEN, "CITYHUB_LOG_LEVEL": "warning"}
-        command = [
-            sys.executable,
-            "-m",
-            "cityhub",
-            "serve",
-            "--port",
-            "0",
-            "--data-dir",
-            str(overrides["data_dir"]),
-        ]
-        if "database_url" in overrides:
-            command += ["--database", overrides["database_url"]]
-        process, base = start_server(command, env)
-        try:
+        with running_hub(overrides, hub_env()) as (_, base):
             floors = (floor_post, floor_latency, commit_floor, sql_range, sql_latest)
             measure_http(base, args, *floors)
-        finally:
-            stop(process)
-    finally:
-        store.close()
-        if database:
-            with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
-                admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
 
 def one_row_commits(store: Store, count: int = 2000) -> float:
@@ -311,15 +187,6 @@ def raw_queries(store: Store, args: argparse.Namespace) -> tuple[float, float]:
         )
         latest_ms = median_ms(lambda: connection.execute(latest_sql).all(), 20)
     return range_ms, latest_ms
-
-
-def median_ms(call, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        call()
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times)
 
 
 def measure_http(base, args, floor_post, floor_latency, commit_floor, sql_range, sql_latest):
@@ -384,12 +251,6 @@ def measure_http(base, args, floor_post, floor_latency, commit_floor, sql_range,
             latest_ms / sql_latest,
             lower_is_better=True,
         )
-
-
-def report(name, figure, floor, ratio, lower_is_better=False) -> None:
-    unit = "x the floor's time" if lower_is_better else "of the floor"
-    shown = f"{ratio:.2f}{unit}" if lower_is_better else f"{ratio:.0%} {unit}"
-    print(f"  {name:<34} {figure:>14}   floor {floor:<28} ratio {shown}")
 
 
 if __name__ == "__main__":
