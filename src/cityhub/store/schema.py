@@ -123,6 +123,18 @@ observed_properties = Table(
     **_AUTOINCREMENT,
 )
 
+
+def _extents() -> list[Column[object]]:
+    """What a Datastream or MultiDatastream keeps of its Observations' space and time."""
+    return [
+        Column("observed_area", JSONDocument),
+        Column("phenomenon_time_start", UTCDateTime),
+        Column("phenomenon_time_end", UTCDateTime),
+        Column("result_time_start", UTCDateTime),
+        Column("result_time_end", UTCDateTime),
+    ]
+
+
 datastreams = Table(
     "datastreams",
     metadata,
@@ -131,11 +143,7 @@ datastreams = Table(
     Column("description", Text, nullable=False),
     Column("unit_of_measurement", JSONDocument, nullable=False),
     Column("observation_type", Text, nullable=False),
-    Column("observed_area", JSONDocument),
-    Column("phenomenon_time_start", UTCDateTime),
-    Column("phenomenon_time_end", UTCDateTime),
-    Column("result_time_start", UTCDateTime),
-    Column("result_time_end", UTCDateTime),
+    *_extents(),
     Column("properties", JSONDocument),
     _ref("thing_id", "things"),
     _ref("sensor_id", "sensors"),
@@ -178,11 +186,7 @@ multi_datastreams = Table(
     Column("unit_of_measurements", JSONDocument, nullable=False),
     Column("observation_type", Text, nullable=False),
     Column("multi_observation_data_types", JSONDocument, nullable=False),
-    Column("observed_area", JSONDocument),
-    Column("phenomenon_time_start", UTCDateTime),
-    Column("phenomenon_time_end", UTCDateTime),
-    Column("result_time_start", UTCDateTime),
-    Column("result_time_end", UTCDateTime),
+    *_extents(),
     Column("properties", JSONDocument),
     _ref("thing_id", "things"),
     _ref("sensor_id", "sensors"),
