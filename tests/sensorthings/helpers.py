@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -163,3 +166,35 @@ def create_thing(
         url = f"{V}/Datastreams({datastream_id})/Observations"
         seeded.observations[datastream_id] = all_ids(hub, url)
     return seeded
+
+
+def post_together(hub: Any, url: str, bodies: list[Any]) -> list[httpx.Response]:
+    """POST every body at once while the writer is held, so that they are committed as one
+    batch; then let the writer go."""
+    gate: Future = Future()
+    holding = threading.Event()
+
+    def hold(connection: Any) -> Any:
+        holding.set()
+        return gate.result(timeout=30)
+
+    blocker = hub.store._writer.submit(hold)
+    assert holding.wait(timeout=10), "the writer did not start"
+
+    async def post_all() -> list[httpx.Response]:
+        tasks = [
+            asyncio.ensure_future(hub.client.post(url, json=body, headers=hub.admin))
+            for body in bodies
+        ]
+        try:
+            for _ in range(1000):
+                if hub.store._writer._queue.qsize() >= len(bodies):
+                    break
+                await asyncio.sleep(0.01)
+        finally:
+            gate.set_result(None)
+        return await asyncio.gather(*tasks)
+
+    responses = hub.portal.call(post_all)
+    blocker.result(timeout=30)
+    return responses

@@ -3,13 +3,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import subprocess
 import sys
 import threading
-from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +27,7 @@ from .helpers import (
     datastream_body,
     location_body,
     multi_datastream_body,
+    post_together,
 )
 
 CREATE = f"{V}/CreateObservations"
@@ -416,37 +415,6 @@ def test_ids_stay_unique_while_another_process_writes(hub, station):
     assert set(bulk) | set(singles) <= set(stored)
 
 
-def _post_together(hub, bodies: list[Any]) -> list:
-    """POST every body while the writer is held, so that they are committed as one batch."""
-    gate: Future = Future()
-    holding = threading.Event()
-
-    def hold(connection):
-        holding.set()
-        return gate.result(timeout=30)
-
-    blocker = hub.store._writer.submit(hold)
-    assert holding.wait(timeout=10), "the writer did not start"
-
-    async def post_all():
-        tasks = [
-            asyncio.ensure_future(hub.client.post(CREATE, json=body, headers=hub.admin))
-            for body in bodies
-        ]
-        try:
-            for _ in range(1000):
-                if hub.store._writer._queue.qsize() >= len(bodies):
-                    break
-                await asyncio.sleep(0.01)
-        finally:
-            gate.set_result(None)
-        return await asyncio.gather(*tasks)
-
-    responses = hub.portal.call(post_all)
-    blocker.result(timeout=30)
-    return responses
-
-
 def test_requests_queued_together_are_loaded_together_and_fail_alone(hub, station):
     temperature, state, _ = station.datastreams
     before = observation_count(hub)
@@ -456,7 +424,7 @@ def test_requests_queued_together_are_loaded_together_and_fail_alone(hub, statio
         [group(state, ["result"], [["b"], [None]])],
         [group(temperature, ["result"], [[3.0]])],
     ]
-    responses = _post_together(hub, bodies)
+    responses = post_together(hub, CREATE, bodies)
     assert [r.status_code for r in responses] == [201, 400, 201, 201]
     assert "group 1: Datastream(99999)" in responses[1].json()["message"]
     ids = [created(r) for r in (responses[0], responses[2], responses[3])]

@@ -6,42 +6,7 @@ invalid ones must fail alone and leave nothing behind.
 
 from __future__ import annotations
 
-import asyncio
-import threading
-from concurrent.futures import Future
-
-from .helpers import V, create_thing, datastream_body, location_body
-
-
-def _post_all(hub, bodies: list[dict]) -> list:
-    """POST every body at once while the writer is held, then let it go."""
-    gate: Future = Future()
-    holding = threading.Event()
-
-    def hold(connection):
-        holding.set()
-        return gate.result(timeout=30)
-
-    blocker = hub.store._writer.submit(hold)
-    assert holding.wait(timeout=10), "the writer did not start"
-
-    async def post_all():
-        tasks = [
-            asyncio.ensure_future(hub.client.post(f"{V}/Observations", json=b, headers=hub.admin))
-            for b in bodies
-        ]
-        try:
-            for _ in range(1000):
-                if hub.store._writer._queue.qsize() >= len(bodies):
-                    break
-                await asyncio.sleep(0.01)
-        finally:
-            gate.set_result(None)
-        return await asyncio.gather(*tasks)
-
-    responses = hub.portal.call(post_all)
-    blocker.result(timeout=30)
-    return responses
+from .helpers import V, create_thing, datastream_body, location_body, post_together
 
 
 def test_a_batch_of_observations_is_created_with_feature_and_times(hub):
@@ -55,7 +20,7 @@ def test_a_batch_of_observations_is_created_with_feature_and_times(hub):
         }
         for i in range(20)
     ]
-    responses = _post_all(hub, bodies)
+    responses = post_together(hub, f"{V}/Observations", bodies)
     assert [r.status_code for r in responses] == [201] * 20
     created = [r.json() for r in responses]
     assert [o["result"] for o in created] == list(range(20))
@@ -80,7 +45,7 @@ def test_invalid_observations_in_a_batch_fail_alone(hub):
         {"result": 2.0, "Datastream": {"@iot.id": 999999}},
         {"result": 3.0, "phenomenonTime": "yesterday", "Datastream": {"@iot.id": datastream}},
     ]
-    responses = _post_all(hub, good[:2] + bad + good[2:])
+    responses = post_together(hub, f"{V}/Observations", good[:2] + bad + good[2:])
     codes = [r.status_code for r in responses]
     assert codes == [201, 201, 400, 400, 400, 201, 201, 201]
     assert "OM_Measurement" in responses[2].json()["message"]
@@ -100,7 +65,9 @@ def test_each_thing_gets_the_feature_of_its_own_location(hub):
             f"{V}/Observations", {"result": 1.0, "Datastream": {"@iot.id": datastream}}
         )
         assert alone.status_code == 201, alone.text
-        batch = _post_all(hub, [{"result": 2.0, "Datastream": {"@iot.id": datastream}}] * 3)
+        batch = post_together(
+            hub, f"{V}/Observations", [{"result": 2.0, "Datastream": {"@iot.id": datastream}}] * 3
+        )
         for response in [alone, *batch]:
             observation_id = response.json()["@iot.id"]
             feature = hub.get(f"{V}/Observations({observation_id})/FeatureOfInterest").json()
