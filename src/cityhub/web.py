@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from starlette.exceptions import HTTPException
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
@@ -88,13 +88,27 @@ async def validation_error_handler(request: Request, exc: Exception) -> Response
     return error_response(BadRequest(problems or "invalid request"))
 
 
-async def database_error_handler(request: Request, exc: Exception) -> Response:
-    """A database that cannot be reached is 503 (try again); anything else from it is ours."""
-    assert isinstance(exc, DBAPIError)
+def database_error(exc: DBAPIError) -> ApiError | None:
+    """What a client is told of a database error; None when it is the hub's own fault.
+
+    An unreachable database is 503 (try again). A value the database could not compute from
+    the request — an overflow in ``$filter`` arithmetic, say — is the request's fault: 400.
+    """
     if isinstance(exc, OperationalError) or exc.connection_invalidated:
-        log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
-        return error_response(ServiceUnavailable("the database is not available; try again"))
-    return await unexpected_error_handler(request, exc)
+        log.warning("database unavailable: %s", exc)
+        return ServiceUnavailable("the database is not available; try again")
+    if isinstance(exc, DataError):
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "invalid value"
+        return BadRequest(f"the database cannot compute a value of this request: {reason}")
+    return None
+
+
+async def database_error_handler(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, DBAPIError)
+    error = database_error(exc)
+    if error is None:
+        return await unexpected_error_handler(request, exc)
+    return error_response(error)
 
 
 async def unexpected_error_handler(request: Request, exc: Exception) -> Response:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from sqlalchemy import Connection
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -27,7 +27,6 @@ from cityhub.errors import (
     BadRequest,
     FailedDependency,
     MethodNotAllowed,
-    ServiceUnavailable,
 )
 from cityhub.sensorthings.batch import (
     ChangeSet,
@@ -40,7 +39,7 @@ from cityhub.sensorthings.batch import (
 from cityhub.sensorthings.model import EntityType
 from cityhub.sensorthings.plan import BODY_METHODS, CREATE_OBSERVATIONS, VERSION, Call, Plan
 from cityhub.sensorthings.resource import parse_resource_path
-from cityhub.web import error_response
+from cityhub.web import database_error, error_response
 
 if TYPE_CHECKING:
     from cityhub.sensorthings.api import SensorThingsFace
@@ -337,10 +336,8 @@ def _error_part(request_id: str | None, error: Exception) -> PartResponse:
 
 
 def _api_error(error: Exception) -> ApiError:
-    if isinstance(error, DBAPIError) and (
-        isinstance(error, OperationalError) or error.connection_invalidated
-    ):
-        log.warning("database unavailable during a batch: %s", error)
-        return ServiceUnavailable("the database is not available; try again")
+    known = database_error(error) if isinstance(error, DBAPIError) else None
+    if known is not None:
+        return known
     log.error("unexpected error in a batch request", exc_info=error)
     return ApiError("internal server error; the details are in the server log")
