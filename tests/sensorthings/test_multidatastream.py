@@ -14,8 +14,7 @@ from sqlalchemy import func, select
 from cityhub.sensorthings.model import OBSERVATION_TYPE_BASE
 from cityhub.store import schema
 
-from .helpers import V, created_id, datastream_body, ids, location_body, observation
-from .test_ingest import _post_all
+from .helpers import V, created_id, datastream_body, ids, location_body, observation, post_together
 
 BASE = "http://testserver/v1.1"
 COMPLEX = OBSERVATION_TYPE_BASE + "OM_ComplexObservation"
@@ -580,13 +579,16 @@ def test_observations_posted_together_are_batched_for_both_kinds_of_stream(hub):
         else:
             bodies.append({"result": i, "phenomenonTime": time})
             bodies[-1]["Datastream"] = {"@iot.id": datastream}
-    responses = _post_all(hub, bodies)
+    responses = post_together(hub, f"{V}/Observations", bodies)
     assert [r.status_code for r in responses] == [201] * 10
     assert [r.json()["result"] for r in responses[:3]] == [0, [1.5, 1, "N"], 2]
     good = {"result": [1.5, 1, "N"], "phenomenonTime": "2026-11-01T12:00:00Z"}
     good["MultiDatastream"] = {"@iot.id": multi}
     bad = {"result": [1, 2, 3], "MultiDatastream": {"@iot.id": multi}}
-    assert [r.status_code for r in _post_all(hub, [good, bad])] == [201, 400]
+    assert [r.status_code for r in post_together(hub, f"{V}/Observations", [good, bad])] == [
+        201,
+        400,
+    ]
     assert hub.get(f"{V}/MultiDatastreams({multi})").json()["phenomenonTime"] == (
         "2026-11-01T10:00:00Z/2026-11-02T00:09:00Z"
     )
