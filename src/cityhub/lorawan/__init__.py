@@ -1,0 +1,1 @@
+"""LoRaWAN ingestion: uplinks from The Things Stack and ChirpStack become Observations."""
