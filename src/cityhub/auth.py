@@ -19,6 +19,7 @@ from starlette.requests import HTTPConnection
 from cityhub.errors import Forbidden, Unauthorized
 from cityhub.settings import Settings
 from cityhub.store import schema
+from cityhub.store.access import ANYONE, EVERYTHING, Reader
 from cityhub.store.database import Store
 
 ROLES = ("admin", "publisher", "reader")
@@ -32,10 +33,22 @@ class Principal:
 
     name: str
     role: str | None
+    #: The dataset the token is bound to: it reads it even if restricted, and what it
+    #: creates joins it.
+    dataset_id: int | None = None
 
     @property
     def can_write(self) -> bool:
         return self.role in WRITE_ROLES
+
+    @property
+    def reader(self) -> Reader:
+        """What this principal may read (see ``store.access``)."""
+        if self.role == "admin":
+            return EVERYTHING
+        if self.dataset_id is not None:
+            return Reader(datasets=frozenset({self.dataset_id}))
+        return ANYONE
 
 
 ANONYMOUS = Principal("anonymous", None)
@@ -45,14 +58,21 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_token(connection: Connection, role: str, name: str) -> str:
-    """Store a new token's hash and return the token itself (the only time it is seen)."""
+def create_token(
+    connection: Connection, role: str, name: str, dataset_id: int | None = None
+) -> str:
+    """Store a new token's hash and return the token itself (the only time it is seen).
+    ``dataset_id`` binds the token to a dataset (see ``Principal.dataset_id``)."""
     if role not in ROLES:
         raise ValueError(f"unknown role '{role}'; choose one of {', '.join(ROLES)}")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     connection.execute(
         insert(schema.api_tokens).values(
-            name=name, role=role, token_hash=hash_token(token), created_at=datetime.now(UTC)
+            name=name,
+            role=role,
+            token_hash=hash_token(token),
+            created_at=datetime.now(UTC),
+            dataset_id=dataset_id,
         )
     )
     return token
@@ -62,7 +82,12 @@ def list_tokens(connection: Connection) -> list[dict[str, object]]:
     table = schema.api_tokens
     rows = connection.execute(
         select(
-            table.c.id, table.c.name, table.c.role, table.c.created_at, table.c.revoked_at
+            table.c.id,
+            table.c.name,
+            table.c.role,
+            table.c.dataset_id,
+            table.c.created_at,
+            table.c.revoked_at,
         ).order_by(table.c.id)
     )
     return [dict(row) for row in rows.mappings()]
@@ -81,11 +106,11 @@ def revoke_token(connection: Connection, token_id: int) -> bool:
 def _find(connection: Connection, token_hash: str) -> Principal | None:
     table = schema.api_tokens
     row = connection.execute(
-        select(table.c.name, table.c.role).where(
+        select(table.c.name, table.c.role, table.c.dataset_id).where(
             table.c.token_hash == token_hash, table.c.revoked_at.is_(None)
         )
     ).first()
-    return None if row is None else Principal(row.name, row.role)
+    return None if row is None else Principal(row.name, row.role, row.dataset_id)
 
 
 class Authenticator:

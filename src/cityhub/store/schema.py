@@ -42,6 +42,90 @@ def _ref(name: str, target: str, nullable: bool = False, on_delete: str = "CASCA
     return Column(name, Integer, ForeignKey(f"{target}.id", ondelete=on_delete), nullable=nullable)
 
 
+# --- publication: who publishes what, under which licence, to whom -------------------------
+
+organizations = Table(
+    "organizations",
+    metadata,
+    _id(),
+    Column("slug", Text, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("description", Text),
+    Column("url", Text),
+    Column("email", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("uq_organizations_slug", "slug", unique=True),
+    **_AUTOINCREMENT,
+)
+
+datasets = Table(
+    "datasets",
+    metadata,
+    _id(),
+    Column("slug", Text, nullable=False),
+    Column("title", Text, nullable=False),
+    Column("description", Text, nullable=False, server_default=""),
+    _ref("organization_id", "organizations", nullable=True, on_delete="SET NULL"),
+    Column("licence", Text, nullable=False),
+    Column("keywords", JSONDocument, nullable=False),
+    Column("themes", JSONDocument, nullable=False),
+    Column("update_frequency", Text),
+    Column("contact_name", Text),
+    Column("contact_email", Text),
+    # "public" or "restricted": restricted data is visible only to tokens that may read it.
+    Column("visibility", Text, nullable=False),
+    Column("hvd_category", Text),
+    Column("extras", JSONDocument),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("modified_at", UTCDateTime, nullable=False),
+    Index("uq_datasets_slug", "slug", unique=True),
+    Index(None, "organization_id"),
+    CheckConstraint("visibility IN ('public', 'restricted')", name="ck_datasets_visibility"),
+    **_AUTOINCREMENT,
+)
+
+# A feature collection: places of one kind (public toilets, chargers, districts) in a dataset.
+collections = Table(
+    "collections",
+    metadata,
+    _id(),
+    Column("slug", Text, nullable=False),
+    _ref("dataset_id", "datasets"),
+    Column("title", Text, nullable=False),
+    Column("description", Text),
+    # The property whose value identifies a feature across re-imports (upserts), if any.
+    Column("key_property", Text),
+    # Properties holding each feature's time or time interval (for ``datetime`` queries).
+    Column("time_property", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("modified_at", UTCDateTime, nullable=False),
+    Index("uq_collections_slug", "slug", unique=True),
+    Index(None, "dataset_id"),
+    **_AUTOINCREMENT,
+)
+
+features = Table(
+    "features",
+    metadata,
+    _id(),
+    _ref("collection_id", "collections"),
+    # The value of the collection's key property, for upserts; NULL without one.
+    Column("key", Text),
+    Column("properties", JSONDocument, nullable=False),
+    Column("geom", Geometry()),
+    Column("time_start", UTCDateTime),
+    Column("time_end", UTCDateTime),
+    # A live feature: its properties carry this Thing's latest values.
+    _ref("thing_id", "things", nullable=True, on_delete="SET NULL"),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("modified_at", UTCDateTime, nullable=False),
+    Index("uq_features_collection_id_key", "collection_id", "key", unique=True),
+    Index(None, "thing_id"),
+    **_AUTOINCREMENT,
+)
+
+# --- SensorThings ----------------------------------------------------------------------------
+
 things = Table(
     "things",
     metadata,
@@ -49,6 +133,10 @@ things = Table(
     Column("name", Text, nullable=False),
     Column("description", Text, nullable=False),
     Column("properties", JSONDocument),
+    # The dataset the Thing is published in; its Locations, Datastreams and Observations
+    # follow it. NULL: in no dataset, public.
+    _ref("dataset_id", "datasets", nullable=True, on_delete="SET NULL"),
+    Index(None, "dataset_id"),
     **_AUTOINCREMENT,
 )
 
@@ -279,9 +367,12 @@ api_tokens = Table(
     Column("token_hash", Text, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("revoked_at", UTCDateTime),
+    # A token bound to a dataset reads it even when restricted, and what it creates joins it.
+    _ref("dataset_id", "datasets", nullable=True),
     Index("uq_api_tokens_token_hash", "token_hash", unique=True),
+    Index(None, "dataset_id"),
     **_AUTOINCREMENT,
 )
 
 #: Tables with a geometry column, kept in a bounding-box index on SQLite.
-GEOMETRY_TABLES = ("locations", "features_of_interest")
+GEOMETRY_TABLES = ("locations", "features_of_interest", "features")
