@@ -23,6 +23,7 @@ _RFC3339 = re.compile(
     re.ASCII,
 )
 _HEX = re.compile(r"[0-9A-Fa-f]*", re.ASCII)
+_DECIMAL = re.compile(r"-?[0-9]{1,20}", re.ASCII)
 _UINT32 = 2**32
 
 
@@ -139,7 +140,7 @@ class Node:
         value = self._get(key, required)
         if value is None:
             return None
-        if isinstance(value, str) and value.lstrip("-").isdecimal() and len(value) < 24:
+        if isinstance(value, str) and _DECIMAL.fullmatch(value):
             value = int(value)
         if not isinstance(value, int) or isinstance(value, bool):
             raise self._wrong(key, "an integer", value)
