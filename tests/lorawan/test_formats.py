@@ -345,6 +345,17 @@ def test_chirpstack_protobuf_needs_its_event_type():
     fails("chirpstack", b"\x0a\x05abc", "", event="up")  # truncated
 
 
+def test_chirpstack_protobuf_values_json_cannot_hold():
+    up = proto.message_class("up")()
+    up.ParseFromString(to_protobuf("up", fixture("chirpstack_up")))
+    up.object.fields["laeq"].number_value = float("nan")
+    fails("chirpstack", up.SerializeToString(), "", event="up")
+    up = proto.message_class("up")()
+    up.ParseFromString(to_protobuf("up", fixture("chirpstack_up")))
+    up.time.seconds = 2**40
+    fails("chirpstack", up.SerializeToString(), "", event="up")
+
+
 def test_chirpstack_topic_must_name_the_device_and_application():
     data = body(fixture("chirpstack_up"))
     eui_upper = f"application/{CS_APP}/device/{CS_EUI}/event/up"
@@ -662,7 +673,7 @@ def _mutate(data: Any, rng: random.Random) -> Any:
     for _ in range(rng.randint(1, 3)):
         paths = [path for path in _paths(data) if path]
         if not paths:
-            return rng.choice(ODD_VALUES)
+            return copy.deepcopy(rng.choice(ODD_VALUES))
         *parents, last = rng.choice(paths)
         node = data
         for key in parents:
@@ -670,7 +681,7 @@ def _mutate(data: Any, rng: random.Random) -> Any:
         if isinstance(node, dict) and rng.random() < 0.3:
             del node[last]
         else:
-            node[last] = rng.choice(ODD_VALUES)
+            node[last] = copy.deepcopy(rng.choice(ODD_VALUES))
     return data
 
 

@@ -20,7 +20,7 @@ from google.protobuf import (
     struct_pb2,
     timestamp_pb2,
 )
-from google.protobuf.message import Message
+from google.protobuf.message import DecodeError, Message
 
 from cityhub.lorawan.uplink import FormatError
 
@@ -188,10 +188,14 @@ def decode(event: str, body: bytes) -> dict[str, Any]:
     message = message_class(event)()
     try:
         message.ParseFromString(body)
-        # Integration-level fields are written even when zero, as ChirpStack's JSON does.
-        return json_format.MessageToDict(message, always_print_fields_with_no_presence=True)
-    except Exception as exc:  # the library's errors on untrusted bytes vary by backend
+    except (DecodeError, RecursionError) as exc:
         raise FormatError(f"not a ChirpStack {event} protobuf message ({exc})") from None
+    try:
+        # Fields are written even when zero, as ChirpStack's JSON does for its events.
+        return json_format.MessageToDict(message, always_print_fields_with_no_presence=True)
+    except (json_format.Error, ValueError, OverflowError, RecursionError) as exc:
+        # Values JSON cannot hold: a timestamp out of range, NaN in the decoded object.
+        raise FormatError(f"a ChirpStack {event} message JSON cannot hold ({exc})") from None
 
 
 @cache
