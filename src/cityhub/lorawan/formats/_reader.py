@@ -110,6 +110,7 @@ class Node:
         return f"{self.path}.{key}" if self.path else key
 
     def has(self, key: str) -> bool:
+        """Whether the member is there (and not null)."""
         return self.data.get(key) is not None
 
     def _get(self, key: str, required: bool) -> Any:
@@ -121,15 +122,13 @@ class Node:
     def _wrong(self, key: str, expected: str, value: object) -> FormatError:
         return FormatError(f"expected {expected}, got {_kind(value)}", self.where(key))
 
-    def text(self, key: str, *, required: bool = False) -> str | None:
+    def text(self, key: str) -> str | None:
         """A string member; an empty string counts as absent."""
-        value = self._get(key, required)
+        value = self._get(key, False)
         if value is None:
             return None
         if not isinstance(value, str):
             raise self._wrong(key, "a string", value)
-        if not value and required:
-            raise FormatError("empty", self.where(key))
         return value or None
 
     def integer(
@@ -175,11 +174,18 @@ class Node:
             raise self._wrong(key, "an object", value)
         return value
 
-    def child(self, key: str, *, required: bool = False) -> Node | None:
+    def child(self, key: str) -> Node | None:
         """An object member as a Node."""
-        value = self._get(key, required)
+        value = self._get(key, False)
         if value is None:
             return None
+        if not isinstance(value, dict):
+            raise self._wrong(key, "an object", value)
+        return Node(value, self.where(key))
+
+    def require(self, key: str) -> Node:
+        """An object member that must be there."""
+        value = self._get(key, True)
         if not isinstance(value, dict):
             raise self._wrong(key, "an object", value)
         return Node(value, self.where(key))
@@ -208,20 +214,31 @@ class Node:
             raise self._wrong(key, "an array of strings", value)
         return value
 
-    def time(self, key: str, *, required: bool = False) -> datetime | None:
+    def time(self, key: str) -> datetime | None:
         """An RFC 3339 date-time member as aware UTC."""
-        value = self.text(key, required=required)
+        value = self.text(key)
         return None if value is None else parse_time(value, self.where(key))
+
+    def require_time(self, key: str) -> datetime:
+        """A date-time member that must be there."""
+        return parse_time(self._required_text(key), self.where(key))
 
     def base64(self, key: str) -> bytes:
         """A base64 member as bytes (absent: empty)."""
         value = self.text(key)
         return b"" if value is None else decode_base64(value, self.where(key))
 
-    def eui(self, key: str, *, required: bool = False, base64_too: bool = False) -> str | None:
-        """An EUI-64 member as 16 upper-case hex digits."""
-        value = self.text(key, required=required)
-        return None if value is None else hex_id(value, 8, self.where(key), base64_too=base64_too)
+    def require_eui(self, key: str, *, base64_too: bool = False) -> str:
+        """An EUI-64 member that must be there, as 16 upper-case hex digits."""
+        return hex_id(self._required_text(key), 8, self.where(key), base64_too=base64_too)
+
+    def _required_text(self, key: str) -> str:
+        value = self._get(key, True)
+        if not isinstance(value, str):
+            raise self._wrong(key, "a string", value)
+        if not value:
+            raise FormatError("empty", self.where(key))
+        return value
 
 
 def best_radio(
@@ -233,7 +250,11 @@ def best_radio(
     ``(rssi, snr)`` per receiving gateway; ``gateway_count`` counts them all."""
     ranked = sorted(
         gateways,
-        key=lambda pair: (pair[0] is not None, pair[0] or 0.0, pair[1] or float("-inf")),
+        key=lambda pair: (
+            pair[0] is not None,
+            pair[0] or 0.0,
+            pair[1] if pair[1] is not None else float("-inf"),
+        ),
     )
     rssi, snr = ranked[-1] if ranked else (None, None)
     return Radio(

@@ -68,10 +68,8 @@ def _event_type(parsed: Topic | None, event: str | None) -> str | None:
 
 
 def _message(root: Node, kind: str, topic: Topic | None) -> Message:
-    info = root.child("deviceInfo", required=True)
-    assert info is not None
-    dev_eui = info.eui("devEui", required=True)
-    assert dev_eui is not None
+    info = root.require("deviceInfo")
+    dev_eui = info.require_eui("devEui")
     _check_topic(topic, info, dev_eui)
     received_at = _received_at(root)
     if kind == "up":
@@ -184,8 +182,7 @@ def _enum(root: Node, key: str, default: str) -> str:
 
 def location_details(root: Node) -> dict[str, Any]:
     """A resolved location (``common.Location``), as in v3."""
-    location = root.child("location", required=True)
-    assert location is not None
+    location = root.require("location")
     return {
         "latitude": location.number("latitude") or 0.0,
         "longitude": location.number("longitude") or 0.0,

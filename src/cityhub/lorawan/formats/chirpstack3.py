@@ -56,8 +56,7 @@ def parse(body: bytes, topic: str | None = None, event: str | None = None) -> Me
 
 
 def _message(root: Node, kind: str, topic: Topic | None) -> Message:
-    dev_eui = root.eui("devEUI", required=True, base64_too=True)
-    assert dev_eui is not None
+    dev_eui = root.require_eui("devEUI", base64_too=True)
     _check_topic(topic, root, dev_eui)
     received_at = _received_at(root)
     if kind == "up":

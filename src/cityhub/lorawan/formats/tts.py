@@ -60,9 +60,8 @@ def parse(data: dict[str, Any], topic: str | None = None, event: str | None = No
     """One ``ApplicationUp`` message (already JSON-decoded) as an Uplink or an Event."""
     root = Node(data)
     member = _member(root)
-    ids = root.child("end_device_ids", required=True)
-    dev_eui = ids.eui("dev_eui", required=True)
-    assert dev_eui is not None
+    ids = root.require("end_device_ids")
+    dev_eui = ids.require_eui("dev_eui")
     _check_source(ids, member, topic, event)
     if member == "uplink_message":
         return _uplink(root, ids, dev_eui)
@@ -99,10 +98,8 @@ def _check_source(ids: Node, member: str, topic: str | None, event: str | None) 
 
 
 def _uplink(root: Node, ids: Node, dev_eui: str) -> Uplink:
-    up = root.child("uplink_message", required=True)
-    assert up is not None
-    received_at = up.time("received_at") or root.time("received_at", required=True)
-    assert received_at is not None
+    up = root.require("uplink_message")
+    received_at = up.time("received_at") or root.require_time("received_at")
     decoded = up.mapping("decoded_payload")
     return Uplink(
         network=NETWORK,
@@ -153,8 +150,7 @@ def _radio(up: Node) -> Radio:
 
 
 def _event(root: Node, ids: Node, dev_eui: str, member: str) -> Event:
-    body = root.child(member, required=True)
-    assert body is not None
+    body = root.require(member)
     received_at = _event_time(root, body, member)
     details: dict[str, Any] = {"event": member}
     details.update(_DETAILS.get(member, _other)(body, ids))
@@ -163,9 +159,7 @@ def _event(root: Node, ids: Node, dev_eui: str, member: str) -> Event:
 
 def _event_time(root: Node, body: Node, member: str) -> datetime:
     received_at = body.time("received_at") if member == "join_accept" else None
-    received_at = received_at or root.time("received_at", required=True)
-    assert received_at is not None
-    return received_at
+    return received_at or root.require_time("received_at")
 
 
 def _join(body: Node, ids: Node) -> dict[str, Any]:
@@ -196,8 +190,7 @@ def _failed(body: Node, ids: Node) -> dict[str, Any]:
 
 
 def _location(body: Node, ids: Node) -> dict[str, Any]:
-    location = body.child("location", required=True)
-    assert location is not None
+    location = body.require("location")
     return {
         "service": body.text("service"),
         "latitude": location.number("latitude") or 0.0,
