@@ -89,8 +89,7 @@ def _check_source(ids: Node, member: str, topic: str | None, event: str | None) 
         raise FormatError(
             f"device {parsed.device!r} in the topic, {device_id!r} in the body", "topic"
         )
-    app = ids.child("application_ids")
-    application = app.text("application_id") if app is not None else None
+    application = _application(ids)
     if application is not None and application != parsed.application:
         raise FormatError(
             f"application {parsed.application!r} in the topic, {application!r} in the body", "topic"
@@ -100,7 +99,6 @@ def _check_source(ids: Node, member: str, topic: str | None, event: str | None) 
 def _uplink(root: Node, ids: Node, dev_eui: str) -> Uplink:
     up = root.require("uplink_message")
     received_at = up.time("received_at") or root.require_time("received_at")
-    decoded = up.mapping("decoded_payload")
     return Uplink(
         network=NETWORK,
         dev_eui=dev_eui,
@@ -112,7 +110,7 @@ def _uplink(root: Node, ids: Node, dev_eui: str) -> Uplink:
         dedup_id=_correlation_id(root, up),
         device_name=ids.text("device_id"),
         application=_application(ids),
-        decoded=decoded,
+        decoded=up.mapping("decoded_payload"),
         radio=_radio(up),
         simulated=root.boolean("simulated"),
     )
