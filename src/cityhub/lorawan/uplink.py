@@ -48,7 +48,9 @@ class Uplink:
     after a rejoin is a new session, not a duplicate. ``dedup_id`` is the network server's
     own deduplication or correlation id where it gives one. ``decoded`` is the payload the
     network server already decoded (``decoded_payload``, ``object``, ``objectJSON``), if any.
-    ``received_at`` is when the network received it (timezone-aware, UTC).
+    ``received_at`` is when the network received it (timezone-aware, UTC). ``simulated``
+    marks an uplink the network server did not receive from the device but was asked to
+    pretend it did (The Things Stack's simulated uplinks).
     """
 
     network: Network
@@ -63,6 +65,7 @@ class Uplink:
     application: str | None = None
     decoded: dict[str, Any] | None = None
     radio: Radio = field(default_factory=Radio)
+    simulated: bool = False
 
 
 @dataclass(frozen=True)
