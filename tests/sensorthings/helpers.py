@@ -30,12 +30,12 @@ def ids(response: httpx.Response) -> list[int]:
     return [item["@iot.id"] for item in response.json()["value"]]
 
 
-def all_ids(hub: Any, url: str) -> list[int]:
+def all_ids(hub: Any, url: str, headers: dict[str, str] | None = None) -> list[int]:
     """The ``@iot.id`` of every entity of a collection by id, following ``@iot.nextLink``s."""
     found: list[int] = []
     params: dict[str, str] | None = {"$orderby": "id"}
     while url:
-        response = hub.get(url, params=params)
+        response = hub.get(url, params=params, headers=headers)
         found += ids(response)
         url = response.json().get("@iot.nextLink", "").removeprefix("http://testserver")
         params = None
@@ -159,12 +159,13 @@ def create_thing(
         **extra,
     }
     thing_id = created_id(hub.post(f"{V}/Things", body))
-    location_ids = all_ids(hub, f"{V}/Things({thing_id})/Locations")
+    # Read as the admin: the Thing may be in a restricted dataset.
+    location_ids = all_ids(hub, f"{V}/Things({thing_id})/Locations", hub.admin)
     seeded = Seeded(thing=thing_id, location=location_ids[0])
-    seeded.datastreams = all_ids(hub, f"{V}/Things({thing_id})/Datastreams")
+    seeded.datastreams = all_ids(hub, f"{V}/Things({thing_id})/Datastreams", hub.admin)
     for datastream_id in seeded.datastreams:
         url = f"{V}/Datastreams({datastream_id})/Observations"
-        seeded.observations[datastream_id] = all_ids(hub, url)
+        seeded.observations[datastream_id] = all_ids(hub, url, hub.admin)
     return seeded
 
 

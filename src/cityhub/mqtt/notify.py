@@ -4,7 +4,8 @@ The writer hands over what each commit created or updated (``store.changes``); t
 own thread, off every request path. It takes all changes queued so far, asks which topics
 anyone listens to (exactly, with the embedded broker; unknown with an external one, which gets
 the plain topics), reads the entities in one query per entity type, serialises them as the
-REST face does (absolute selfLinks) and publishes.
+REST face does (absolute selfLinks) and publishes. Nothing of a restricted dataset is
+published: a topic cannot ask for a token.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from cityhub.mqtt.stats import MqttStats
 from cityhub.mqtt.topics import VERSION, Interest, change_topics
 from cityhub.sensorthings.model import BY_NAME, EntityType
 from cityhub.sensorthings.serialize import serialize
+from cityhub.sensorthings.visibility import visible
+from cityhub.store.access import ANYONE, hidden_datasets
 from cityhub.store.changes import Change
 from cityhub.store.database import Store
 
@@ -147,7 +150,9 @@ class Notifier:
 def _read_rows(
     connection: Connection, by_entity: dict[str, list[Change]]
 ) -> dict[str, dict[int, Any]]:
-    """The current rows of the changed entities: one query per entity type."""
+    """The current rows of the changed entities, one query per entity type. Entities in a
+    restricted dataset are left out: a topic has no token to show, so they are never sent."""
+    hidden = hidden_datasets(connection, ANYONE)
     rows: dict[str, dict[int, Any]] = {}
     for name, entity_changes in by_entity.items():
         entity = BY_NAME[name]
@@ -155,7 +160,9 @@ def _read_rows(
         found: dict[int, Any] = {}
         for start in range(0, len(ids), 1000):
             chunk = ids[start : start + 1000]
-            statement = select(*entity.read_columns).where(entity.table.c.id.in_(chunk))
+            statement = select(*entity.read_columns).where(
+                entity.table.c.id.in_(chunk), *visible(entity, entity.table, hidden)
+            )
             found.update((row["id"], row) for row in connection.execute(statement).mappings())
         rows[name] = found
     return rows

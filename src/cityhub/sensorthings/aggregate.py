@@ -40,6 +40,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from cityhub.errors import BadRequest, MethodNotAllowed, NotFound
+from cityhub.sensorthings import reads
 from cityhub.sensorthings.buckets import Grid, parse_interval, parse_zone
 from cityhub.sensorthings.filters import Translator
 from cityhub.sensorthings.model import BY_SET, EntityType
@@ -47,6 +48,7 @@ from cityhub.sensorthings.odata import Node
 from cityhub.sensorthings.options import LINK_SAFE, QueryOptions, parse_query_options
 from cityhub.sensorthings.resource import parse_resource_path
 from cityhub.store import schema
+from cityhub.store.access import hidden_datasets
 from cityhub.store.types import UTCDateTime
 from cityhub.timeutil import format_instant, parse_time
 from cityhub.web import JSONResponse
@@ -196,8 +198,10 @@ class AggregateEndpoint:
         single: bool,
     ) -> Response:
         # The resource path parser checks the id as it does everywhere (400, or 404 out of range).
-        owner_id = parse_resource_path(f"{set_name}({request.path_params['id']})").last.id
+        owner = parse_resource_path(f"{set_name}({request.path_params['id']})")
+        owner_id = owner.last.id
         assert owner_id is not None
+        principal = await self.face.auth.principal(request)
         parsed = parse_request(request, self.face.settings.max_aggregate_buckets)
         backend = self.face.store.backend
         top = self.face.paging.top(parsed.options)
@@ -206,6 +210,8 @@ class AggregateEndpoint:
         first, last = min(skip, total), min(skip + top, total)
 
         def work(connection: Connection) -> list[BucketStats]:
+            # 404 for one hidden from the reader, as for one that does not exist.
+            reads.resolve(connection, owner, hidden_datasets(connection, principal.reader))
             series = series_of(connection, owner_id)
             return aggregate(connection, backend, series, owner_id, parsed, first, last)
 

@@ -37,6 +37,7 @@ from cityhub.sensorthings.reads import Expanded, Page, Paging, Record, Target
 from cityhub.sensorthings.resource import ResourcePath, parse_resource_path
 from cityhub.sensorthings.serialize import property_value, selected_names, serialize
 from cityhub.settings import Settings
+from cityhub.store.access import Hidden, hidden_datasets
 from cityhub.store.database import Store
 from cityhub.web import JSONResponse, read_body, read_json
 
@@ -111,8 +112,10 @@ class SensorThingsFace:
         path = parse_resource_path(request.path_params["path"])
         method = request.method
         body = None
-        if method != "GET":
-            await self.auth.writer(request)
+        if method == "GET":
+            principal = await self.auth.principal(request)
+        else:
+            principal = await self.auth.writer(request)
             if method in BODY_METHODS:
                 body = await read_json(request, self.settings.max_body_bytes)
         call = Call(
@@ -123,6 +126,7 @@ class SensorThingsFace:
             self.base_url(request),
             request.url.path,
             request.headers.get("content-type"),
+            principal,
         )
         return await self.run(self.plan(call))
 
@@ -157,27 +161,32 @@ class SensorThingsFace:
         url = call.service_url
 
         def work(connection: Connection) -> Response:
-            target = reads.resolve(connection, path)
+            paging = self.reading(connection, call)
+            target = reads.resolve(connection, path, paging.hidden)
             if options.result_format is not None:
                 if path.ref or path.property_path:
                     raise BadRequest("$resultFormat applies to collections of Observations")
                 page, groups = data_array.read_page(
-                    connection, backend, target, options, self.paging, url
+                    connection, backend, target, options, paging, url
                 )
                 return JSONResponse(self._page_body(page, groups, options, call))
             if path.ref:
-                return self._refs(connection, target, options, call)
+                return self._refs(connection, target, options, call, paging)
             if path.property_path:
-                record = reads.read_entity(connection, backend, target, QueryOptions(), self.paging)
+                record = reads.read_entity(connection, backend, target, QueryOptions(), paging)
                 return _property_response(target.entity, record, path)
             if target.single:
-                record = reads.read_entity(connection, backend, target, options, self.paging)
+                record = reads.read_entity(connection, backend, target, options, paging)
                 return JSONResponse(render(target.entity, record, url, options))
-            page = reads.read_collection(connection, backend, target, options, self.paging)
+            page = reads.read_collection(connection, backend, target, options, paging)
             items = [render(target.entity, record, url, options) for record in page.records]
             return JSONResponse(self._page_body(page, items, options, call))
 
         return Plan(work, _as_is, writes=False)
+
+    def reading(self, connection: Connection, call: Call) -> Paging:
+        """How ``call`` reads: the face's page sizes, and what its principal may not see."""
+        return self.paging.for_reader(hidden_datasets(connection, call.principal.reader))
 
     def _page_body(
         self,
@@ -212,16 +221,25 @@ class SensorThingsFace:
         target: Target,
         options: QueryOptions,
         call: Call,
+        paging: Paging,
     ) -> Response:
         entity = target.entity
         url = call.service_url
         if target.single:
             return JSONResponse({"@iot.selfLink": f"{url}/{entity.set_name}({target.id})"})
-        page = reads.read_collection(connection, self.store.backend, target, options, self.paging)
+        page = reads.read_collection(connection, self.store.backend, target, options, paging)
         links = [{"@iot.selfLink": f"{url}/{entity.set_name}({r.row['id']})"} for r in page.records]
         return JSONResponse(self._page_body(page, links, options, call))
 
     # --- writing ----------------------------------------------------------------------------
+
+    @staticmethod
+    def writing(connection: Connection, call: Call) -> Hidden:
+        """Prepare ``connection`` for a write by ``call``'s principal (``writes.write_as``);
+        the datasets it may not see, and so not change."""
+        hidden = hidden_datasets(connection, call.principal.reader)
+        writes.write_as(connection, call.principal.dataset_id, hidden)
+        return hidden
 
     async def create_observations(self, request: Request) -> Response:
         """``POST CreateObservations``: many Observations as dataArray groups (clause 13)."""
@@ -246,14 +264,15 @@ class SensorThingsFace:
         if path.property_path or not last.is_collection:
             raise MethodNotAllowed("POST creates entities: send it to a collection, e.g. /Things")
         if path.ref:
-            return self._plan_post_ref(path, body)
+            return self._plan_post_ref(call)
         entity = last.entity
         if entity is OBSERVATION and len(path.steps) == 1:
             # The ingest hot path: the writer commits many of these with a few statements.
             return _entity_plan(ObservationCreate(body, {}), entity, call, status=201)
 
         def work(connection: Connection) -> Record:
-            fixed, parent = _parent_context(connection, path)
+            hidden = self.writing(connection, call)
+            fixed, parent = _parent_context(connection, path, hidden)
             if parent is not None and isinstance(body, dict) and list(body) == ["@iot.id"]:
                 # POST Things(1)/Locations with {"@iot.id": 2}: link the existing Location.
                 new_id = writes.link_id(entity, body, connection)
@@ -265,8 +284,9 @@ class SensorThingsFace:
 
         return _entity_plan(work, entity, call, status=201)
 
-    def _plan_post_ref(self, path: ResourcePath, body: Any) -> Plan[None]:
+    def _plan_post_ref(self, call: Call) -> Plan[None]:
         """``POST Things(1)/Locations/$ref`` with ``{"@iot.id": 2}`` adds a link."""
+        path, body = call.path, call.body
         last = path.last
         if last.relation is None or last.relation.link is None:
             raise BadRequest("only many-to-many relations take new links through $ref")
@@ -274,7 +294,8 @@ class SensorThingsFace:
             raise BadRequest('send the entity to link as {"@iot.id": <id>}')
 
         def work(connection: Connection) -> None:
-            parent = reads.resolve(connection, ResourcePath(path.steps[:-1]))
+            hidden = self.writing(connection, call)
+            parent = reads.resolve(connection, ResourcePath(path.steps[:-1]), hidden)
             parent_id = parent.id
             target_id = writes.link_id(last.entity, body, connection)
             assert last.relation is not None
@@ -297,7 +318,7 @@ class SensorThingsFace:
             raise UnsupportedMediaType("PUT takes the whole entity as application/json")
 
         def work(connection: Connection) -> Record:
-            target = reads.resolve(connection, path)
+            target = reads.resolve(connection, path, self.writing(connection, call))
             entity_id = target.id
             changes = body
             if patch_document:
@@ -313,25 +334,27 @@ class SensorThingsFace:
         if path.property_path:
             raise MethodNotAllowed("DELETE removes an entity, e.g. /Things(1), not a property")
         if path.ref:
-            return self._plan_delete_ref(path)
+            return self._plan_delete_ref(call)
         if path.last.is_collection:
             raise MethodNotAllowed("DELETE removes one entity, e.g. /Things(1)")
 
         def work(connection: Connection) -> None:
-            target = reads.resolve(connection, path)
+            target = reads.resolve(connection, path, self.writing(connection, call))
             writes.delete_entity(connection, target.entity, target.id)
 
         return _empty_plan(work, status=200)
 
-    def _plan_delete_ref(self, path: ResourcePath) -> Plan[None]:
+    def _plan_delete_ref(self, call: Call) -> Plan[None]:
         """``DELETE Things(1)/Locations(2)/$ref`` removes the link, not the Location."""
+        path = call.path
         last = path.last
         if last.relation is None or last.id is None:
             raise BadRequest("address one related entity, e.g. Things(1)/Locations(2)/$ref")
 
         def work(connection: Connection) -> None:
-            reads.resolve(connection, path)
-            parent = reads.resolve(connection, ResourcePath(path.steps[:-1]))
+            hidden = self.writing(connection, call)
+            reads.resolve(connection, path, hidden)
+            parent = reads.resolve(connection, ResourcePath(path.steps[:-1]), hidden)
             assert last.relation is not None
             assert last.id is not None
             parent_id = parent.id
@@ -366,13 +389,13 @@ def _empty_plan(work: Callable[[Connection], None], status: int) -> Plan[None]:
 
 
 def _parent_context(
-    connection: Connection, path: ResourcePath
+    connection: Connection, path: ResourcePath, hidden: Hidden
 ) -> tuple[dict[str, int], tuple[EntityType, int, Any] | None]:
     """For ``POST Things(1)/Datastreams``: the foreign key to fix, or the link to add."""
     last = path.last
     if last.relation is None:
         return {}, None
-    parent = reads.resolve(connection, ResourcePath(path.steps[:-1]))
+    parent = reads.resolve(connection, ResourcePath(path.steps[:-1]), hidden)
     parent_id = parent.id
     if last.relation.remote_fk:
         return {last.relation.remote_fk: parent_id}, None

@@ -22,6 +22,7 @@ from sqlalchemy.exc import DBAPIError
 from starlette.requests import Request
 from starlette.responses import Response
 
+from cityhub.auth import ANONYMOUS
 from cityhub.errors import (
     ApiError,
     BadRequest,
@@ -76,8 +77,10 @@ class BatchRunner:
         self.references: References = {}
         self.failed: set[str] = set()  # ids and change sets that failed, for dependsOn
         self._auth_error: Any = _UNCHECKED
+        self.principal = ANONYMOUS
 
     async def run(self, items: tuple[Item, ...]) -> list[ResponseItem]:
+        self.principal = await self.face.auth.principal(self.request)
         responses: list[ResponseItem | None] = []
         in_flight: list[_InFlight] = []
         for item in items:
@@ -248,6 +251,7 @@ class BatchRunner:
             self.base_url,
             f"/{VERSION}/{path_text}",
             request.content_type,
+            self.principal,
         )
         return self.face.plan(call)
 

@@ -13,6 +13,7 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import Connection
 from starlette.responses import Response
 
+from cityhub.auth import ANONYMOUS, Principal
 from cityhub.sensorthings.model import EntityType
 from cityhub.sensorthings.resource import ResourcePath
 
@@ -36,6 +37,7 @@ class Call:
     base_url: str  # the hub's public address
     url_path: str  # the path the request addresses, e.g. /v1.1/Things, for nextLinks
     content_type: str | None = None  # tells a JSON Patch document from an entity
+    principal: Principal = ANONYMOUS  # who asks: what they may read, where they write
 
     @property
     def service_url(self) -> str:

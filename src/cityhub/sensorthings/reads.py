@@ -38,6 +38,8 @@ from cityhub.sensorthings.joins import members_of
 from cityhub.sensorthings.model import ENTITY_TYPES, EntityType, Relation, target_of
 from cityhub.sensorthings.options import Expand, QueryOptions
 from cityhub.sensorthings.resource import ResourcePath
+from cityhub.sensorthings.visibility import visible
+from cityhub.store.access import NOTHING_HIDDEN, Hidden
 from cityhub.store.types import UTCDateTime
 
 #: Parents per query when expanding a to-many relation.
@@ -46,8 +48,15 @@ _EXPAND_CHUNK = 500
 
 @dataclass(frozen=True)
 class Paging:
+    """How one request reads: its page sizes, and the datasets hidden from its reader
+    (``visibility``), which every statement of the read keeps out."""
+
     default_top: int
     max_top: int
+    hidden: Hidden = NOTHING_HIDDEN
+
+    def for_reader(self, hidden: Hidden) -> Paging:
+        return self if hidden == self.hidden else replace(self, hidden=hidden)
 
     def top(self, options: QueryOptions) -> int:
         return min(self.default_top if options.top is None else options.top, self.max_top)
@@ -94,8 +103,9 @@ class Target:
         return self.id is not None
 
 
-def resolve(connection: Connection, path: ResourcePath) -> Target:
-    """Walk the path, checking every addressed entity exists (404 otherwise)."""
+def resolve(connection: Connection, path: ResourcePath, hidden: Hidden = NOTHING_HIDDEN) -> Target:
+    """Walk the path, checking every addressed entity exists and is visible (404 otherwise).
+    A to-one step needs no check: what a visible entity belongs to is visible."""
     current: tuple[EntityType, int] | None = None
     for step in path.steps:
         table = step.entity.table
@@ -116,6 +126,7 @@ def resolve(connection: Connection, path: ResourcePath) -> Target:
             conditions = [members_of(step.relation, current[1], table)]
             order = _list_order(step.relation, current[1], table)
             members = (step.relation, current[1])
+        conditions.extend(visible(step.entity, table, hidden))
         if step.id is None:
             return Target(step.entity, tuple(conditions), order=order, members=members)
         found = connection.scalar(select(table.c.id).where(table.c.id == step.id, *conditions))
@@ -172,7 +183,7 @@ def read_collection(
         conditions.append(translator.condition(options.filter))
     count = None
     if options.count:
-        count = _count(connection, target, options, conditions)
+        count = _count(connection, target, options, conditions, paging.hidden)
     top = paging.top(options)
     if top == 0:
         # "$top=0&$count=true" asks for the count alone: no rows to search for. (A LIMIT 1
@@ -197,9 +208,12 @@ def _count(
     target: Target,
     options: QueryOptions,
     conditions: list[ColumnElement[bool]],
+    hidden: Hidden,
 ) -> int:
-    """``@iot.count``: kept per Datastream for Observations without $filter, else counted."""
-    if target.entity is statistics.OBSERVATION:
+    """``@iot.count``: kept per Datastream for Observations without $filter, else counted.
+    (The kept total of all Observations includes hidden ones: with any hidden, it is counted.)
+    """
+    if target.entity is statistics.OBSERVATION and not (hidden and target.members is None):
         kept = statistics.observation_count(connection, target.members, options)
         if kept is not None:
             return kept
@@ -375,6 +389,7 @@ def _expand_one(
     conditions = [table.c.id.in_(ids)]
     if options.filter is not None:
         conditions.append(Translator(target, table, backend).condition(options.filter))
+    conditions.extend(visible(target, table, paging.hidden))
     statement = select(*fetched(columns_for(target, options))).where(*conditions)
     children = {record.row["id"]: record for record in read_records(connection, statement)}
     expand_records(connection, backend, target, list(children.values()), options.expand, paging)
@@ -408,10 +423,12 @@ def _expand_many(
             columns = fetched(columns_for(target, options))
             statement = statistics.latest_per_parent(parents, columns)
         else:
-            statement = _top_per_parent(backend, relation, target, options, limit, chunk)
+            statement = _top_per_parent(
+                backend, relation, target, options, limit, chunk, paging.hidden
+            )
         for record in read_records(connection, statement):
             by_parent[record.row["_parent"]].append(record)
-    counts = _counts(connection, backend, relation, target, options, parent_ids)
+    counts = _counts(connection, backend, relation, target, options, parent_ids, paging.hidden)
     children = [child for items in by_parent.values() for child in items[:top]]
     expand_records(connection, backend, target, children, options.expand, paging)
     for record in records:
@@ -447,6 +464,7 @@ def _top_per_parent(
     options: QueryOptions,
     limit: int,
     parent_ids: list[int],
+    hidden: Hidden,
 ) -> Select[Any]:
     """The first ``limit`` related rows of every parent, each an index lookup.
 
@@ -459,6 +477,7 @@ def _top_per_parent(
     conditions = [members_of(relation, parents.c.value, inner_table)]
     if options.filter is not None:
         conditions.append(inner_translator.condition(options.filter))
+    conditions.extend(visible(target, inner_table, hidden))
     # An ordered relation is listed in its own order: its link table is joined for it.
     inner: FromClause = inner_table
     listed: tuple[Any, ...] = ()
@@ -516,6 +535,7 @@ def _counts(
     target: EntityType,
     options: QueryOptions,
     parent_ids: list[int],
+    hidden: Hidden,
 ) -> dict[int, int] | None:
     if not options.count:
         return None
@@ -527,6 +547,7 @@ def _counts(
     conditions = [members_of(relation, parents.c.value, table)]
     if options.filter is not None:
         conditions.append(Translator(target, table, backend).condition(options.filter))
+    conditions.extend(visible(target, table, hidden))
     count = select(func.count()).select_from(table).where(*conditions).scalar_subquery()
     rows = connection.execute(select(parents.c.value, count).select_from(parents))
     return {parent: n for parent, n in rows}

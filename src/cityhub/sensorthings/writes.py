@@ -18,6 +18,7 @@ from sqlalchemy import (
     update,
 )
 
+from cityhub.datasets import dataset_id_of
 from cityhub.errors import BadRequest
 from cityhub.sensorthings import derived
 from cityhub.sensorthings.derived import MULTI_DATASTREAM, Stream, StreamRef
@@ -36,7 +37,9 @@ from cityhub.sensorthings.values import (
     column_values,
     geometry_of,
 )
+from cityhub.sensorthings.visibility import visible
 from cityhub.store import changes, schema
+from cityhub.store.access import NOTHING_HIDDEN, Hidden
 
 Body = dict[str, Any]
 
@@ -55,6 +58,33 @@ _INSERT = {e.name: insert(e.table) for e in ENTITY_TYPES}
 _REQUIRED_LINKS = tuple(
     (e, r) for e in ENTITY_TYPES for r in e.relations if r.required and r.link is not None
 )
+
+
+# What the writing principal may do with datasets, for the transaction's creates and updates.
+_WRITER_DATASETS = "cityhub.writer_datasets"
+
+
+def write_as(connection: Connection, default_dataset: int | None, hidden: Hidden) -> None:
+    """Who writes next on ``connection``: Things they create without naming a dataset join
+    ``default_dataset`` (the dataset their token is bound to); ``hidden`` are the datasets
+    they may not read, and so may not put Things into. Each write sets it before it runs."""
+    connection.info[_WRITER_DATASETS] = (default_dataset, hidden)
+
+
+def _thing_dataset(connection: Connection, values: Body, creating: bool) -> None:
+    """A Thing joins the dataset its ``properties.dataset`` names (by id or slug); a new one
+    without it joins the writer's dataset. Naming a dataset the writer may not read is as
+    naming none that exists."""
+    default, hidden = connection.info.get(_WRITER_DATASETS, (None, NOTHING_HIDDEN))
+    properties = values.get("properties")
+    named = properties.get("dataset") if isinstance(properties, dict) else None
+    if named is not None:
+        dataset_id = dataset_id_of(connection, named)
+        if dataset_id in hidden.datasets:
+            raise BadRequest(f"no dataset '{named}'")
+        values["dataset_id"] = dataset_id
+    elif creating:
+        values["dataset_id"] = default
 
 
 def now() -> datetime:
@@ -81,6 +111,12 @@ def link_id(entity: EntityType, item: Body, connection: Connection) -> int:
         or connection.scalar(_ID_EXISTS[entity.name], {"entity_id": entity_id}) is None
     ):
         raise BadRequest(f"cannot link {entity.name}({entity_id}): it does not exist")
+    _, hidden = connection.info.get(_WRITER_DATASETS, (None, NOTHING_HIDDEN))
+    if hidden:
+        table = entity.table
+        shown = select(table.c.id).where(table.c.id == entity_id, *visible(entity, table, hidden))
+        if connection.scalar(shown) is None:  # what the writer may not see does not exist
+            raise BadRequest(f"cannot link {entity.name}({entity_id}): it does not exist")
     return entity_id
 
 
@@ -193,6 +229,8 @@ def create(connection: Connection, entity: EntityType, body: Any, fixed: Body | 
         else:
             later.append((relation, value))
     _check_required(entity, values, [relation for relation, _ in later])
+    if entity.name == "Thing":
+        _thing_dataset(connection, values, creating=True)
     contexts = _prepare_observation(connection, values) if entity.name == "Observation" else {}
     _geometry_columns(entity, values)
     new_id = connection.execute(_INSERT[entity.name], values).inserted_primary_key[0]
@@ -439,6 +477,8 @@ def update_entity(
             many.append((relation, ids))
     if entity.exactly_one_of:
         _one_replaces_other(entity, values)
+    if entity.name == "Thing":
+        _thing_dataset(connection, values, creating=False)
     if entity.name == "Observation":
         _check_updated_observation(connection, old, values)
     geometry = entity.spatial_property
