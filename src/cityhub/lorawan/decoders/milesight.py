@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 from cityhub.lorawan.decoders import units
 from cityhub.lorawan.decoders.base import FieldInfo
-from cityhub.lorawan.decoders.binary import Reader
+from cityhub.lorawan.decoders.binary import PayloadError, Reader
 from cityhub.lorawan.decoders.builtin import BuiltinDecoder
 
 Read = Callable[[Reader], Any]
@@ -87,7 +87,12 @@ class MilesightDecoder(BuiltinDecoder):
                 )
                 break
             key, read = known
-            values[key] = read(reader)
+            try:
+                values[key] = read(reader)
+            except PayloadError:
+                raise PayloadError(
+                    f"payload too short: {key} at byte {reader.pos} is cut off"
+                ) from None
         return values
 
 

@@ -83,7 +83,10 @@ def _third_party(path: str) -> Decoder:
     factory = getattr(module, class_name, None)
     if not callable(factory):
         raise UnknownDecoder(path, f"{module_name!r} has no class {class_name!r}")
-    decoder = factory()
+    try:
+        decoder = factory()
+    except TypeError as exc:
+        raise UnknownDecoder(path, f"cannot make it without arguments ({exc})") from None
     if not callable(getattr(decoder, "decode", None)) or not hasattr(decoder, "fields"):
         raise UnknownDecoder(path, "it is not a decoder (it needs decode() and fields)")
     return decoder
