@@ -65,7 +65,8 @@ class JavaScriptCodec:
         context.set_memory_limit(self.memory_limit_bytes)
         context.set_max_stack_size(STACK_BYTES)
         context.set_time_limit(self.time_limit_s)
-        self._eval(context, PRELUDE + "\n" + self.source, loading=True)
+        context.eval(PRELUDE)
+        self._eval(context, self.source, loading=True)
         call = CALL % (json.dumps(NO_FUNCTION), json.dumps(list(payload)), f_port)
         returned = self._eval(context, call, loading=False)
         if returned == NO_FUNCTION:
