@@ -103,8 +103,8 @@ TYPES: dict[int, Reading] = {
 class ElsysDecoder(BuiltinDecoder):
     name = "elsys"
     description = (
-        "Elsys ERS, ERS CO2, ERS Lite, ERS VOC, ERS Sound, ERS Eye, ELT, EMS "
-        "(Elsys generic payload, any FPort)"
+        "Elsys ERS, ERS CO2, ERS Lite and other Elsys sensors sending Elsys' generic "
+        "payload (any FPort)"
     )
     fields: ClassVar[dict[str, FieldInfo]] = {
         "temperature": units.AIR_TEMPERATURE,
