@@ -97,6 +97,14 @@ def test_vendor_examples(case: dict[str, Any]):
     check(result, case["expected"])
 
 
+def _dl(display_name: str, value: float, unit: str | None = None) -> dict[str, Any]:
+    """A Decentlab value as its codec nests it."""
+    entry: dict[str, Any] = {"displayName": display_name, "value": value}
+    if unit is not None:
+        entry["unit"] = unit
+    return entry
+
+
 OWN_CASES: list[tuple[str, int, str, dict[str, Any]]] = [
     # Elsys: ERS Lite, a supply voltage, a negative temperature, repeated probes.
     ("elsys", 1, "0100E20229", {"data": {"temperature": 22.6, "humidity": 41}}),
@@ -113,6 +121,59 @@ OWN_CASES: list[tuple[str, int, str, dict[str, Any]]] = [
             "warnings": [
                 "unknown Elsys data type 0xFF at byte 3: the rest of the payload is ignored"
             ],
+        },
+    ),
+    # Decentlab DL-LP8P (examples of its codec definition).
+    (
+        "decentlab-dl-lp8p",
+        1,
+        "020578000F67BD618D1CEDBD1081D981F4895B0BD80BB50000959895390C25",
+        {
+            "data": {
+                "protocol_version": 2,
+                "device_id": 1400,
+                "air_temperature": _dl("Air temperature", 24.35660461425781, "°C"),
+                "air_humidity": _dl("Air humidity", 41.63221740722656, "%"),
+                "barometer_temperature": _dl("Barometer temperature", 24.05, "°C"),
+                "barometric_pressure": _dl("Barometric pressure", 96800, "Pa"),
+                "co2_concentration": _dl("CO2 concentration", 473, "ppm"),
+                "co2_concentration_lpf": _dl("CO2 concentration LPF", 500, "ppm"),
+                "co2_sensor_temperature": _dl("CO2 sensor temperature", 23.95, "°C"),
+                "capacitor_voltage_1": _dl("Capacitor voltage 1", 3.032, "V"),
+                "capacitor_voltage_2": _dl("Capacitor voltage 2", 2.997, "V"),
+                "co2_sensor_status": _dl("CO2 sensor status", 0),
+                "raw_ir_reading": _dl("Raw IR reading", 38296),
+                "raw_ir_reading_lpf": _dl("Raw IR reading LPF", 38201),
+                "battery_voltage": _dl("Battery voltage", 3.109, "V"),
+            }
+        },
+    ),
+    (
+        "decentlab-dl-lp8p",
+        1,
+        "020578000B67BD618D1CEDBD100C25",
+        {
+            "data": {
+                "protocol_version": 2,
+                "device_id": 1400,
+                "air_temperature": _dl("Air temperature", 24.35660461425781, "°C"),
+                "air_humidity": _dl("Air humidity", 41.63221740722656, "%"),
+                "barometer_temperature": _dl("Barometer temperature", 24.05, "°C"),
+                "barometric_pressure": _dl("Barometric pressure", 96800, "Pa"),
+                "battery_voltage": _dl("Battery voltage", 3.109, "V"),
+            }
+        },
+    ),
+    (
+        "decentlab-dl-lp8p",
+        1,
+        "02057800080C25",
+        {
+            "data": {
+                "protocol_version": 2,
+                "device_id": 1400,
+                "battery_voltage": _dl("Battery voltage", 3.109, "V"),
+            }
         },
     ),
     # Milesight: negative temperature, the AM307's other channels, a tilted EM310.
@@ -288,7 +349,7 @@ def test_garbage_never_raises(name: str):
 def test_every_builtin_describes_itself():
     decoders = builtin_decoders()
     assert list(decoders) == decoder_names()
-    assert len(decoders) == 15
+    assert len(decoders) == 16
     for name, decoder in decoders.items():
         assert decoder.name == name
         assert decoder.description

@@ -17,7 +17,7 @@ class BoschParking(BuiltinDecoder):
     name = "bosch-tps110"
     description = "Bosch Parking Lot Sensor TPS110 (firmware 0.29 and later)"
     ports = frozenset({1, 2, 3, 4, 5, 6})
-    fields: ClassVar[dict[str, FieldInfo]] = {"temperature": units.DEVICE_TEMPERATURE}
+    FIELDS: ClassVar[dict[str, FieldInfo]] = {"temperature": units.DEVICE_TEMPERATURE}
 
     def decode_data(self, f_port: int, payload: bytes, warnings: list[str]) -> dict[str, Any]:
         require_length(payload, {1: 1, 2: 1, 3: 17, 4: 0, 5: 0, 6: 10}[f_port], "this message")

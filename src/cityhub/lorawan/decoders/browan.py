@@ -24,7 +24,7 @@ class TBHH100(BuiltinDecoder):
     name = "browan-tbhh100"
     description = "Browan TBHH100 temperature and humidity sensor (FPort 103)"
     ports = frozenset({103})
-    fields: ClassVar[dict[str, FieldInfo]] = {
+    FIELDS: ClassVar[dict[str, FieldInfo]] = {
         "battery": units.BATTERY_VOLTAGE,
         "temperature": units.AIR_TEMPERATURE,
         "humidity": units.RELATIVE_HUMIDITY,
@@ -44,7 +44,7 @@ class TBMS100(BuiltinDecoder):
     name = "browan-tbms100"
     description = "Browan TBMS100 motion sensor (FPort 102)"
     ports = frozenset({102})
-    fields: ClassVar[dict[str, FieldInfo]] = {
+    FIELDS: ClassVar[dict[str, FieldInfo]] = {
         "battery": units.BATTERY_VOLTAGE,
         "temperatureBoard": units.DEVICE_TEMPERATURE,
         "time": FieldInfo("Time since last motion", "min", "minute"),

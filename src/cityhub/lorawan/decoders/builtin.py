@@ -19,12 +19,14 @@ class BuiltinDecoder:
 
     name: str = ""
     description: str = ""
-    fields: ClassVar[dict[str, FieldInfo]] = {}
+    #: What the numeric fields measure, declared by each subclass (``fields`` on instances).
+    FIELDS: ClassVar[dict[str, FieldInfo]] = {}
     ports: ClassVar[frozenset[int] | None] = None
 
     def __init__(self, name: str | None = None, description: str | None = None) -> None:
         self.name = name or type(self).name
         self.description = description or type(self).description
+        self.fields: dict[str, FieldInfo] = dict(self.FIELDS)
 
     def decode(self, f_port: int, payload: bytes) -> DecodeResult:
         if self.ports is not None and f_port not in self.ports:

@@ -59,7 +59,7 @@ class DecentlabDecoder(BuiltinDecoder):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        cls.fields = {
+        cls.FIELDS = {
             value.key: value.field
             for sensor in cls.sensors
             for value in sensor.values
@@ -258,4 +258,93 @@ class DLPM(DecentlabDecoder):
                 ),
             ),
         ),
+    )
+
+
+class DLLP8P(DecentlabDecoder):
+    name = "decentlab-dl-lp8p"
+    description = "Decentlab DL-LP8P CO2, air temperature, humidity and barometric pressure sensor"
+    sensors = (
+        Sensor(
+            2,
+            (
+                Value(
+                    "air_temperature",
+                    "Air temperature",
+                    lambda x: 175.72 * x[0] / 65536 - 46.85,
+                    "°C",
+                    units.AIR_TEMPERATURE,
+                ),
+                Value(
+                    "air_humidity",
+                    "Air humidity",
+                    lambda x: 125 * x[1] / 65536 - 6,
+                    "%",
+                    units.RELATIVE_HUMIDITY,
+                ),
+            ),
+        ),
+        Sensor(
+            2,
+            (
+                Value(
+                    "barometer_temperature",
+                    "Barometer temperature",
+                    lambda x: (x[0] - 5000) / 100,
+                    "°C",
+                    units.DEVICE_TEMPERATURE,
+                ),
+                Value(
+                    "barometric_pressure",
+                    "Barometric pressure",
+                    lambda x: x[1] * 2,
+                    "Pa",
+                    units.PRESSURE_PA,
+                ),
+            ),
+        ),
+        Sensor(
+            8,
+            (
+                Value(
+                    "co2_concentration",
+                    "CO2 concentration",
+                    lambda x: x[0] - 32768,
+                    "ppm",
+                    units.CO2,
+                ),
+                Value(
+                    "co2_concentration_lpf",
+                    "CO2 concentration LPF",
+                    lambda x: x[1] - 32768,
+                    "ppm",
+                    FieldInfo("CO2 concentration (low-pass filtered)", "ppm", "parts per million"),
+                ),
+                Value(
+                    "co2_sensor_temperature",
+                    "CO2 sensor temperature",
+                    lambda x: (x[2] - 32768) / 100,
+                    "°C",
+                    FieldInfo("CO2 sensor temperature", "°C", "degree Celsius"),
+                ),
+                Value(
+                    "capacitor_voltage_1",
+                    "Capacitor voltage 1",
+                    lambda x: x[3] / 1000,
+                    "V",
+                    FieldInfo("Capacitor voltage 1", "V", "volt"),
+                ),
+                Value(
+                    "capacitor_voltage_2",
+                    "Capacitor voltage 2",
+                    lambda x: x[4] / 1000,
+                    "V",
+                    FieldInfo("Capacitor voltage 2", "V", "volt"),
+                ),
+                Value("co2_sensor_status", "CO2 sensor status", lambda x: x[5]),
+                Value("raw_ir_reading", "Raw IR reading", lambda x: x[6]),
+                Value("raw_ir_reading_lpf", "Raw IR reading LPF", lambda x: x[7]),
+            ),
+        ),
+        _battery(),
     )

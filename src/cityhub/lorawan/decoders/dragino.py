@@ -29,7 +29,7 @@ class LHT65(BuiltinDecoder):
     name = "dragino-lht65"
     description = "Dragino LHT65 temperature and humidity sensor (with external probe)"
     ports = frozenset({2})
-    fields: ClassVar[dict[str, FieldInfo]] = {
+    FIELDS: ClassVar[dict[str, FieldInfo]] = {
         "BatV": units.BATTERY_VOLTAGE,
         "TempC_SHT": units.AIR_TEMPERATURE,
         "Hum_SHT": units.RELATIVE_HUMIDITY,
@@ -95,7 +95,7 @@ class LSE01(BuiltinDecoder):
     name = "dragino-lse01"
     description = "Dragino LSE01 soil moisture, temperature and conductivity sensor"
     ports = frozenset({2})
-    fields: ClassVar[dict[str, FieldInfo]] = {
+    FIELDS: ClassVar[dict[str, FieldInfo]] = {
         "Bat": units.BATTERY_VOLTAGE,
         "TempC_DS18B20": FieldInfo("Temperature (external probe)", "°C", "degree Celsius"),
         "water_SOIL": FieldInfo("Soil moisture", "%", "percent"),
@@ -122,7 +122,7 @@ class LDDS75(BuiltinDecoder):
     name = "dragino-ldds75"
     description = "Dragino LDDS75 ultrasonic distance sensor"
     ports = frozenset({2})
-    fields: ClassVar[dict[str, FieldInfo]] = {"distance": units.DISTANCE_MM}
+    FIELDS: ClassVar[dict[str, FieldInfo]] = {"distance": units.DISTANCE_MM}
 
     def decode_data(self, f_port: int, payload: bytes, warnings: list[str]) -> dict[str, Any]:
         if len(payload) != 5:

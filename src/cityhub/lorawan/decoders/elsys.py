@@ -106,7 +106,7 @@ class ElsysDecoder(BuiltinDecoder):
         "Elsys ERS, ERS CO2, ERS Lite and other Elsys sensors sending Elsys' generic "
         "payload (any FPort)"
     )
-    fields: ClassVar[dict[str, FieldInfo]] = {
+    FIELDS: ClassVar[dict[str, FieldInfo]] = {
         "temperature": units.AIR_TEMPERATURE,
         "humidity": units.RELATIVE_HUMIDITY,
         "light": units.ILLUMINANCE,

@@ -109,7 +109,7 @@ class EM300TH(MilesightDecoder):
         (0x03, 0x67): TEMPERATURE,
         (0x04, 0x68): HUMIDITY,
     }
-    fields: ClassVar[dict[str, FieldInfo]] = {
+    FIELDS: ClassVar[dict[str, FieldInfo]] = {
         "battery": units.BATTERY_LEVEL,
         "temperature": units.AIR_TEMPERATURE,
         "humidity": units.RELATIVE_HUMIDITY,
@@ -124,7 +124,7 @@ class EM310UDL(MilesightDecoder):
         (0x03, 0x82): ("distance", uint16),
         (0x04, 0x00): ("tilt", flag("tilt", "normal")),
     }
-    fields: ClassVar[dict[str, FieldInfo]] = {
+    FIELDS: ClassVar[dict[str, FieldInfo]] = {
         "battery": units.BATTERY_LEVEL,
         "distance": units.DISTANCE_MM,
     }
@@ -148,7 +148,7 @@ class AM307(MilesightDecoder):
         (0x0D, 0x7D): ("o3", scaled(uint16, 100)),
         (0x0E, 0x01): ("beep", flag("yes", "no")),
     }
-    fields: ClassVar[dict[str, FieldInfo]] = {
+    FIELDS: ClassVar[dict[str, FieldInfo]] = {
         "battery": units.BATTERY_LEVEL,
         "temperature": units.AIR_TEMPERATURE,
         "humidity": units.RELATIVE_HUMIDITY,

@@ -51,7 +51,7 @@ class NwaveParking(BuiltinDecoder):
     name = "nwave-nps"
     description = "Nwave NPS310 / NPS405 parking sensors"
     ports = frozenset({1, 2, 3, 6, 10})
-    fields: ClassVar[dict[str, FieldInfo]] = {
+    FIELDS: ClassVar[dict[str, FieldInfo]] = {
         "temperature": units.DEVICE_TEMPERATURE,
         "battery_voltage": units.BATTERY_VOLTAGE,
         "previous_state_duration": FieldInfo("Previous state duration", "min", "minute"),

@@ -16,6 +16,7 @@ BUILTINS: dict[str, Callable[[], Decoder]] = {
     "decentlab-dl-sht35": decentlab.DLSHT35,
     "decentlab-dl-mbx": decentlab.DLMBX,
     "decentlab-dl-pm": decentlab.DLPM,
+    "decentlab-dl-lp8p": decentlab.DLLP8P,
     "milesight-em300-th": milesight.EM300TH,
     "milesight-em310-udl": milesight.EM310UDL,
     "milesight-am307": milesight.AM307,
