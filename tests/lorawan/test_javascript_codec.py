@@ -62,6 +62,15 @@ def test_a_loop_at_load_time_stops_too():
     assert result.errors == ["codec 'test': exceeded its time limit of 0.2 s"]
 
 
+def test_the_time_limit_covers_loading_and_the_call_together():
+    busy = "var until = Date.now() + 250; while (Date.now() < until) {}"
+    source = f"{busy}\nfunction decodeUplink(input) {{ {busy}; return {{data: {{}}}}; }}"
+    started = time.monotonic()
+    result = decode(source, time_limit_s=0.4)
+    assert time.monotonic() - started < 0.9
+    assert result.errors == ["codec 'test': exceeded its time limit of 0.4 s"]
+
+
 def test_catastrophic_regular_expression_stops_at_the_time_limit():
     source = """function decodeUplink(input) {
       return {data: {m: /(a+)+$/.test("a".repeat(40) + "b")}};
