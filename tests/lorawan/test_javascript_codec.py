@@ -108,7 +108,14 @@ def test_a_syntax_error():
 
 def test_a_codec_without_decode_uplink():
     result = decode("function decoder(bytes, port) { return {}; }")
-    assert result.errors == ["codec 'test': defines no function decodeUplink(input)"]
+    assert result.errors == [
+        "codec 'test': defines no function decodeUplink(input) (nor Decoder(bytes, port))"
+    ]
+
+
+def test_a_legacy_decoder_function():
+    result = decode("function Decoder(bytes, port) { return {first: bytes[0], port: port}; }")
+    assert result.as_json() == {"data": {"first": 1, "port": 5}, "warnings": [], "errors": []}
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,6 @@
-"""User codecs: a TTN device-repository codec (``function decodeUplink(input)``) run in a
-sandboxed QuickJS engine, a fresh one for every uplink.
+"""User codecs: a TTN device-repository codec (``function decodeUplink(input)``, or the
+legacy ``function Decoder(bytes, port)``) run in a sandboxed QuickJS engine, a fresh one for
+every uplink.
 
 The engine has no I/O at all (no ``require``, modules, network, files or timers); each call
 gets its own runtime with a time limit and a memory limit, so one uplink cannot affect the
@@ -28,8 +29,15 @@ PRELUDE = "var console = {log: function () {}, warn: function () {}, error: func
 #: What the call returns when there is no function to call.
 NO_FUNCTION = "cityhub: no decodeUplink"
 CALL = """(function () {
-  if (typeof decodeUplink !== "function") return %s;
-  var result = decodeUplink({bytes: %s, fPort: %d, recvTime: new Date()});
+  var input = {bytes: %s, fPort: %d, recvTime: new Date()};
+  var result;
+  if (typeof decodeUplink === "function") {
+    result = decodeUplink(input);
+  } else if (typeof Decoder === "function") {
+    result = {data: Decoder(input.bytes, input.fPort)};
+  } else {
+    return %s;
+  }
   return JSON.stringify(result === undefined ? null : result);
 })()"""
 
@@ -74,10 +82,10 @@ class JavaScriptCodec:
         # The engine's limit holds for each eval: the call gets what loading left over.
         left = self.time_limit_s - (time.monotonic() - started)
         context.set_time_limit(max(left, MIN_TIME_S))
-        call = CALL % (json.dumps(NO_FUNCTION), json.dumps(list(payload)), f_port)
+        call = CALL % (json.dumps(list(payload)), f_port, json.dumps(NO_FUNCTION))
         returned = self._eval(context, call, loading=False)
         if returned == NO_FUNCTION:
-            raise CodecError("defines no function decodeUplink(input)")
+            raise CodecError("defines no function decodeUplink(input) (nor Decoder(bytes, port))")
         if not isinstance(returned, str):
             raise CodecError("its result cannot be turned into JSON")
         try:
