@@ -16,6 +16,7 @@ from typing import Any
 import click
 
 from cityhub import __version__
+from cityhub.lorawan.decoder_commands import decoder
 from cityhub.settings import Settings, SettingsError, describe_settings, load_settings
 from cityhub.store.database import Store
 from cityhub.store.dialects import StoreSetupError
@@ -277,3 +278,6 @@ def config_show(config_file: Path | None, **flags: Any) -> None:
         shown = "(set)" if name == "admin_token" and value else value
         click.echo(f"{name} = {shown!s}    [default: {default or 'none'}]")
         click.echo(f"    {help_text}")
+
+
+main.add_command(decoder)
