@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Text, literal
+from sqlalchemy import ColumnElement, Text, literal, type_coerce
 
 from cityhub.errors import BadRequest
 from cityhub.features.cql2.nodes import Literal, Node, Op
@@ -22,11 +22,11 @@ def like(value: Value, pattern: Node, at: str, backend: str) -> ColumnElement[bo
     where = f"for LIKE at {at}"
     if value.type != STRING and value.type != "json":
         raise BadRequest(f"LIKE matches strings, got a {value.type} value ({where})")
-    text = expect(value, STRING, where, backend)
+    text = type_coerce(expect(value, STRING, where, backend), Text)
     parts = _parts(_pattern(pattern, where))
     if backend == "postgresql":
         return text.like(literal(_like_pattern(parts), Text), escape="\\")
-    return text.op("GLOB")(literal(_glob_pattern(parts), Text))
+    return text.op("GLOB", is_comparison=True)(literal(_glob_pattern(parts), Text))
 
 
 def _pattern(node: Node, where: str) -> str:
