@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import random
+import re
 import shutil
 import string
 import uuid
@@ -688,3 +689,23 @@ def test_conformance_classes() -> None:
     assert "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text" in classes
     assert "http://www.opengis.net/spec/cql2/1.0/conf/cql2-json" in classes
     assert all(uri.startswith("http://www.opengis.net/spec/cql2/1.0/conf/") for uri in classes)
+
+
+def test_the_documented_examples_parse() -> None:
+    docs = (Path(__file__).parents[2] / "docs" / "cql2.md").read_text()
+    rows = re.findall(r"^\| [^|`]+ \| `([^`]+)` \|$", docs, re.M)
+    assert len(rows) == 9
+    for text in rows:
+        to_sql(parse_text(text), resolver(_AnyMember()), "postgresql")
+    first = re.search(r"```\n(.*?)\n```", docs, re.S)
+    assert first is not None
+    block = re.search(r"```json\n(.*?)```", docs, re.S)
+    assert block is not None
+    assert parse_text(first.group(1)) == parse_json(orjson.loads(block.group(1)))
+
+
+class _AnyMember(dict[str, Queryable]):
+    """Queryables of documentation examples: every name is a member, but these."""
+
+    def get(self, name: str, default: Any = None) -> Queryable:  # type: ignore[override]
+        return QUERYABLES.get(name) or Queryable.member(F.c.properties, name)
