@@ -6,11 +6,11 @@ Keywords are case-insensitive; property names are identifiers or double-quoted (
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+from collections.abc import Callable
 
 from cityhub.errors import QuerySyntaxError
 from cityhub.features.cql2 import literals
+from cityhub.features.cql2.lexer import Lexer, Token
 from cityhub.features.cql2.nodes import (
     COMPARISONS,
     SPATIAL,
@@ -29,144 +29,26 @@ from cityhub.features.cql2.nodes import (
 
 __all__ = ["parse_text"]
 
-_WHITESPACE = re.compile(r"\s+")
-_NUMBER = re.compile(r"(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
-_IDENT = re.compile(r"(?:[^\W\d]|:)[\w.:]*")
-_OPERATORS = ("<>", "<=", ">=", "=", "<", ">", "+", "-", "*", "/", "%", "^", "(", ")", ",")
-_WKT_TYPES = frozenset(
-    {
-        "POINT",
-        "LINESTRING",
-        "POLYGON",
-        "MULTIPOINT",
-        "MULTILINESTRING",
-        "MULTIPOLYGON",
-        "GEOMETRYCOLLECTION",
-    }
-)
-_WKT_START = re.compile(r"\s*(?:ZM|Z|M)?\s*\(", re.IGNORECASE)
 _FUNCTIONS = frozenset({*SPATIAL, *TEMPORAL, "s_dwithin", "casei", "accenti"})
 _RESERVED = frozenset({"AND", "OR", "NOT", "LIKE", "BETWEEN", "IN", "IS", "NULL", "DIV"})
 _ADDITIVE = {"+": "+", "-": "-"}
 _MULTIPLICATIVE = {"*": "*", "/": "/", "%": "%", "DIV": "div"}
 
 
-@dataclass(frozen=True)
-class _Token:
-    kind: str  # "string", "number", "ident", "quoted", "wkt", "eof" or the operator itself
-    text: str
-    pos: int
-    value: object = None
-
-    @property
-    def word(self) -> str:
-        """An identifier's text in capitals, for keywords; '' for other tokens."""
-        return self.text.upper() if self.kind == "ident" else ""
-
-
-class _Lexer:
-    def __init__(self, text: str) -> None:
-        self.text = text
-
-    def fail(self, message: str, pos: int) -> QuerySyntaxError:
-        return QuerySyntaxError(message, self.text, pos)
-
-    def tokens(self) -> list[_Token]:
-        tokens: list[_Token] = []
-        pos = 0
-        while True:
-            space = _WHITESPACE.match(self.text, pos)
-            if space:
-                pos = space.end()
-            if pos >= len(self.text):
-                tokens.append(_Token("eof", "", len(self.text)))
-                return tokens
-            token = self._next(pos)
-            tokens.append(token)
-            pos = token.pos + len(token.text)
-
-    def _next(self, pos: int) -> _Token:
-        char = self.text[pos]
-        if char in "'\"":
-            value, end = self._quoted(pos, char)
-            return _Token("string" if char == "'" else "quoted", self.text[pos:end], pos, value)
-        number = _NUMBER.match(self.text, pos)
-        if number:
-            return self._number(pos, number.group())
-        for operator in _OPERATORS:
-            if self.text.startswith(operator, pos):
-                return _Token(operator, operator, pos)
-        ident = _IDENT.match(self.text, pos)
-        if ident:
-            if ident.group().upper() in _WKT_TYPES and _WKT_START.match(self.text, ident.end()):
-                return self._wkt(pos, ident.end())
-            return _Token("ident", ident.group(), pos)
-        raise self.fail(f"unexpected character {char!r}", pos)
-
-    def _quoted(self, pos: int, quote: str) -> tuple[str, int]:
-        """A quoted string or name; a doubled quote stands for one."""
-        chars: list[str] = []
-        index = pos + 1
-        while index < len(self.text):
-            char = self.text[index]
-            if char == quote:
-                if self.text.startswith(quote, index + 1):
-                    chars.append(quote)
-                    index += 2
-                    continue
-                return self._checked("".join(chars), pos), index + 1
-            chars.append(char)
-            index += 1
-        what = "string" if quote == "'" else "quoted property name"
-        raise self.fail(f"unterminated {what}", pos)
-
-    def _checked(self, value: str, pos: int) -> str:
-        try:
-            return literals.string(value)
-        except ValueError as exc:
-            raise self.fail(str(exc), pos) from None
-
-    def _number(self, pos: int, text: str) -> _Token:
-        end = pos + len(text)
-        if end < len(self.text) and (self.text[end].isalnum() or self.text[end] in "_.:"):
-            raise self.fail("invalid number", pos)
-        value = float(text) if any(c in text for c in ".eE") else int(text)
-        try:
-            return _Token("number", text, pos, literals.number(value))
-        except ValueError as exc:
-            raise self.fail(str(exc), pos) from None
-
-    def _wkt(self, pos: int, keyword_end: int) -> _Token:
-        """A WKT geometry: the keyword up to the parenthesis closing its coordinates."""
-        index = _WKT_START.match(self.text, keyword_end).end()  # type: ignore[union-attr]
-        depth = 1
-        while depth and index < len(self.text):
-            depth += {"(": 1, ")": -1}.get(self.text[index], 0)
-            index += 1
-        if depth:
-            raise self.fail("unterminated geometry: missing ')'", pos)
-        source = self.text[pos:index]
-        try:
-            geojson = literals.wkt(source)
-        except ValueError as exc:
-            raise self.fail(str(exc), pos) from None
-        return _Token("wkt", source, pos, geojson)
-
-
 class _Parser:
     """Recursive descent: OR < AND < NOT < predicates < + - < * / % div < ^ < unary minus."""
 
     def __init__(self, text: str) -> None:
-        self.lexer = _Lexer(text)
+        self.lexer = Lexer(text)
         self.tokens = self.lexer.tokens()
         self.index = 0
         self.depth = 0
 
     @property
-    def current(self) -> _Token:
+    def current(self) -> Token:
         return self.tokens[self.index]
 
-    def advance(self) -> _Token:
+    def advance(self) -> Token:
         token = self.current
         if token.kind != "eof":
             self.index += 1
@@ -175,7 +57,7 @@ class _Parser:
     def fail(self, message: str, pos: int) -> QuerySyntaxError:
         return self.lexer.fail(message, pos)
 
-    def expect(self, kind: str) -> _Token:
+    def expect(self, kind: str) -> Token:
         if self.current.kind != kind:
             raise self.unexpected(f"expected '{kind}'")
         return self.advance()
@@ -214,8 +96,7 @@ class _Parser:
     def conjunction(self) -> Node:
         return self._logical("AND", self.negation)
 
-    def _logical(self, word: str, operand: object) -> Node:
-        assert callable(operand)
+    def _logical(self, word: str, operand: Callable[[], Node]) -> Node:
         first = self.current.pos
         args = [operand()]
         while self.keyword(word):
@@ -278,8 +159,7 @@ class _Parser:
     def multiplicative(self) -> Node:
         return self._binary(self.power, _MULTIPLICATIVE)
 
-    def _binary(self, operand: object, operators: dict[str, str]) -> Node:
-        assert callable(operand)
+    def _binary(self, operand: Callable[[], Node], operators: dict[str, str]) -> Node:
         left: Node = operand()
         while True:
             token = self.current
@@ -337,7 +217,7 @@ class _Parser:
             return self.word(token, at)
         raise self.fail(f"unexpected '{token.text}', expected a value or a property", token.pos)
 
-    def word(self, token: _Token, at: str) -> Node:
+    def word(self, token: Token, at: str) -> Node:
         word = token.word
         if word in ("TRUE", "FALSE"):
             return Literal(word == "TRUE", at)
@@ -353,19 +233,19 @@ class _Parser:
             return self.call(token)
         return Property(token.text, at)
 
-    def literal_text(self) -> _Token:
+    def literal_text(self) -> Token:
         token = self.current
         if token.kind != "string":
             raise self.unexpected("expected a quoted date or time such as '2024-05-01'")
         return self.advance()
 
-    def instant(self, keyword: _Token) -> Timestamp | DateLiteral:
+    def instant(self, keyword: Token) -> Timestamp | DateLiteral:
         self.expect("(")
         text = self.literal_text()
         self.expect(")")
         return self._instant(keyword.word, text, f"position {keyword.pos}")
 
-    def _instant(self, kind: str, token: _Token, at: str) -> Timestamp | DateLiteral:
+    def _instant(self, kind: str, token: Token, at: str) -> Timestamp | DateLiteral:
         value = str(token.value)
         try:
             if kind == "TIMESTAMP":
@@ -374,7 +254,7 @@ class _Parser:
         except ValueError as exc:
             raise self.fail(str(exc), token.pos) from None
 
-    def interval(self, keyword: _Token) -> Interval:
+    def interval(self, keyword: Token) -> Interval:
         self.expect("(")
         ends: list[Timestamp | DateLiteral | None] = []
         for index in range(2):
@@ -391,7 +271,7 @@ class _Parser:
         self.expect(")")
         return Interval(ends[0], ends[1], f"position {keyword.pos}")
 
-    def bbox(self, keyword: _Token) -> Geometry:
+    def bbox(self, keyword: Token) -> Geometry:
         self.expect("(")
         values: list[float] = []
         while True:
@@ -410,7 +290,7 @@ class _Parser:
         except ValueError as exc:
             raise self.fail(str(exc), keyword.pos) from None
 
-    def call(self, name: _Token) -> Op:
+    def call(self, name: Token) -> Op:
         op = name.text.lower()
         if op not in _FUNCTIONS:
             known = ", ".join(sorted(f.upper() for f in _FUNCTIONS))
