@@ -19,7 +19,7 @@ from typing import Any
 
 import orjson
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from cityhub.errors import BadRequest, QuerySyntaxError
@@ -112,6 +112,11 @@ def hub_store(
         collection = _collection(connection)
         connection.execute(insert(F), [_row(collection, key) for key in FEATURES])
     yield store, collection
+    with store.write_engine.begin() as connection:  # the dataset's collection and features too
+        dataset = select(schema.collections.c.dataset_id).where(
+            schema.collections.c.id == collection
+        )
+        connection.execute(delete(schema.datasets).where(schema.datasets.c.id.in_(dataset)))
     store.close()
 
 

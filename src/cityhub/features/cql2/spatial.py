@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from shapely.geometry import shape
-from sqlalchemy import Float, cast, func, literal
+from sqlalchemy import Float, and_, cast, func, literal
 from sqlalchemy.types import UserDefinedType
 
 from cityhub.errors import BadRequest
@@ -15,6 +15,7 @@ from cityhub.features.cql2.nodes import Geometry, Literal, Node
 from cityhub.sensorthings.functions import where_boxes_overlap
 from cityhub.sensorthings.operands import GEOMETRY, Value
 from cityhub.store.dialects import metres_per_degree
+from cityhub.store.types import SRID
 
 #: Units of S_DWITHIN distances, in metres.
 UNITS = {
@@ -63,9 +64,22 @@ def dwithin(nodes: tuple[Node, ...], values: list[Value], at: str, backend: str)
     first, second = geometries("s_dwithin", values[:2], at)
     metres = _distance(nodes[2], nodes[3], at)
     if backend == "postgresql":
-        return func.ST_DWithin(cast(first, _Geography()), cast(second, _Geography()), metres)
+        sql = func.ST_DWithin(cast(first, _Geography()), cast(second, _Geography()), metres)
+        return _enveloped(nodes, values, sql, metres)
     sql = func.cityhub_distance_metres(first, second) <= literal(metres, Float)
     return _boxed(nodes, values, sql, margin=metres)
+
+
+def _enveloped(nodes: tuple[Node, ...], values: list[Value], sql: Any, metres: float) -> Any:
+    """On PostGIS, a box around a literal lets the geometry index find the candidates that
+    the geography distance (which no geometry index serves) then checks."""
+    for stored, other in ((0, 1), (1, 0)):
+        node = nodes[other]
+        if isinstance(node, Geometry):
+            bounds = _grown(shape(node.geojson).bounds, metres)
+            envelope = func.ST_MakeEnvelope(*bounds, SRID)
+            return and_(values[stored].sql.op("&&")(envelope), sql)
+    return sql
 
 
 def _distance(distance: Node, unit: Node, at: str) -> float:

@@ -145,7 +145,12 @@ class _Translator:
             low, high = self.value(args[1]), self.value(args[2])
             return and_(self.compare(">=", first, low, at), self.compare("<=", first, high, at))
         items = args[1].items if isinstance(args[1], ListOf) else (args[1],)
-        return or_(*(self.compare("=", first, self.value(item), at) for item in items))
+        values = [self.value(item) for item in items]
+        kinds = {value.type for value in values}
+        if len(kinds) == 1 and kinds <= {NUMBER, STRING, BOOLEAN} and first.type in (*kinds, JSON):
+            wanted = materialise(first, kinds.pop(), self.backend)
+            return wanted.in_([value.sql for value in values])
+        return or_(*(self.compare("=", first, value, at) for value in values))
 
     def compare(self, op: str, left: Value, right: Value, at: str) -> ColumnElement[bool]:
         where = f"for '{op}' at {at}"
