@@ -263,30 +263,38 @@ _BOX_PREDICATES = frozenset(
 
 
 def _where_boxes_overlap(call: Call, args: list[Value], predicate: Any) -> Any:
-    """On SQLite, compute ``predicate`` (shapely, per row) only for the rows whose stored
-    geometry's box the R*Tree index finds overlapping a literal's box; the others are false
-    (NULL without a geometry, as the predicate itself would be)."""
+    """On SQLite, compute ``predicate`` only where a stored geometry's box overlaps the box
+    of a literal it is tested against (see ``where_boxes_overlap``)."""
     for stored, other in ((0, 1), (1, 0)):
-        geom = args[stored].sql
         node = call.args[other]
-        table = _indexed_table(geom)
-        if table is None or not isinstance(node, Literal):
-            continue
-        if not isinstance(node.value, GeoLiteral):
-            continue
-        min_x, min_y, max_x, max_y = shape(node.value.geojson).bounds
-        index = sql_table(
-            f"{_base_name(table)}_geom_rtree",
-            *(sql_column(name) for name in ("id", "minx", "maxx", "miny", "maxy")),
-        )
-        boxes = select(index.c.id).where(
-            index.c.minx <= max_x,
-            index.c.maxx >= min_x,
-            index.c.miny <= max_y,
-            index.c.maxy >= min_y,
-        )
-        return case((table.c.id.in_(boxes), predicate), (geom.is_not(None), false()), else_=None)
+        if isinstance(node, Literal) and isinstance(node.value, GeoLiteral):
+            bounds = shape(node.value.geojson).bounds
+            filtered = where_boxes_overlap(args[stored].sql, bounds, predicate)
+            if filtered is not predicate:
+                return filtered
     return predicate
+
+
+def where_boxes_overlap(geom: Any, bounds: tuple[float, ...], predicate: Any) -> Any:
+    """On SQLite, compute ``predicate`` (shapely, per row) only for the rows whose stored
+    geometry ``geom`` has a box the R*Tree index finds overlapping ``bounds`` (min x, min y,
+    max x, max y); the others are false (NULL without a geometry, as the predicate itself
+    would be). ``predicate`` unchanged where ``geom`` is no indexed column."""
+    table = _indexed_table(geom)
+    if table is None:
+        return predicate
+    min_x, min_y, max_x, max_y = bounds
+    index = sql_table(
+        f"{_base_name(table)}_geom_rtree",
+        *(sql_column(name) for name in ("id", "minx", "maxx", "miny", "maxy")),
+    )
+    boxes = select(index.c.id).where(
+        index.c.minx <= max_x,
+        index.c.maxx >= min_x,
+        index.c.miny <= max_y,
+        index.c.maxy >= min_y,
+    )
+    return case((table.c.id.in_(boxes), predicate), (geom.is_not(None), false()), else_=None)
 
 
 def _indexed_table(geom: Any) -> Any:

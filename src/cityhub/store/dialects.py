@@ -7,10 +7,11 @@ computed with shapely, so every query is written once for both backends.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from datetime import UTC
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 import orjson
@@ -21,6 +22,7 @@ from sqlalchemy import Connection, Engine, event, text
 
 from cityhub.errors import BadRequest
 from cityhub.settings import Settings
+from cityhub.store import folding
 from cityhub.timeutil import STRICT_INSTANT_PATTERN, parse_instant
 
 
@@ -74,6 +76,49 @@ def _distance(a: str | None, b: str | None) -> float | None:
     return None if a is None or b is None else float(_geometry(a).distance(_geometry(b)))
 
 
+def metres_per_degree(latitude: float) -> tuple[float, float]:
+    """Metres per degree of longitude and of latitude on the WGS 84 ellipsoid there."""
+    phi = math.radians(latitude)
+    along_meridian = 111132.92 - 559.82 * math.cos(2 * phi) + 1.175 * math.cos(4 * phi)
+    along_parallel = 111412.84 * math.cos(phi) - 93.5 * math.cos(3 * phi)
+    return along_parallel, along_meridian
+
+
+def _distance_metres(a: str | None, b: str | None) -> float | None:
+    """Metres between WGS 84 geometries, in a plane scaled to metres where they are.
+
+    Between points it agrees with PostGIS's geography distance to centimetres over a city;
+    beside long edges it differs by metres (PostGIS follows edges as great-circle arcs). It
+    is the exact check behind an R*Tree box search.
+    """
+    if a is None or b is None:
+        return None
+    first, second = _geometry(a), _geometry(b)
+    min_y = min(first.bounds[1], second.bounds[1])
+    max_y = max(first.bounds[3], second.bounds[3])
+    x_scale, y_scale = metres_per_degree((min_y + max_y) / 2)
+    scale = [x_scale, y_scale]
+    try:
+        return float(
+            shapely.transform(first, lambda c: c * scale).distance(
+                shapely.transform(second, lambda c: c * scale)
+            )
+        )
+    except GEOSException:
+        return None
+
+
+def _power(base: float | None, exponent: float | None) -> float | None:
+    """``base ^ exponent``; NULL where the result is no real number (as for a / 0)."""
+    if base is None or exponent is None:
+        return None
+    try:
+        result = math.pow(base, exponent)
+    except (OverflowError, ValueError):
+        return None
+    return result if math.isfinite(result) else None
+
+
 def _length(a: str | None) -> float | None:
     return None if a is None else _linear_length(_geometry(a))
 
@@ -112,6 +157,8 @@ SPATIAL_PREDICATES = (
     "contains",
 )
 
+_FOLDS = folding.SQLITE_FUNCTIONS
+
 _SQLITE_FUNCTIONS: dict[str, tuple[int, Callable[..., Any]]] = {
     "ST_GeomFromGeoJSON": (1, _normalise_geojson),
     "ST_SetSRID": (2, lambda value, srid: value),
@@ -124,6 +171,9 @@ _SQLITE_FUNCTIONS: dict[str, tuple[int, Callable[..., Any]]] = {
     "ST_Distance": (2, _distance),
     "ST_Length": (1, _length),
     "cityhub_instant": (1, _instant),
+    "cityhub_distance_metres": (2, _distance_metres),
+    "power": (2, _power),
+    **{name: (1, partial(folding.fold, kind=kind)) for kind, name in _FOLDS.items()},
     **{f"ST_{name.title()}": (2, _predicate(name)) for name in SPATIAL_PREDICATES},
 }
 

@@ -1,0 +1,1 @@
+"""OGC API – Features: feature collections served to GIS clients and web maps."""
