@@ -219,12 +219,29 @@ def token() -> None:
     "--role", type=click.Choice(["admin", "publisher", "reader"]), required=True, help="Role."
 )
 @click.option("--name", default="", help="What the token is for (shown in listings).")
-def token_create(role: str, name: str, config_file: Path | None, **flags: Any) -> None:
+@click.option(
+    "--dataset",
+    metavar="SLUG",
+    help="Bind the token to a dataset: it reads it even when restricted, and the Things it "
+    "creates join it.",
+)
+def token_create(
+    role: str, name: str, dataset: str | None, config_file: Path | None, **flags: Any
+) -> None:
     """Create a token and print it; it is shown only this once."""
     from cityhub.auth import create_token
+    from cityhub.datasets import dataset_id_of
+    from cityhub.errors import ApiError
+
+    def create(connection: Any) -> str:
+        bound = None if dataset is None else dataset_id_of(connection, dataset)
+        return create_token(connection, role, name or role, bound)
 
     with _hub(config_file, flags) as store:
-        value = store.write_blocking(lambda c: create_token(c, role, name or role))
+        try:
+            value = store.write_blocking(create)
+        except ApiError as exc:
+            raise click.ClickException(exc.message) from None
     click.echo(value)
 
 
@@ -281,3 +298,13 @@ def config_show(config_file: Path | None, **flags: Any) -> None:
 
 
 main.add_command(decoder)
+
+
+def _add_dataset_commands() -> None:
+    from cityhub.datasets.commands import dataset, organization
+
+    for group in (dataset, organization):
+        main.add_command(group)
+
+
+_add_dataset_commands()
