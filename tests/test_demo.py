@@ -2,7 +2,8 @@
 
 from datetime import UTC, datetime
 
-from cityhub.demo import load_demo
+from cityhub.datasets import find_dataset
+from cityhub.demo import DEMO_DATASET, load_demo
 from cityhub.store.database import Store
 
 
@@ -17,6 +18,18 @@ def test_demo_loads_once_and_is_served(backend_settings):
     assert first.things == 10
     assert first.observations > 5000
     assert (second.things, second.observations, second.skipped) == (0, 0, 10)
+
+
+def test_demo_things_are_published_in_a_public_dataset(backend_settings):
+    store = Store(backend_settings)
+    try:
+        load_demo(store, now=datetime(2026, 11, 26, 12, 7, tzinfo=UTC))
+        published = store.read_blocking(lambda c: find_dataset(c, DEMO_DATASET["slug"]))
+    finally:
+        store.close()
+    assert published["things"] == 10
+    assert published["visibility"] == "public"
+    assert published["organization"] == "stadt-solingen-demo"
 
 
 def test_demo_data_reads_like_a_city(hub):

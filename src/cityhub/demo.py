@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from cityhub import datasets
 from cityhub.demo_data import DEMO_DAYS, DEMO_MARKER, demo_observations, demo_things
 from cityhub.sensorthings import derived, writes
 from cityhub.sensorthings.model import BY_NAME
@@ -35,8 +36,35 @@ def load_demo(store: Store, now: datetime | None = None) -> DemoSummary:
     return store.write_blocking(lambda connection: _load(connection, store, start, end))
 
 
+#: Where the demo's Things are published: a public dataset of a demo organization.
+DEMO_ORGANIZATION = {"slug": "stadt-solingen-demo", "name": "Stadt Solingen (Demo)"}
+DEMO_DATASET = {
+    "slug": "solingen-sensoren",
+    "title": "Sensoren in Solingen (Demo)",
+    "description": "Invented measurements of weather, air, water, parking and street lamps "
+    "around Solingen, to try the hub with.",
+    "organization": DEMO_ORGANIZATION["slug"],
+    "licence": "dl-zero-de/2.0",
+    "keywords": ["Demo", "Sensoren", "Umwelt", "Verkehr"],
+    "themes": ["ENVI", "TRAN", "REGI"],
+    "update_frequency": "15MIN",
+}
+
+
+def _ensure_dataset(connection: Connection) -> None:
+    if datasets.dataset_by_slug(connection, DEMO_DATASET["slug"]) is not None:
+        return
+    organizations = {o["slug"] for o in datasets.list_organizations(connection)}
+    if DEMO_ORGANIZATION["slug"] not in organizations:
+        datasets.create_organization(connection, **DEMO_ORGANIZATION)
+    datasets.create_dataset(connection, **DEMO_DATASET)
+
+
 def _load(connection: Connection, store: Store, start: datetime, end: datetime) -> DemoSummary:
+    _ensure_dataset(connection)
     bodies = demo_things()
+    for body in bodies:
+        body["properties"]["dataset"] = DEMO_DATASET["slug"]
     present = _loaded_keys(connection, [b["name"] for b in bodies])
     new = [b for b in bodies if b["properties"]["demoKey"] not in present]
     thing_ids = [writes.create(connection, BY_NAME["Thing"], _share(connection, b)) for b in new]
