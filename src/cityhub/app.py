@@ -19,7 +19,9 @@ from starlette.responses import HTMLResponse
 from starlette.routing import Mount, Route
 
 from cityhub import __version__, web
+from cityhub.admin import admin_router, tokens_router
 from cityhub.auth import Authenticator
+from cityhub.datasets.admin import datasets_router
 from cityhub.errors import ApiError
 from cityhub.mqtt.service import MqttService
 from cityhub.sensorthings.api import VERSION, SensorThingsFace
@@ -66,7 +68,7 @@ def create_app(settings: Settings, *, migrate: bool = True) -> Starlette:
     app = Starlette(
         routes=[
             *SensorThingsFace(store, settings, auth).routes(),
-            Mount("/api", app=_api(store, mqtt)),
+            Mount("/api", app=_api(store, auth, mqtt)),
             Route("/", home, methods=["GET"]),
         ],
         middleware=_middleware(settings),
@@ -94,8 +96,8 @@ def _middleware(settings: Settings) -> list[Middleware]:
     return [cors]
 
 
-def _api(store: Store, mqtt: MqttService | None) -> FastAPI:
-    """The ``/api`` face: health, interactive documentation of every face (later: admin)."""
+def _api(store: Store, auth: Authenticator, mqtt: MqttService | None) -> FastAPI:
+    """The ``/api`` face: health, the admin API, interactive documentation of every face."""
     api = FastAPI(
         title="cityhub",
         version=__version__,
@@ -123,6 +125,7 @@ def _api(store: Store, mqtt: MqttService | None) -> FastAPI:
             return web.JSONResponse({"enabled": False})
         return web.JSONResponse(mqtt.status())
 
+    api.include_router(admin_router(auth, tokens_router(store, auth), datasets_router(store)))
     return api
 
 

@@ -150,6 +150,13 @@ class Authenticator:
         self._cache[token_hash] = (principal, time.monotonic() + self._ttl)
         return principal
 
+    def forget(self) -> None:
+        """Drop remembered answers, so a token revoked in this process stops working at once.
+
+        Other processes notice a revocation after ``token_cache_seconds``.
+        """
+        self._cache.clear()
+
     async def writer(self, request: HTTPConnection) -> Principal:
         """The principal of a write request: 401 without a token, 403 with a read-only one."""
         principal = await self.principal(request)
@@ -159,5 +166,17 @@ class Authenticator:
             raise Forbidden(
                 f"the token '{principal.name}' has the role '{principal.role}', which may not "
                 "write; use a token of role publisher or admin"
+            )
+        return principal
+
+    async def admin(self, request: HTTPConnection) -> Principal:
+        """The principal of an admin request: 401 without a token, 403 unless role admin."""
+        principal = await self.principal(request)
+        if principal.role is None:
+            raise Unauthorized("the admin API needs a token: send 'Authorization: Bearer <token>'")
+        if principal.role != "admin":
+            raise Forbidden(
+                f"the token '{principal.name}' has the role '{principal.role}'; "
+                "the admin API needs a token of role admin"
             )
         return principal

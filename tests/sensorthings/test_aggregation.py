@@ -312,7 +312,7 @@ def test_unknown_datastream_is_404(hub):
     assert response.json() == {
         "code": 404,
         "type": "error",
-        "message": "no Datastream with @iot.id 4711",
+        "message": "no Datastream with @iot.id 4711 at Datastreams(4711)",
     }
     assert hub.get(f"{V}/Datastreams(x)/Observations/$aggregate", params=query).status_code == 400
 
@@ -391,4 +391,5 @@ def test_unknown_multi_datastream_is_404(hub):
     query = {"interval": "PT1H", "phenomenonTime": "2024-01-01T00:00:00Z/2024-01-02T00:00:00Z"}
     response = hub.get(f"{V}/MultiDatastreams(99)/Observations/$aggregate", params=query)
     assert response.status_code == 404
-    assert response.json()["message"] == "no MultiDatastream with @iot.id 99"
+    expected = "no MultiDatastream with @iot.id 99 at MultiDatastreams(99)"
+    assert response.json()["message"] == expected
