@@ -391,9 +391,7 @@ connector_runs = Table(
     Column("summary", JSONDocument),
     Column("error", Text),
     Index("ix_connector_runs_name_started_at", "name", "started_at"),
-    CheckConstraint(
-        "status IN ('running', 'ok', 'failed')", name="ck_connector_runs_status"
-    ),
+    CheckConstraint("status IN ('running', 'ok', 'failed')", name="ck_connector_runs_status"),
     **_AUTOINCREMENT,
 )
 
