@@ -1,7 +1,7 @@
 """Connectors: their runs, and leases through which worker processes share them.
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-03
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 from cityhub.store.types import JSONDocument, UTCDateTime
 
 revision = "0007"
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
