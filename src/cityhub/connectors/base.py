@@ -178,10 +178,14 @@ class Connector:
 
     async def run(self, context: RunContext) -> RunSummary:
         harvests = [await self.harvest(context, url) for url in self.urls]
-        found = [h for h in harvests if h is not None]
-        if not found:
+        if all(h is None for h in harvests):
             return RunSummary(source_unchanged=True)
-        return await context.save(found)
+        if any(h is None for h in harvests):
+            # Some sources changed: all are needed, or the unchanged ones' places would go.
+            context.conditional = False
+            pairs = zip(harvests, self.urls, strict=True)
+            harvests = [h or await self.harvest(context, url) for h, url in pairs]
+        return await context.save([h for h in harvests if h is not None])
 
     async def harvest(self, context: RunContext, url: str) -> Harvest | None:
         """What ``url`` lists now; ``None`` if it is unchanged since the last good run."""

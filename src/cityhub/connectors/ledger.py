@@ -85,8 +85,14 @@ def release(connection: Connection, name: str, holder: str) -> None:
 
 
 def start_run(connection: Connection, name: str, trigger: str, holder: str, now: datetime) -> int:
-    row = {"name": name, "trigger": trigger, "holder": holder, "started_at": now}
-    result = connection.execute(insert(_runs).values(row, status="running"))
+    row = {
+        "name": name,
+        "trigger": trigger,
+        "holder": holder,
+        "started_at": now,
+        "status": "running",
+    }
+    result = connection.execute(insert(_runs).values(row))
     return int(result.inserted_primary_key[0])
 
 
