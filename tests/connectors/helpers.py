@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -11,7 +12,9 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from cityhub.connectors.base import Connector, RunSummary
 from cityhub.connectors.config import ConnectorConfig
+from cityhub.connectors.context import RunContext
 from cityhub.connectors.service import ConnectorService, RunOutcome
 from cityhub.store import schema
 
@@ -96,3 +99,15 @@ def features_of(hub, collection: str) -> dict[str, dict[str, Any]]:
 
 def count(hub, table: Any) -> int:
     return hub.store.read_blocking(lambda c: c.scalar(select(func.count()).select_from(table)))
+
+
+class Pause(Connector):
+    """A connector that takes a moment and writes nothing: for scheduling tests."""
+
+    default_url = "https://example.org/nothing"
+    runs = 0
+
+    async def run(self, context: RunContext) -> RunSummary:
+        type(self).runs += 1
+        await asyncio.sleep(0.05)
+        return RunSummary()
