@@ -16,6 +16,7 @@ ENTRY_POINT_GROUP = "cityhub.connectors"
 
 BUILTIN: dict[str, str] = {
     "pegelonline": "cityhub.connectors.pegelonline:Pegelonline",
+    "brightsky": "cityhub.connectors.brightsky:BrightSky",
     "parkapi": "cityhub.connectors.parkapi:ParkApi",
     "sensor-community": "cityhub.connectors.sensor_community:SensorCommunity",
 }
