@@ -308,3 +308,12 @@ def _add_dataset_commands() -> None:
 
 
 _add_dataset_commands()
+
+
+def _add_import_command() -> None:
+    from cityhub.features.imports.commands import import_command
+
+    main.add_command(import_command)
+
+
+_add_import_command()

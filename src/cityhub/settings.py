@@ -129,6 +129,11 @@ class Settings(BaseModel):
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         "info", description="Log level of the server."
     )
+    max_import_bytes: int = Field(
+        256 * 1024 * 1024,
+        ge=1024,
+        description="Largest file accepted by the admin API's feature import, in bytes.",
+    )
 
     @property
     def resolved_database_url(self) -> str:
