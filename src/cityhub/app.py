@@ -23,6 +23,7 @@ from cityhub.admin import admin_router, tokens_router
 from cityhub.auth import Authenticator
 from cityhub.datasets.admin import datasets_router
 from cityhub.errors import ApiError
+from cityhub.features.imports.admin import imports_router
 from cityhub.mqtt.service import MqttService
 from cityhub.sensorthings.api import VERSION, SensorThingsFace
 from cityhub.sensorthings.openapi import openapi_fragment
@@ -126,6 +127,7 @@ def _api(store: Store, auth: Authenticator, mqtt: MqttService | None) -> FastAPI
         return web.JSONResponse(mqtt.status())
 
     api.include_router(admin_router(auth, tokens_router(store, auth), datasets_router(store)))
+    api.include_router(admin_router(auth, imports_router(store, store.settings)))
     return api
 
 

@@ -89,7 +89,7 @@ class CsvReader:
         self.description = (
             f"CSV, {encoding}, delimiter '{shown}', decimal "
             f"{'comma' if self.decimal_comma else 'point'}, header on line "
-            f"{self.table.header_line}, {self.table.geometry.describe()}"
+            f"{self.table.header_line}, {self.table.geometry.describe(options.crs)}"
         )
 
     def _rows(self) -> Iterator[tuple[int, list[str]]]:

@@ -15,6 +15,7 @@ from shapely.geometry import shape
 from sqlalchemy import Connection, select
 
 from cityhub.datasets import dataset_id_of
+from cityhub.datasets.fields import check_slug
 from cityhub.errors import BadRequest
 from cityhub.features.imports.crs import axis_warning
 from cityhub.features.imports.rows import Reader, Rejected, SourceRow
@@ -30,6 +31,8 @@ from cityhub.store import schema
 
 # Rows listed in a result; the count of rejected rows is always complete.
 MAX_LISTED = 1000
+# Rejected rows named in the message of a failed strict import.
+LISTED_IN_MESSAGE = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,8 +77,8 @@ class StrictImportFailed(ValueError):
 
     def __init__(self, result: ImportResult) -> None:
         count = len(result.rejected)
-        first = "; ".join(r.describe() for r in result.rejected[:5])
-        more = f" (and {count - 5} more)" if count > 5 else ""
+        first = "; ".join(r.describe() for r in result.rejected[:LISTED_IN_MESSAGE])
+        more = f" (and {count - LISTED_IN_MESSAGE} more)" if count > LISTED_IN_MESSAGE else ""
         super().__init__(
             f"{count} row{'s' if count != 1 else ''} cannot be imported, so nothing was "
             f"imported: {first}{more}"
@@ -92,11 +95,12 @@ def import_features(
     """Write the reader's rows into the target collection, in the caller's transaction."""
     dataset_id = dataset_id_of(connection, target.dataset)
     try:
+        check_slug(target.collection)
         collection_id = ensure_collection(
             connection, dataset_id, target.collection, title=target.title, key_property=target.key
         )
     except ValueError as exc:
-        raise BadRequest(str(exc)) from None
+        raise BadRequest(f"collection: {exc}") from None
     key = target.key or _key_property(connection, collection_id)
     description = getattr(reader, "description", type(reader).__name__)
     result = _Records(reader, key, progress)

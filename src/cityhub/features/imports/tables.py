@@ -133,7 +133,11 @@ class CoordinateColumns:
     def used(self) -> set[int]:
         return {i for i in (self.lon, self.lat, self.wkt) if i is not None}
 
-    def describe(self) -> str:
+    def describe(self, crs: str | None = None) -> str:
+        where = f" in {crs}" if crs and self.wkt is None and self.lon is not None else ""
+        return self._columns() + where
+
+    def _columns(self) -> str:
         if self.wkt is not None:
             return f"geometry from WKT column '{self.names[self.wkt]}'"
         if self.lon is not None and self.lat is not None:

@@ -38,7 +38,7 @@ class XlsxReader:
         self.table = TableRows(_chain(sample, rows), options, decimal_comma, unit="row")
         self.description = (
             f"XLSX, sheet '{sheet.title}', header in row {self.table.header_line}, "
-            f"{self.table.geometry.describe()}"
+            f"{self.table.geometry.describe(options.crs)}"
         )
 
     def _sheet(self, name: str | None) -> Any:
