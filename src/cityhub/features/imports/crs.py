@@ -55,7 +55,10 @@ Transform = Callable[[list[float], list[float]], tuple[list[float], list[float]]
 def to_wgs84(geometry: dict[str, Any], crs: str | None) -> dict[str, Any]:
     """``geometry`` in WGS 84, each position checked; CoordinateError if one is implausible."""
     if is_wgs84(crs):
-        _walk(geometry, _check_degrees)
+        if geometry["type"] == "Point":
+            _check_degrees(*geometry["coordinates"][:2])
+        else:
+            _walk(geometry, _check_degrees)
         return geometry
     transform, bounds, label = _projection(crs or "")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -66,10 +67,11 @@ def coordinate(value: Any) -> float | None:
         return None
     if isinstance(value, int | float):
         return float(value)
-    text = str(value).strip().replace(" ", "")
+    text = str(value).strip()
     if "," in text and "." not in text:
         text = text.replace(",", ".")
     try:
-        return float(text) if _POINT_NUMBER.fullmatch(text) else None
+        number = float(text)
     except ValueError:
         return None
+    return number if math.isfinite(number) and "_" not in text else None
