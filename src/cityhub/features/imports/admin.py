@@ -22,6 +22,18 @@ from cityhub.store.database import Store
 from cityhub.web import JSONResponse, read_body
 
 TAG = "admin: feature collections"
+_FILE = {"type": "string", "format": "binary"}
+UPLOAD_BODY = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {"type": "object", "properties": {"file": _FILE}, "required": ["file"]}
+        },
+        "application/geo+json": {"schema": _FILE},
+        "text/csv": {"schema": _FILE},
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {"schema": _FILE},
+    },
+}
 
 
 def imports_router(store: Store, settings: Settings) -> APIRouter:
@@ -44,6 +56,7 @@ def imports_router(store: Store, settings: Settings) -> APIRouter:
     @router.post(
         "/datasets/{dataset}/collections/{collection}/import",
         summary="Import a GeoJSON, CSV or XLSX file (multipart field 'file', or the raw body)",
+        openapi_extra={"requestBody": UPLOAD_BODY},
     )
     async def upload(
         request: Request,

@@ -37,6 +37,7 @@ class Reader(Protocol):
 
     unit: str  # what ``line`` counts: "line", "row" or "feature"
     total: int | None  # records expected, for a progress bar (None: unknown)
+    description: str  # what was detected: format, encoding, delimiter, header, columns
 
     def __iter__(self) -> Iterator[SourceRow | Rejected]: ...
 

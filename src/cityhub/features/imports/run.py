@@ -102,7 +102,7 @@ def import_features(
     except ValueError as exc:
         raise BadRequest(f"collection: {exc}") from None
     key = target.key or _key_property(connection, collection_id)
-    description = getattr(reader, "description", type(reader).__name__)
+    description = reader.description
     result = _Records(reader, key, progress)
     summary = write_features(
         connection, collection_id, result, provenance=_provenance(target, description)
