@@ -190,3 +190,28 @@ def test_an_upload_larger_than_the_limit_is_413(stadt):
     headers = {**stadt.admin, "Content-Type": "text/csv", "Content-Length": str(limit + 1)}
     response = stadt.request("POST", f"{BASE}/x/import", content=b"x" * 10, headers=headers)
     assert response.status_code == 413
+
+
+def test_a_collection_of_another_dataset_is_not_taken_over(stadt):
+    stadt.post("/api/admin/datasets", {"slug": "land", "title": "Land", "licence": "cc-zero"})
+    data = (FIXTURES / "toilets.geojson").read_bytes()
+    assert send_raw(stadt, "wc", data, "application/geo+json").status_code == 200
+    other = stadt.request(
+        "POST",
+        "/api/admin/datasets/land/collections/wc/import",
+        content=data,
+        headers={**stadt.admin, "Content-Type": "application/geo+json"},
+    )
+    assert other.status_code == 400
+    assert "belongs to another dataset" in other.json()["message"]
+    assert collections(stadt)["wc"]["features"] == 4
+
+
+def test_the_upload_body_is_described_in_the_openapi_document(sqlite_hub):
+    document = sqlite_hub.get("/api/openapi.json").json()
+    route = document["paths"]["/api/admin/datasets/{dataset}/collections/{collection}/import"]
+    content = route["post"]["requestBody"]["content"]
+    assert content["multipart/form-data"]["schema"]["properties"]["file"]["format"] == "binary"
+    assert {"text/csv", "application/geo+json", XLSX} <= set(content)
+    parameters = {p["name"] for p in route["post"]["parameters"]}
+    assert {"key", "strict", "crs", "lon", "lat", "wkt", "delimiter", "sheet"} <= parameters
