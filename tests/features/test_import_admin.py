@@ -76,12 +76,13 @@ def test_bad_rows_come_back_with_their_line_numbers(stadt):
     response = send_raw(stadt, "spiel", data, "text/csv")
     assert response.status_code == 200, response.text
     body = response.json()
-    assert (body["created"], body["rejected"]) == (3, 4)
-    assert [row["line"] for row in body["rejected_rows"]] == [3, 4, 6, 7]
+    assert (body["created"], body["rejected"]) == (2, 5)
+    assert [row["line"] for row in body["rejected_rows"]] == [3, 4, 5, 6, 7]
     assert body["rejected_rows"][1] == {
         "line": 4,
         "reason": "column 'lat' is '51.16x', not a number",
     }
+    assert "swapped it would lie among them" in body["rejected_rows"][2]["reason"]
 
 
 def test_strict_is_a_400_naming_the_lines_and_writes_nothing(stadt):
@@ -90,7 +91,7 @@ def test_strict_is_a_400_naming_the_lines_and_writes_nothing(stadt):
     assert response.status_code == 400
     body = response.json()
     assert list(body) == ["code", "type", "message"]
-    assert body["message"].startswith("4 rows cannot be imported, so nothing was imported")
+    assert body["message"].startswith("5 rows cannot be imported, so nothing was imported")
     assert "line 3: no coordinates" in body["message"]
     assert "line 7: 5 values" in body["message"]
     assert collections(stadt) == {}

@@ -86,11 +86,18 @@ def test_bad_rows_are_reported_and_the_rest_imported(cli, backend_settings):
         "import", str(FIXTURES / "bad-rows.csv"), "--dataset", "stadt", "--collection", "spiel"
     )
     assert result.exit_code == 0, result.output
-    assert "3 created, 0 updated, 0 unchanged, 4 rejected" in result.output
+    assert "2 created, 0 updated, 0 unchanged, 5 rejected" in result.output
     assert "line 3: no coordinates (columns 'lon' and 'lat' are empty)" in result.output
     assert "line 6: (365150, 5670180) is not a longitude/latitude" in result.output
     assert "line 7: 5 values, but the header (line 1) names 4 columns" in result.output
-    assert len(features(backend_settings, "spiel")) == 3
+    assert (
+        "line 5: (51.1655, 7.0401) lies far from the other points; with longitude and latitude "
+        "swapped it would lie among them"
+    ) in result.output
+    assert sorted(features(backend_settings, "spiel")) == [
+        "Spielplatz Hasseldelle",
+        "Spielplatz Walder Straße",
+    ]
 
 
 def test_strict_imports_nothing_when_a_row_is_bad(cli, backend_settings):
@@ -98,7 +105,7 @@ def test_strict_imports_nothing_when_a_row_is_bad(cli, backend_settings):
     result = cli("import", source, "--dataset", "stadt", "--collection", "spiel", "--strict")
     assert result.exit_code == 1
     assert "line 4: column 'lat' is '51.16x', not a number" in result.output
-    assert "4 rows cannot be imported; --strict: nothing was imported" in result.output
+    assert "5 rows cannot be imported; --strict: nothing was imported" in result.output
     assert features(backend_settings, "spiel") == {}
     listed = cli("dataset", "list").output
     assert "0 collections" in listed  # not even the collection was created

@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 
 from cityhub.features.imports import ImportOptions, ImportSourceError, Rejected, open_reader
-from cityhub.features.imports.crs import axis_warning
+from cityhub.features.imports.crs import axis_warning, swapped_points
 from cityhub.features.imports.values import typed
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "features"
@@ -281,3 +281,9 @@ def test_an_xlsx_sheet_with_a_title_row():
 def test_unreadable_sources_say_why(data, message):
     with pytest.raises(ImportSourceError, match=message):
         read(data, "f", encoding="klingon" if b";" in data else None)
+
+
+def test_a_point_with_swapped_axes_among_others_is_found():
+    points = [(7.08, 51.17), (7.01, 51.16), (51.165, 7.04), (7.15, 51.13), (-3.7, 40.4)]
+    assert swapped_points(points) == [2]  # Madrid is far away, but not swapped
+    assert swapped_points([(51.17, 7.08), (51.16, 7.01), (51.13, 7.15)]) == []

@@ -9,6 +9,7 @@ axes, or the wrong system.
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import Any
@@ -201,3 +202,17 @@ def axis_warning(bounds: tuple[float, float, float, float] | None) -> str | None
 
 def _within(span: tuple[float, float], limits: tuple[float, float]) -> bool:
     return limits[0] <= span[0] and span[1] <= limits[1]
+
+
+def swapped_points(points: list[tuple[float, float]]) -> list[int]:
+    """Indexes of the points that lie far from the others (more than 2° from their median)
+    but among them (within 1°) with longitude and latitude exchanged: rows that swap them."""
+    if len(points) < 3:
+        return []
+    lon = statistics.median(p[0] for p in points)
+    lat = statistics.median(p[1] for p in points)
+    return [
+        index
+        for index, (x, y) in enumerate(points)
+        if abs(x - lon) + abs(y - lat) > 2 and abs(y - lon) + abs(x - lat) < 1
+    ]

@@ -6,7 +6,7 @@ others are written, with ``strict`` one bad row fails the import and nothing is 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -17,7 +17,7 @@ from sqlalchemy import Connection, select
 from cityhub.datasets import dataset_id_of
 from cityhub.datasets.fields import check_slug
 from cityhub.errors import BadRequest
-from cityhub.features.imports.crs import axis_warning
+from cityhub.features.imports.crs import axis_warning, swapped_points
 from cityhub.features.imports.rows import Reader, Rejected, SourceRow
 from cityhub.features.write import (
     FeatureRecord,
@@ -104,11 +104,12 @@ def import_features(
     key = target.key or _key_property(connection, collection_id)
     description = reader.description
     result = _Records(reader, key, progress)
+    records = result.collect()
     summary = write_features(
-        connection, collection_id, result, provenance=_provenance(target, description)
+        connection, collection_id, records, provenance=_provenance(target, description)
     )
     outcome = ImportResult(target.collection, description, key, summary, result.rejected)
-    warning = axis_warning(result.bounds())
+    warning = axis_warning(_bounds(records))
     if warning:
         outcome.warnings.append(warning)
     if target.strict and outcome.rejected:
@@ -155,10 +156,12 @@ class _Records:
         self._key = key
         self._progress = progress
         self._keys: dict[str, int] = {}
-        self._box: list[float] | None = None
         self.rejected: list[Rejected] = []
 
-    def __iter__(self) -> Iterator[FeatureRecord]:
+    def collect(self) -> list[FeatureRecord]:
+        """Every record that can be imported; points with swapped axes among the rejected."""
+        lines: list[int] = []
+        records: list[FeatureRecord] = []
         for count, item in enumerate(self._reader, start=1):
             if self._progress is not None and count % 1000 == 0:
                 self._progress(1000)
@@ -166,7 +169,26 @@ class _Records:
             if isinstance(record, Rejected):
                 self.rejected.append(record)
             else:
-                yield record
+                records.append(record)
+                lines.append(item.line)
+        return self._without_swapped(records, lines)
+
+    def _without_swapped(
+        self, records: list[FeatureRecord], lines: list[int]
+    ) -> list[FeatureRecord]:
+        points = [(i, r.geometry) for i, r in enumerate(records) if _is_point(r.geometry)]
+        swapped = {points[i][0] for i in swapped_points([p["coordinates"] for _, p in points])}
+        if not swapped:
+            return records
+        for index in sorted(swapped):
+            lon, lat = records[index].geometry["coordinates"]  # type: ignore[index]
+            reason = (
+                f"({lon:g}, {lat:g}) lies far from the other points; with longitude and "
+                "latitude swapped it would lie among them"
+            )
+            self.rejected.append(Rejected(lines[index], reason, self._reader.unit))
+        self.rejected.sort(key=lambda r: r.line)
+        return [r for i, r in enumerate(records) if i not in swapped]
 
     def _record(self, row: SourceRow) -> FeatureRecord | Rejected:
         unit = self._reader.unit
@@ -183,8 +205,6 @@ class _Records:
                 first = self._keys[key]
                 return Rejected(row.line, f"key '{key}' already used on {unit} {first}", unit)
             self._keys[key] = row.line
-        if geometry is not None:
-            self._extend(geometry)
         return FeatureRecord(properties=row.properties, geometry=geometry, key=key)
 
     def _key_of(self, row: SourceRow) -> str | None:
@@ -195,19 +215,27 @@ class _Records:
             return None
         return str(value)
 
-    def _extend(self, geometry: dict[str, Any]) -> None:
-        if geometry["type"] == "Point":
-            west, south = east, north = geometry["coordinates"][:2]
-        else:
-            west, south, east, north = shape(geometry).bounds
-        if self._box is None:
-            self._box = [west, south, east, north]
-            return
-        box = self._box
-        box[0], box[1] = min(box[0], west), min(box[1], south)
-        box[2], box[3] = max(box[2], east), max(box[3], north)
 
-    def bounds(self) -> tuple[float, float, float, float] | None:
-        return (
-            None if self._box is None else (self._box[0], self._box[1], self._box[2], self._box[3])
-        )
+def _is_point(geometry: dict[str, Any] | None) -> bool:
+    return geometry is not None and geometry["type"] == "Point"
+
+
+def _bounds(records: list[FeatureRecord]) -> tuple[float, float, float, float] | None:
+    """The bounding box of the records' geometries, None without any."""
+    boxes = [_box(r.geometry) for r in records if r.geometry is not None]
+    if not boxes:
+        return None
+    return (
+        min(b[0] for b in boxes),
+        min(b[1] for b in boxes),
+        max(b[2] for b in boxes),
+        max(b[3] for b in boxes),
+    )
+
+
+def _box(geometry: dict[str, Any]) -> tuple[float, float, float, float]:
+    if geometry["type"] == "Point":
+        lon, lat = geometry["coordinates"][:2]
+        return lon, lat, lon, lat
+    west, south, east, north = shape(geometry).bounds
+    return west, south, east, north
