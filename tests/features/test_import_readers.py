@@ -287,3 +287,12 @@ def test_a_point_with_swapped_axes_among_others_is_found():
     points = [(7.08, 51.17), (7.01, 51.16), (51.165, 7.04), (7.15, 51.13), (-3.7, 40.4)]
     assert swapped_points(points) == [2]  # Madrid is far away, but not swapped
     assert swapped_points([(51.17, 7.08), (51.16, 7.01), (51.13, 7.15)]) == []
+
+
+def test_explicit_delimiter_and_encoding_override_detection():
+    text = "name,ort;lat;lon\nBank,Markt;51.17;7.08\nBank,Park;51.16;7.07\n".encode("latin-1")
+    reader, rows, _ = read(text, "b.csv", delimiter="semicolon", encoding="latin-1")
+    assert "latin-1, delimiter ';'" in reader.description
+    assert rows[0].properties == {"name,ort": "Bank,Markt"}
+    with pytest.raises(ImportSourceError, match="not utf-8: byte 4 cannot be decoded"):
+        read("Straße;lat;lon\n".encode("windows-1252"), "s.csv", encoding="utf-8")
