@@ -27,7 +27,7 @@ def _hub(backend_settings, fixture_server, **settings):
 
 @pytest.fixture
 def hub_with_connector(backend_settings, fixture_server):
-    client = _hub(backend_settings, fixture_server, connectors_in_serve=False)
+    client = _hub(backend_settings, fixture_server, connectors_in_serve=False, http_retries=0)
     yield client
     client.close()
 
