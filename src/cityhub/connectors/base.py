@@ -146,9 +146,12 @@ class Connector:
 
     #: Where to fetch when the configuration names no URL.
     default_url: ClassVar[str | None] = None
-    #: Dataset fields used when the configured dataset does not exist yet.
-    dataset_defaults: ClassVar[dict[str, Any]] = {"licence": "other-open"}
+    #: Dataset fields used when the configured dataset does not exist yet; without a licence
+    #: the operator has to create the dataset first.
+    dataset_defaults: ClassVar[dict[str, Any]] = {}
     options_model: ClassVar[type[Options]] = Options
+    #: What to say when the configuration names no source.
+    missing_source: ClassVar[str] = "give the source as 'url'"
 
     def __init__(self, name: str, config: ConnectorConfig) -> None:
         self.name = name
@@ -162,7 +165,7 @@ class Connector:
             )
             raise ConnectorError(f"connector '{name}': invalid options: {problems}") from None
         if not self.urls:
-            raise ConnectorError(f"connector '{name}': give the source as 'url'")
+            raise ConnectorError(f"connector '{name}': {self.missing_source}")
 
     @property
     def urls(self) -> list[str]:

@@ -11,8 +11,9 @@ from typing import Any
 from sqlalchemy import Connection
 
 from cityhub import datasets
-from cityhub.connectors.base import Harvest, RunSummary
+from cityhub.connectors.base import ConnectorError, Harvest, RunSummary
 from cityhub.connectors.measurements import MeasurementWriter, Origin
+from cityhub.errors import ApiError
 from cityhub.features.write import FeatureRecord, ensure_collection, write_features
 
 #: The feature property holding the source's own id of a place.
@@ -67,4 +68,11 @@ def _ensure_dataset(connection: Connection, target: Target) -> int:
     if found is not None:
         return int(found["id"])
     fields = {"title": target.dataset, **target.dataset_defaults, "slug": target.dataset}
-    return datasets.create_dataset(connection, **fields)
+    try:
+        return datasets.create_dataset(connection, **fields)
+    except ApiError as exc:
+        raise ConnectorError(
+            f"the dataset '{target.dataset}' does not exist and cannot be made from the "
+            f"connector's defaults ({exc.message}); create it first: cityhub dataset create "
+            f"{target.dataset} --title TITLE --licence LICENCE"
+        ) from None
