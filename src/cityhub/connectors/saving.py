@@ -45,7 +45,10 @@ def save_harvests(
         origin = Origin(target.connector, target.type, harvest.source)
         writer = MeasurementWriter(connection, dataset_id, origin)
         for place in harvest.places:
-            thing_id = writer.write(place, summary) if place.series else None
+            # A place without series now keeps the Thing earlier runs made for it.
+            thing_id = writer.things.get(place.key)
+            if place.series:
+                thing_id = writer.write(place, summary)
             properties = {KEY_PROPERTY: place.key, "name": place.name, **place.properties}
             records.append(FeatureRecord(properties, place.geometry, place.key, thing_id=thing_id))
     provenance = {
