@@ -19,6 +19,7 @@ BUILTIN: dict[str, str] = {
     "parkapi": "cityhub.connectors.parkapi:ParkApi",
     "sensor-community": "cityhub.connectors.sensor_community:SensorCommunity",
     "geojson": "cityhub.connectors.geojson:GeoJson",
+    "brightsky": "cityhub.connectors.brightsky:BrightSky",
 }
 
 

@@ -31,6 +31,9 @@ from cityhub.connectors.context import RunContext
 
 BOX_URL = "https://data.sensor.community/airrohr/v1/filter/box="
 SATURATED = 999.9
+#: CF standard names, the vocabulary of environmental quantities.
+_CF = "http://vocab.nerc.ac.uk/standard_name/"
+_AEROSOL = "ambient_aerosol_particles_in_air/"
 INDOOR = "indoor sensor: not representative of outdoor air"
 SATURATION = "saturated: the sensor's upper limit (999.9), not a measured value"
 
@@ -40,8 +43,16 @@ _MICROGRAMS = {
     "definition": "http://qudt.org/vocab/unit/MicroGM-PER-M3",
 }
 _QUANTITIES: dict[str, tuple[str, dict[str, str], str]] = {
-    "P1": ("PM10", _MICROGRAMS, "http://vocab.nerc.ac.uk/collection/P01/current/PMSADS10/"),
-    "P2": ("PM2.5", _MICROGRAMS, "http://vocab.nerc.ac.uk/collection/P01/current/PMSADS25/"),
+    "P1": (
+        "PM10",
+        _MICROGRAMS,
+        _CF + "mass_concentration_of_pm10_ambient_aerosol_particles_in_air/",
+    ),
+    "P2": (
+        "PM2.5",
+        _MICROGRAMS,
+        _CF + "mass_concentration_of_pm2p5_ambient_aerosol_particles_in_air/",
+    ),
     "temperature": (
         "Lufttemperatur (air temperature)",
         {
@@ -49,12 +60,12 @@ _QUANTITIES: dict[str, tuple[str, dict[str, str], str]] = {
             "symbol": "°C",
             "definition": "http://qudt.org/vocab/unit/DEG_C",
         },
-        "http://vocab.nerc.ac.uk/collection/P07/current/CFSN0023/",
+        _CF + "air_temperature/",
     ),
     "humidity": (
         "Relative Luftfeuchte (relative humidity)",
         {"name": "percent", "symbol": "%", "definition": "http://qudt.org/vocab/unit/PERCENT"},
-        "http://vocab.nerc.ac.uk/collection/P07/current/CFSN0413/",
+        _CF + "relative_humidity/",
     ),
 }
 _PARTICLES = frozenset({"P1", "P2"})
