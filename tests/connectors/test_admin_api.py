@@ -53,6 +53,20 @@ def test_connectors_are_listed_run_and_shown_with_their_runs(hub_with_connector)
     assert len(features_of(hub, "pegel")) == 3
 
 
+def test_a_run_in_the_back_answers_202_at_once(hub_with_connector):
+    hub = hub_with_connector
+    started = hub.post("/api/admin/connectors/pegel/run?wait=false")
+    assert started.status_code == 202
+    assert started.json() == {"name": "pegel", "status": "started"}
+    deadline = time.monotonic() + 20
+    runs: list = []
+    while time.monotonic() < deadline and not (runs and runs[0]["status"] == "ok"):
+        time.sleep(0.1)
+        runs = hub.get("/api/admin/connectors/pegel/runs", headers=ADMIN).json()
+    assert runs[0]["status"] == "ok"
+    assert runs[0]["summary"]["places_created"] == 3
+
+
 def test_a_failed_run_shows_its_error(hub_with_connector, fixture_server):
     hub = hub_with_connector
     fixture_server.override("pegelonline/stations.json", 502, b"Bad Gateway", "text/plain")
