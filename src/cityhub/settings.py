@@ -162,6 +162,11 @@ class Settings(BaseModel):
         description="Retries of a connector request after a network error, 429 or 5xx, with "
         "exponential backoff (Retry-After honoured).",
     )
+    max_import_bytes: int = Field(
+        256 * 1024 * 1024,
+        ge=1024,
+        description="Largest file accepted by the admin API's feature import, in bytes.",
+    )
 
     @field_validator("connectors")
     @classmethod

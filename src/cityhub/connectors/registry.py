@@ -16,10 +16,11 @@ ENTRY_POINT_GROUP = "cityhub.connectors"
 
 BUILTIN: dict[str, str] = {
     "pegelonline": "cityhub.connectors.pegelonline:Pegelonline",
-    "brightsky": "cityhub.connectors.brightsky:BrightSky",
-    "ladesaeulenregister": "cityhub.connectors.ladesaeulen:Ladesaeulenregister",
     "parkapi": "cityhub.connectors.parkapi:ParkApi",
     "sensor-community": "cityhub.connectors.sensor_community:SensorCommunity",
+    "geojson": "cityhub.connectors.geojson:GeoJson",
+    "brightsky": "cityhub.connectors.brightsky:BrightSky",
+    "ladesaeulenregister": "cityhub.connectors.ladesaeulen:Ladesaeulenregister",
 }
 
 

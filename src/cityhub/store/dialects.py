@@ -38,39 +38,37 @@ def _geometry(geojson: str) -> shapely.Geometry:
     return shape(orjson.loads(geojson))
 
 
+_POINT_PREFIX = '{"type":"Point","coordinates":['
+
+
+@lru_cache(maxsize=64)
+def _plain_point(geojson: str) -> tuple[float, float] | None:
+    """(x, y) of compact 2D Point text, as the hub writes it; None for anything else.
+
+    Most geometries written are points: they are normalised and indexed without shapely.
+    """
+    if not geojson.startswith(_POINT_PREFIX):
+        return None
+    try:
+        parsed = orjson.loads(geojson)
+    except orjson.JSONDecodeError:
+        return None
+    position = parsed.get("coordinates")
+    if len(parsed) != 2 or len(position) != 2:
+        return None
+    x, y = position
+    if type(x) not in (int, float) or type(y) not in (int, float):
+        return None
+    return float(x), float(y)
+
+
 def _normalise_geojson(value: str | None) -> str | None:
     if value is None:
         return None
     point = _plain_point(value)
-    if point is not None:  # most features are points: spare them shapely
+    if point is not None:
         return orjson.dumps({"type": "Point", "coordinates": point}).decode()
     return orjson.dumps(mapping(_geometry(value))).decode()
-
-
-def _plain_point(value: str) -> list[float] | None:
-    """The coordinates of a 2D GeoJSON Point with finite numbers, else None (the slow path)."""
-    if '"Point"' not in value:
-        return None
-    try:
-        parsed = orjson.loads(value)
-    except orjson.JSONDecodeError:
-        return None
-    if not isinstance(parsed, dict) or parsed.keys() != {"type", "coordinates"}:
-        return None
-    coordinates = parsed["coordinates"]
-    if parsed["type"] != "Point" or not isinstance(coordinates, list) or len(coordinates) != 2:
-        return None
-    if not all(type(c) in (int, float) and math.isfinite(c) for c in coordinates):
-        return None
-    return [float(coordinates[0]), float(coordinates[1])]
-
-
-@lru_cache(maxsize=4096)
-def _bounds(value: str) -> tuple[float, float, float, float]:
-    point = _plain_point(value)
-    if point is not None:
-        return (point[0], point[1], point[0], point[1])
-    return tuple(float(b) for b in _geometry(value).bounds)  # type: ignore[return-value]
 
 
 def _predicate(name: str) -> Callable[[str | None, str | None], int | None]:
@@ -87,7 +85,12 @@ def _predicate(name: str) -> Callable[[str | None, str | None], int | None]:
 
 def _bound(index: int) -> Callable[[str | None], float | None]:
     def apply(value: str | None) -> float | None:
-        return None if value is None else _bounds(value)[index]
+        if value is None:
+            return None
+        point = _plain_point(value)
+        if point is not None:
+            return point[index % 2]
+        return float(_geometry(value).bounds[index])
 
     return apply
 
