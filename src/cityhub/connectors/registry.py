@@ -21,6 +21,7 @@ BUILTIN: dict[str, str] = {
     "geojson": "cityhub.connectors.geojson:GeoJson",
     "brightsky": "cityhub.connectors.brightsky:BrightSky",
     "ladesaeulenregister": "cityhub.connectors.ladesaeulen:Ladesaeulenregister",
+    "overpass": "cityhub.connectors.overpass:Overpass",
 }
 
 

@@ -25,6 +25,11 @@ LICENCES: dict[str, tuple[str, str]] = {
         "http://dcat-ap.de/def/licenses/cc-zero",
         "Creative Commons CC Zero License (cc-zero)",
     ),
+    # OpenStreetMap's licence, for data harvested from it.
+    "odbl": (
+        "http://dcat-ap.de/def/licenses/odbl",
+        "Open Data Commons Open Database License (ODbL)",
+    ),
 }
 
 _THEME_BASE = "http://publications.europa.eu/resource/authority/data-theme/"
