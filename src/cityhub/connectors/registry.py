@@ -22,6 +22,7 @@ BUILTIN: dict[str, str] = {
     "brightsky": "cityhub.connectors.brightsky:BrightSky",
     "ladesaeulenregister": "cityhub.connectors.ladesaeulen:Ladesaeulenregister",
     "overpass": "cityhub.connectors.overpass:Overpass",
+    "sensorthings": "cityhub.connectors.sensorthings_mirror:SensorThingsMirror",
 }
 
 
