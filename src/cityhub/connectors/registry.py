@@ -23,6 +23,7 @@ BUILTIN: dict[str, str] = {
     "ladesaeulenregister": "cityhub.connectors.ladesaeulen:Ladesaeulenregister",
     "overpass": "cityhub.connectors.overpass:Overpass",
     "sensorthings": "cityhub.connectors.sensorthings_mirror:SensorThingsMirror",
+    "file": "cityhub.connectors.feature_file:FeatureFile",
 }
 
 
