@@ -62,7 +62,8 @@ def _plain_point(geojson: str) -> tuple[float, float] | None:
     return float(x), float(y)
 
 
-def _normalise_geojson(value: str | None) -> str | None:
+def normalise_geojson(value: str | None) -> str | None:
+    """GeoJSON text as the SQLite geometry columns keep it (``ST_GeomFromGeoJSON`` there)."""
     if value is None:
         return None
     point = _plain_point(value)
@@ -192,7 +193,7 @@ SPATIAL_PREDICATES = (
 _FOLDS = folding.SQLITE_FUNCTIONS
 
 _SQLITE_FUNCTIONS: dict[str, tuple[int, Callable[..., Any]]] = {
-    "ST_GeomFromGeoJSON": (1, _normalise_geojson),
+    "ST_GeomFromGeoJSON": (1, normalise_geojson),
     "ST_SetSRID": (2, lambda value, srid: value),
     "ST_AsGeoJSON": (1, lambda value: value),
     "ST_XMin": (1, _bound(0)),

@@ -14,18 +14,7 @@ from shapely.errors import ShapelyError
 from cityhub.features.imports.crs import CoordinateError, to_wgs84
 from cityhub.features.imports.options import ImportOptions
 from cityhub.features.imports.rows import ImportSourceError, Rejected, SourceRow
-
-GEOMETRY_TYPES = frozenset(
-    {
-        "Point",
-        "MultiPoint",
-        "LineString",
-        "MultiLineString",
-        "Polygon",
-        "MultiPolygon",
-        "GeometryCollection",
-    }
-)
+from cityhub.geometry import GEOMETRY_TYPES
 
 
 def crs_member(document: dict[str, Any]) -> str | None:
