@@ -85,7 +85,6 @@ _COLUMNS: dict[str, tuple[str, ...]] = {
     "openingTimes": ("Öffnungszeiten: Tageszeiten",),
 }
 _NUMBERS = ("chargePointCount", "powerKw")
-_NOT_PROPERTIES = ("id", "latitude", "longitude")
 _THOUSANDS = re.compile(r"\d{1,3}(\.\d{3})+")
 _KINDS = {"normalladeeinrichtung": "normal", "schnellladeeinrichtung": "fast"}
 
@@ -337,22 +336,21 @@ class _Filter:
 
 
 def _place(station: dict[str, Any]) -> Place:
-    lon, lat = station["longitude"], station["latitude"]
+    """The station as a place; ``station`` itself becomes its properties (no copy: a
+    register has a hundred thousand of them)."""
+    key = str(station.get("id") or _derived_key(station))
+    name = _name(station)
+    lon, lat = station.pop("longitude"), station.pop("latitude")
+    station.pop("id", None)
     geometry = None if lon is None or lat is None else {"type": "Point", "coordinates": [lon, lat]}
-    properties = {k: v for k, v in station.items() if k not in _NOT_PROPERTIES}
     powers = [
         power
         for point in station["chargePoints"]
         if isinstance(power := point.get("powerKw"), int | float)
     ]
     if powers:
-        properties["maxPowerKw"] = max(powers)
-    return Place(
-        key=str(station.get("id") or _derived_key(station)),
-        name=_name(station),
-        geometry=geometry,
-        properties=properties,
-    )
+        station["maxPowerKw"] = max(powers)
+    return Place(key=key, name=name, geometry=geometry, properties=station)
 
 
 def _name(station: dict[str, Any]) -> str:
