@@ -79,13 +79,13 @@ def test_a_second_run_changes_nothing_and_a_later_register_updates_and_marks_gon
 
 
 def test_the_older_layout_in_windows_1252(hub, connectors):
-    chargers = connectors(
-        {"archiv": {"type": "ladesaeulenregister", "url": "https://example.org/r.csv"}}
-    )
+    url = "https://example.org/r.csv?__blob=publicationFile&v=3"
+    chargers = connectors({"archiv": {"type": "ladesaeulenregister", "url": url}})
     chargers.source.serve("/r.csv", "ladesaeulen/register-2021.csv", "text/csv")
     outcome = chargers.run("archiv")
     assert outcome.status == "ok", outcome.error
     assert outcome.summary.places_created == 2  # the repeated row counts once
+    assert chargers.source.requests[0].url.params["__blob"] == "publicationFile"
     stations = {f["properties"]["city"]: f for f in features_of(hub, "archiv").values()}
     arnsberg = stations["Arnsberg"]
     assert arnsberg["key"].startswith("bnetza-")

@@ -15,7 +15,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
-import httpx
 import orjson
 from pydantic import Field
 from sqlalchemy import Connection, select
@@ -32,6 +31,7 @@ from cityhub.connectors.base import (
     SourceError,
 )
 from cityhub.connectors.context import RunContext
+from cityhub.connectors.urls import split_query
 from cityhub.store import schema
 
 #: Pages followed at most, so a source that links in circles cannot hold a run forever.
@@ -121,16 +121,9 @@ async def _pages(
         if not isinstance(document, dict) or not isinstance(document.get("value"), list):
             raise SourceError(f"{next_url}: expected a SensorThings collection with 'value'")
         items.extend(item for item in document["value"] if isinstance(item, dict))
-        next_url, params = _split(document.get("@iot.nextLink"))
+        link = document.get("@iot.nextLink")
+        next_url, params = split_query(str(link)) if link else (None, None)
     return items if limit is None else items[:limit]
-
-
-def _split(link: Any) -> tuple[str | None, dict[str, str] | None]:
-    """A nextLink as URL and query parameters (``RunContext.get`` wants them apart)."""
-    if not link:
-        return None, None
-    url = httpx.URL(str(link))
-    return str(url).split("?", 1)[0], dict(url.params)
 
 
 def _place(thing: dict[str, Any]) -> Place:
