@@ -23,6 +23,7 @@ from cityhub.admin import admin_router, tokens_router
 from cityhub.auth import Authenticator
 from cityhub.datasets.admin import datasets_router
 from cityhub.errors import ApiError
+from cityhub.features.api import FeaturesFace
 from cityhub.mqtt.service import MqttService
 from cityhub.sensorthings.api import VERSION, SensorThingsFace
 from cityhub.sensorthings.openapi import openapi_fragment
@@ -68,6 +69,7 @@ def create_app(settings: Settings, *, migrate: bool = True) -> Starlette:
     app = Starlette(
         routes=[
             *SensorThingsFace(store, settings, auth).routes(),
+            *FeaturesFace(store, settings, auth).routes(),
             Mount("/api", app=_api(store, auth, mqtt)),
             Route("/", home, methods=["GET"]),
         ],
@@ -154,6 +156,7 @@ def _home_page(base: str) -> str:
 <p>Urbane Daten der Stadt, offen über Standards. / The city's data through open standards.</p>
 <ul>
 <li><a href="{base}/{VERSION}">OGC SensorThings API 1.1</a></li>
+<li><a href="{base}/features">OGC API – Features</a></li>
 <li><a href="{base}/api/docs">API-Dokumentation / API documentation</a></li>
 </ul>
 </main></body></html>"""
