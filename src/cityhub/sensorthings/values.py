@@ -6,12 +6,8 @@ import math
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-import orjson
-from shapely import force_2d
-from shapely.errors import GEOSException
-from shapely.geometry import mapping, shape
-
 from cityhub.errors import BadRequest
+from cityhub.geometry import GeometryError, geojson_text, wgs84_geometry
 from cityhub.sensorthings.model import (
     GEOJSON_ENCODINGS,
     OBSERVATION_TYPE_BASE,
@@ -23,17 +19,6 @@ from cityhub.store import schema
 from cityhub.timeutil import parse_instant, parse_time
 
 T = TypeVar("T")
-
-_GEOMETRY_TYPES = {
-    "Point",
-    "MultiPoint",
-    "LineString",
-    "MultiLineString",
-    "Polygon",
-    "MultiPolygon",
-    "GeometryCollection",
-}
-
 
 def column_values(entity: EntityType, prop: Property, value: Any) -> dict[str, Any]:
     """The columns of ``prop`` for a body value; 400 with the property's name if invalid."""
@@ -202,22 +187,7 @@ def geometry_of(where: str, encoding_type: str, value: Any) -> str:
     geometry = value
     if isinstance(value, dict) and value.get("type") == "Feature":
         geometry = value.get("geometry")
-    if not isinstance(geometry, dict) or geometry.get("type") not in _GEOMETRY_TYPES:
-        raise BadRequest(
-            f"{where} must be a GeoJSON geometry or Feature, e.g. "
-            '{"type": "Point", "coordinates": [7.08, 51.17]}'
-        )
     try:
-        parsed = shape(geometry)
-    except (GEOSException, ValueError, TypeError, IndexError, KeyError, AttributeError) as exc:
-        raise BadRequest(f"{where} is not a valid GeoJSON {geometry['type']}: {exc}") from None
-    if parsed.is_empty:
-        raise BadRequest(f"{where} is an empty geometry")
-    min_x, min_y, max_x, max_y = parsed.bounds
-    if min_x < -180 or max_x > 180 or min_y < -90 or max_y > 90:
-        raise BadRequest(
-            f"{where} has coordinates outside WGS 84 (longitude -180..180, latitude -90..90); "
-            "GeoJSON puts longitude first"
-        )
-    # The geometry column is 2D; an altitude stays in the GeoJSON the client sent.
-    return orjson.dumps(mapping(force_2d(parsed))).decode()
+        return geojson_text(wgs84_geometry(geometry))
+    except GeometryError as exc:
+        raise BadRequest(f"{where} {exc}") from None

@@ -119,6 +119,10 @@ features = Table(
     _ref("thing_id", "things", nullable=True, on_delete="SET NULL"),
     Column("created_at", UTCDateTime, nullable=False),
     Column("modified_at", UTCDateTime, nullable=False),
+    # Who wrote it from where, and when ({"connector", "source", "fetched_at"} or an import's).
+    Column("provenance", JSONDocument),
+    # When its source stopped listing it; gone features are kept, not served as current.
+    Column("gone_at", UTCDateTime),
     Index("uq_features_collection_id_key", "collection_id", "key", unique=True),
     Index(None, "thing_id"),
     **_AUTOINCREMENT,

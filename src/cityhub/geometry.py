@@ -1,0 +1,55 @@
+"""GeoJSON geometries as every part of the hub accepts them: valid, non-empty, WGS 84."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from shapely import force_2d
+from shapely.errors import GEOSException
+from shapely.geometry import mapping, shape
+
+GEOMETRY_TYPES = frozenset(
+    {
+        "Point",
+        "MultiPoint",
+        "LineString",
+        "MultiLineString",
+        "Polygon",
+        "MultiPolygon",
+        "GeometryCollection",
+    }
+)
+
+
+class GeometryError(ValueError):
+    """A value that is not a usable GeoJSON geometry; the message says why."""
+
+
+def wgs84_geometry(value: Any) -> dict[str, Any]:
+    """``value`` as a 2D GeoJSON geometry in WGS 84, or a GeometryError that says what is wrong.
+
+    The stored geometry is 2D; an altitude stays wherever the caller keeps the original.
+    """
+    if not isinstance(value, dict) or value.get("type") not in GEOMETRY_TYPES:
+        raise GeometryError(
+            'must be a GeoJSON geometry, e.g. {"type": "Point", "coordinates": [7.08, 51.17]}'
+        )
+    try:
+        parsed = shape(value)
+    except (GEOSException, ValueError, TypeError, IndexError, KeyError, AttributeError) as exc:
+        raise GeometryError(f"is not a valid GeoJSON {value['type']}: {exc}") from None
+    if parsed.is_empty:
+        raise GeometryError("is an empty geometry")
+    min_x, min_y, max_x, max_y = parsed.bounds
+    if min_x < -180 or max_x > 180 or min_y < -90 or max_y > 90:
+        raise GeometryError(
+            "has coordinates outside WGS 84 (longitude -180..180, latitude -90..90); "
+            "GeoJSON puts longitude first"
+        )
+    return mapping(force_2d(parsed))
+
+
+def geojson_text(geometry: dict[str, Any]) -> str:
+    """The compact GeoJSON text the geometry columns are written from."""
+    return orjson.dumps(geometry).decode()
