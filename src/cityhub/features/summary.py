@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Connection, func, select, true
+from sqlalchemy import Connection, Text, and_, case, func, select, true
 
 from cityhub.features import live
 from cityhub.features.geo import RTREE as _RTREE
@@ -30,7 +30,8 @@ _SQLITE_TYPES = {
     "object": "object",
     "array": "array",
 }
-_POSTGRES_TYPES = {"number": "number", "string": "string", "boolean": "boolean"}
+_POSTGRES_TYPES = {"integer": "integer", "number": "number", "string": "string"}
+_POSTGRES_TYPES |= {"boolean": "boolean"}
 _POSTGRES_TYPES |= {"object": "object", "array": "array"}
 
 
@@ -127,7 +128,11 @@ def _extent(
 def _property_types(connection: Connection, source: Source, backend: str) -> dict[str, str]:
     if backend == "postgresql":
         members = func.jsonb_each(source.c.properties).table_valued("key", "value").lateral()
-        kind = func.jsonb_typeof(members.c.value)
+        whole = members.c.value.cast(Text).regexp_match("^-?[0-9]+$")
+        kind = case(
+            (and_(func.jsonb_typeof(members.c.value) == "number", whole), "integer"),
+            else_=func.jsonb_typeof(members.c.value),
+        )
         names = _POSTGRES_TYPES
     else:
         members = func.json_each(source.c.properties).table_valued("key", "type")
