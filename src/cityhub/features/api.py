@@ -230,7 +230,7 @@ class FeaturesFace:
         for item in page.items:
             if item.thing_id is not None:
                 item.properties = live.merge(item.properties, values.get(item.thing_id))
-            item_slug = slug or str(item.properties.pop("collection", ""))
+            item_slug = slug or str(item.properties.get("collection", ""))
             features.append(encode.feature(item, base, item_slug, target))
         document: dict[str, Any] = {"type": "FeatureCollection", "features": features}
         if page.matched is not None:
