@@ -302,8 +302,10 @@ class FeaturesFace:
             if areas.is_sensors:
                 raise BadRequest("'within' names a collection of areas, not the sensors")
             source = sources.source(collection, context.hidden)
-            summary = context.summary(collection, source, fresh=True)
+            summary = context.summary(collection, source)
             extra = set(params) - _COUNTS_PARAMETERS
+            if extra - p.ITEMS_PARAMETERS - summary.names:
+                summary = context.summary(collection, source, fresh=True)
             query = p.parse_items({k: v for k, v in params.items() if k != "within"}, summary.names)
             if extra & (p.ITEMS_PARAMETERS - _COUNTS_PARAMETERS):
                 raise BadRequest(f"'{sorted(extra)[0]}' is no parameter of counts")

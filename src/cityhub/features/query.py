@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 import orjson
+from shapely.geometry import shape
 from sqlalchemy import ColumnElement, and_, func
 
 from cityhub.errors import BadRequest
@@ -24,6 +25,7 @@ from cityhub.features.cql2 import (
     to_sql,
 )
 from cityhub.features.cql2.nodes import Geometry, Literal, Op, Property
+from cityhub.features.cql2.spatial import UNITS
 from cityhub.features.params import ItemsQuery, TimeRange
 from cityhub.features.sources import Source
 from cityhub.features.summary import Summary
@@ -66,8 +68,51 @@ def conditions(
         node = Op("=", (Property(name, f"parameter '{name}'"), _typed(value, summary, name)))
         found.append(to_sql(node, resolve, backend))
     if query.filter is not None:
-        found.append(to_sql(parse_filter(query), resolve, backend))
+        node = parse_filter(query)
+        found.append(to_sql(node, resolve, backend))
+        if backend == "sqlite":
+            found += _index_hints(node, source)
     return found
+
+
+_BOXED = frozenset(
+    {"s_intersects", "s_within", "s_contains", "s_equals", "s_touches", "s_overlaps", "s_crosses"}
+)
+
+
+def _index_hints(node: Node, source: Source) -> list[ColumnElement[bool]]:
+    """Box conditions implied by the filter's top-level spatial predicates on a literal: on
+    SQLite they let the R*Tree drive the query, which the predicates alone cannot."""
+    if isinstance(node, Op) and node.op == "and":
+        return [hint for arg in node.args for hint in _index_hints(arg, source)]
+    if not isinstance(node, Op) or node.op not in _BOXED | {"s_dwithin"}:
+        return []
+    first, second = node.args[0], node.args[1]
+    literal = second if isinstance(first, Property) else first
+    column = first if isinstance(first, Property) else second
+    if not (isinstance(column, Property) and column.name == "geometry"):
+        return []
+    if not isinstance(literal, Geometry):
+        return []
+    min_x, min_y, max_x, max_y = shape(literal.geojson).bounds
+    if node.op == "s_dwithin":
+        metres = _metres(node.args[2], node.args[3])
+        if metres is None:
+            return []
+        min_x, min_y, _, _ = geo.box_around(min_x, min_y, metres)
+        _, _, max_x, max_y = geo.box_around(max_x, max_y, metres)
+    hint = geo.box_candidates(source, (min_x, min_y, max_x, max_y), "sqlite")
+    return [] if hint is None else [hint]
+
+
+def _metres(distance: Node, unit: Node) -> float | None:
+    if not (isinstance(distance, Literal) and isinstance(unit, Literal)):
+        return None
+    factor = UNITS.get(str(unit.value).lower())
+    value = distance.value
+    if factor is None or isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) * factor
 
 
 def time_condition(source: Source, time: TimeRange) -> ColumnElement[bool]:

@@ -10,10 +10,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import numpy
 import orjson
-from sqlalchemy import ColumnElement, Connection, and_, func, select
+import shapely
+import shapely.geometry
+from sqlalchemy import ColumnElement, Connection, and_, case, func, select
 
-from cityhub.features import geo
+from cityhub.features import geo, sources
 from cityhub.features.sources import Source
 
 #: Radii (metres) tried in turn when the nearest features are asked for without a radius;
@@ -143,24 +146,64 @@ def counts_within(
     conditions: list[ColumnElement[bool]],
     areas: Source,
 ) -> list[tuple[int, dict[str, Any], int]]:
-    """For every feature of ``areas`` (districts, read through an alias of the features
-    table): its id, properties and how many features of ``counted`` lie within it, in one
-    statement, the geometry index finding the candidates on both backends."""
-    area_geom = areas.c.geom
-    tie: list[ColumnElement[bool]] = []
+    """For every feature of ``areas`` (districts): its id, properties and how many features
+    of ``counted`` lie within it; the geometry index finds the candidates on both backends."""
     if connection.dialect.name == "postgresql":
-        tie += [counted.c.geom.op("&&")(area_geom), func.ST_Within(counted.c.geom, area_geom)]
-    else:
-        if counted.indexed:
-            index = geo.RTREE
-            boxes = select(index.c.id).where(
-                index.c.minx <= func.ST_XMax(area_geom),
-                index.c.maxx >= func.ST_XMin(area_geom),
-                index.c.miny <= func.ST_YMax(area_geom),
-                index.c.maxy >= func.ST_YMin(area_geom),
-            )
-            tie.append(counted.c.id.in_(boxes))
-        tie.append(func.ST_Within(counted.c.geom, area_geom) == 1)
+        return _counts_in_one_statement(connection, counted, conditions, areas)
+    rows = connection.execute(
+        select(areas.c.id, areas.c.properties, areas.c.geom).where(*areas.base).order_by(areas.c.id)
+    ).all()
+    found = []
+    for area_id, properties, geojson in rows:
+        geometry = None if geojson is None else orjson.loads(geojson)
+        count = 0 if geometry is None else _count_in(connection, counted, conditions, geometry)
+        found.append((area_id, dict(properties or {}), count))
+    return found
+
+
+def _count_in(
+    connection: Connection,
+    counted: Source,
+    conditions: list[ColumnElement[bool]],
+    area: dict[str, Any],
+) -> int:
+    """On SQLite: the candidates in the area's box, points tested all at once (vectorised
+    shapely), other geometries by ``ST_Within`` in SQL."""
+    polygon = shapely.geometry.shape(area)
+    shapely.prepare(polygon)
+    candidates = geo.box_candidates(counted, tuple(polygon.bounds), "sqlite")  # type: ignore[arg-type]
+    is_point = func.json_extract(counted.c.geom, "$.type") == "Point"
+    statement = select(
+        case((is_point, func.json_extract(counted.c.geom, "$.coordinates[0]"))),
+        case((is_point, func.json_extract(counted.c.geom, "$.coordinates[1]"))),
+        case(
+            (is_point, None),
+            else_=func.ST_Within(
+                counted.c.geom, sources.geometry_literal(orjson.dumps(area).decode())
+            ),
+        ),
+    ).where(*conditions, *([] if candidates is None else [candidates]))
+    xs, ys, others = [], [], 0
+    for x, y, inside in connection.execute(statement):
+        if x is not None:
+            xs.append(x)
+            ys.append(y)
+        elif inside:
+            others += 1
+    if not xs:
+        return others
+    return others + int(shapely.contains_xy(polygon, numpy.array(xs), numpy.array(ys)).sum())
+
+
+def _counts_in_one_statement(
+    connection: Connection,
+    counted: Source,
+    conditions: list[ColumnElement[bool]],
+    areas: Source,
+) -> list[tuple[int, dict[str, Any], int]]:
+    """On PostGIS: one statement, the GiST index joining features to areas."""
+    area_geom = areas.c.geom
+    tie = [counted.c.geom.op("&&")(area_geom), func.ST_Within(counted.c.geom, area_geom)]
     matched = (
         select(areas.c.id.label("area_id"), func.count().label("n"))
         .select_from(areas.table.join(counted.table, and_(*tie)))
