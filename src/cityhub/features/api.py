@@ -19,7 +19,7 @@ from starlette.routing import BaseRoute, Route
 
 from cityhub.auth import Authenticator
 from cityhub.errors import BadRequest, NotFound
-from cityhub.features import encode, geo, html, live, openapi, reads, sources
+from cityhub.features import encode, geo, html, http, live, openapi, reads, sources
 from cityhub.features import params as p
 from cityhub.features.query import conditions, queryables, refreshing_resolver
 from cityhub.features.sources import Collection, Source
@@ -96,22 +96,22 @@ class FeaturesFace:
     # --- the documents without data ---------------------------------------------------------
 
     async def landing(self, request: Request) -> Response:
-        params = _params(request, frozenset({"f"}))
+        params = http.checked_params(request, frozenset({"f"}))
         document = encode.landing(self.base(request))
-        return _respond(params, request, document, html.landing)
+        return http.respond(params, request, document, html.landing)
 
     async def conformance(self, request: Request) -> Response:
-        params = _params(request, frozenset({"f"}))
-        return _respond(params, request, encode.conformance(), html.conformance)
+        params = http.checked_params(request, frozenset({"f"}))
+        return http.respond(params, request, encode.conformance(), html.conformance)
 
     async def api(self, request: Request) -> Response:
-        _params(request, frozenset({"f"}))
+        http.checked_params(request, frozenset({"f"}))
         return JSONResponse(openapi.document(self.base(request)), media_type=encode.OPENAPI)
 
     # --- collections --------------------------------------------------------------------------
 
     async def collections(self, request: Request) -> Response:
-        params = _params(request, frozenset({"f"}))
+        params = http.checked_params(request, frozenset({"f"}))
         base = self.base(request)
 
         def work(context: _Context) -> dict[str, Any]:
@@ -121,10 +121,10 @@ class FeaturesFace:
             ]
             return encode.collections(base, summaries)
 
-        return _respond(params, request, await self._read(request, work), html.collections)
+        return http.respond(params, request, await self._read(request, work), html.collections)
 
     async def collection(self, request: Request) -> Response:
-        params = _params(request, frozenset({"f"}))
+        params = http.checked_params(request, frozenset({"f"}))
         slug, base = request.path_params["collection"], self.base(request)
 
         def work(context: _Context) -> dict[str, Any]:
@@ -132,10 +132,10 @@ class FeaturesFace:
             summary = context.summary(found, sources.source(found, context.hidden))
             return encode.collection(base, found, summary)
 
-        return _respond(params, request, await self._read(request, work), html.collection)
+        return http.respond(params, request, await self._read(request, work), html.collection)
 
     async def queryables(self, request: Request) -> Response:
-        params = _params(request, frozenset({"f"}))
+        params = http.checked_params(request, frozenset({"f"}))
         slug, base = request.path_params["collection"], self.base(request)
 
         def work(context: _Context) -> dict[str, Any]:
@@ -144,14 +144,14 @@ class FeaturesFace:
             return encode.queryables(base, slug, summary)
 
         document = await self._read(request, work)
-        if _wants_html(params, request):
+        if http.wants_html(params, request):
             return HTMLResponse(html.collection_queryables(document))
         return JSONResponse(document, media_type=encode.SCHEMA)
 
     # --- features -----------------------------------------------------------------------------
 
     async def items(self, request: Request) -> Response:
-        params = dict(_multi(request))
+        params = dict(http.multi(request))
         slug, base = request.path_params["collection"], self.base(request)
 
         def work(context: _Context) -> tuple[dict[str, Any], str]:
@@ -185,7 +185,7 @@ class FeaturesFace:
 
         document, target = await self._read(request, work)
         headers = {"Content-Crs": f"<{target}>"}
-        if _wants_html(params, request):
+        if http.wants_html(params, request):
             return HTMLResponse(html.features(document, slug), headers=headers)
         return JSONResponse(document, media_type=encode.GEOJSON, headers=headers)
 
@@ -211,8 +211,10 @@ class FeaturesFace:
         found = sources.find_collection(context.connection, slug, context.hidden)
         if found is None:
             raise BadRequest(f"'within': no collection '{slug}'")
+        if not feature.isdigit() or len(feature) > 18:
+            raise BadRequest(f"'within': feature ids are whole numbers, got {feature!r}")
         geometry = reads.geometry_of(
-            context.connection, sources.source(found, context.hidden), _feature_id(feature)
+            context.connection, sources.source(found, context.hidden), int(feature)
         )
         if geometry is False:
             raise BadRequest(f"'within': no feature '{feature}' in collection '{slug}'")
@@ -240,10 +242,10 @@ class FeaturesFace:
         return document
 
     async def item(self, request: Request) -> Response:
-        params = _params(request, frozenset({"f", "crs"}))
+        params = http.checked_params(request, frozenset({"f", "crs"}))
         slug, base = request.path_params["collection"], self.base(request)
-        feature_id = _feature_id(request.path_params["feature"])
-        target = sources_crs(params)
+        feature_id = http.feature_id(request.path_params["feature"])
+        target = http.target_crs(params)
 
         def work(context: _Context) -> dict[str, Any]:
             source = sources.source(context.collection(slug), context.hidden)
@@ -257,20 +259,20 @@ class FeaturesFace:
 
         document = await self._read(request, work)
         headers = {"Content-Crs": f"<{target}>"}
-        if _wants_html(params, request):
+        if http.wants_html(params, request):
             return HTMLResponse(html.feature(document), headers=headers)
         return JSONResponse(document, media_type=encode.GEOJSON, headers=headers)
 
     # --- combination: near me, in this district -----------------------------------------------
 
     async def nearby(self, request: Request) -> Response:
-        params = _params(request, _NEARBY_PARAMETERS)
+        params = http.checked_params(request, _NEARBY_PARAMETERS)
         base = self.base(request)
-        point = p.Point(*_lon_lat(params))
-        limit = p.integer(_one(params, "limit"), "limit", NEARBY_DEFAULT, 1, NEARBY_MAX)
-        radius = p.parse_radius(_one(params, "radius"))
-        target = sources_crs(params)
-        wanted = [name for name in (_one(params, "collections") or "").split(",") if name]
+        point = p.Point(*http.lon_lat(params))
+        limit = p.integer(p.single(params, "limit"), "limit", NEARBY_DEFAULT, 1, NEARBY_MAX)
+        radius = p.parse_radius(p.single(params, "radius"))
+        target = http.target_crs(params)
+        wanted = [name for name in (p.single(params, "collections") or "").split(",") if name]
 
         def work(context: _Context) -> dict[str, Any]:
             chosen = [context.collection(name) for name in wanted] or [
@@ -283,14 +285,14 @@ class FeaturesFace:
 
         document = await self._read(request, work)
         headers = {"Content-Crs": f"<{target}>"}
-        if _wants_html(params, request):
+        if http.wants_html(params, request):
             return HTMLResponse(html.features(document, "In der Nähe / Nearby"), headers=headers)
         return JSONResponse(document, media_type=encode.GEOJSON, headers=headers)
 
     async def counts(self, request: Request) -> Response:
-        params = dict(_multi(request))
+        params = dict(http.multi(request))
         slug, base = request.path_params["collection"], self.base(request)
-        areas_slug = _one(params, "within")
+        areas_slug = p.single(params, "within")
         if not areas_slug:
             raise BadRequest(
                 "'within' names the collection of areas to count in, e.g. within=districts"
@@ -329,7 +331,7 @@ class FeaturesFace:
             }
 
         document = await self._read(request, work)
-        if _wants_html(params, request):
+        if http.wants_html(params, request):
             return HTMLResponse(html.counts(document))
         return JSONResponse(document)
 
@@ -360,66 +362,3 @@ def _nearest(
             found.append(item)
     found.sort(key=lambda item: (item.distance or 0.0, item.id))
     return found[:limit]
-
-
-# --- request helpers ---------------------------------------------------------------------------
-
-
-def _multi(request: Request) -> dict[str, list[str]]:
-    found: dict[str, list[str]] = {}
-    for name, value in request.query_params.multi_items():
-        found.setdefault(name, []).append(value)
-    return found
-
-
-def _params(request: Request, allowed: frozenset[str]) -> dict[str, list[str]]:
-    found = _multi(request)
-    p.check_known(found, allowed)
-    return found
-
-
-def _one(params: dict[str, list[str]], name: str) -> str | None:
-    return p.single(params, name)
-
-
-def _feature_id(text: str) -> int:
-    if not text.isdigit() or len(text) > 18:
-        raise NotFound(f"no feature '{text}': feature ids are whole numbers")
-    return int(text)
-
-
-def _lon_lat(params: dict[str, list[str]]) -> tuple[float, float]:
-    lon, lat = _one(params, "lon"), _one(params, "lat")
-    if lon is None or lat is None:
-        raise BadRequest("nearby needs 'lon' and 'lat' (WGS 84), e.g. ?lon=7.08&lat=51.17")
-    point = p.parse_point(f"{lon},{lat}", "lon/lat")
-    return point.lon, point.lat
-
-
-def sources_crs(params: dict[str, list[str]]) -> str:
-    return p.crs.parse_crs(_one(params, "crs") or p.crs.CRS84, "crs")
-
-
-def _wants_html(params: dict[str, list[str]], request: Request) -> bool:
-    chosen = _one(params, "f")
-    if chosen is not None:
-        if chosen in ("json", "geojson"):
-            return False
-        if chosen == "html":
-            return True
-        raise BadRequest(f"unsupported 'f' {chosen!r}; use json or html")
-    accept = request.headers.get("accept", "")
-    return accept.startswith("text/html") or (
-        "text/html" in accept and "json" not in accept.split("text/html")[0]
-    )
-
-
-def _respond(
-    params: dict[str, list[str]],
-    request: Request,
-    document: dict[str, Any],
-    render: Callable[[dict[str, Any]], str],
-) -> Response:
-    if _wants_html(params, request):
-        return HTMLResponse(render(document))
-    return JSONResponse(document)
