@@ -7,6 +7,8 @@ from __future__ import annotations
 import pytest
 from tests.features.helpers import add_collection, add_dataset, add_features, box, point, utc
 
+from cityhub.features.write import FeatureRecord, ensure_collection, write_features
+
 F = "/features"
 CORE = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core"
 
@@ -174,3 +176,25 @@ def test_a_restricted_dataset_is_invisible_without_its_token(hub):
     assert hub.get(F + "/collections/kameras", headers=reader).status_code == 200
     assert hub.get(f"{F}/collections/kameras/items/{camera}", headers=reader).status_code == 200
     assert hub.get(f"{F}/collections/kameras/items/{camera}", headers=hub.admin).status_code == 200
+
+
+def test_a_written_collection_shows_its_new_extent_and_properties_at_once(hub):
+    dataset = add_dataset(hub, "baustellen")
+
+    def write(records):
+        def run(connection):
+            collection = ensure_collection(connection, dataset, "baustellen")
+            write_features(connection, collection, records, mark_missing_gone=True)
+
+        hub.store.write_blocking(run)
+
+    write([FeatureRecord({"name": "A"}, point(7.08, 51.17), key="a")])
+    before = hub.get(F + "/collections/baustellen").json()["extent"]["spatial"]["bbox"][0]
+    assert before == pytest.approx([7.08, 51.17, 7.08, 51.17], abs=1e-5)
+    write([FeatureRecord({"name": "B", "sperrung": True}, point(7.12, 51.2), key="b")])
+    after = hub.get(F + "/collections/baustellen").json()["extent"]["spatial"]["bbox"][0]
+    assert after == pytest.approx([7.12, 51.2, 7.12, 51.2], abs=1e-5)  # A is gone
+    queryables = hub.get(F + "/collections/baustellen/queryables").json()["properties"]
+    assert queryables["sperrung"]["type"] == "boolean"
+    items = hub.get(F + "/collections/baustellen/items").json()
+    assert [f["properties"]["name"] for f in items["features"]] == ["B"]

@@ -7,6 +7,7 @@ collection of a hidden dataset, and a Thing of one, do not exist for the reader.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, FromClause, func, literal, null, select
@@ -34,6 +35,8 @@ class Collection:
     dataset: str | None = None
     licence: str | None = None
     keywords: tuple[str, ...] = ()
+    #: When the collection was last written (the write path stamps it on every change).
+    modified_at: datetime | None = None
 
     @property
     def is_sensors(self) -> bool:
@@ -92,6 +95,7 @@ def _collection_query(hidden: Hidden) -> Any:
         _datasets.c.slug.label("dataset"),
         _datasets.c.licence,
         _datasets.c.keywords,
+        _collections.c.modified_at,
     ).select_from(_collections.join(_datasets, _datasets.c.id == _collections.c.dataset_id))
     if hidden:
         statement = statement.where(in_visible_dataset(_collections.c.dataset_id, hidden))
@@ -101,7 +105,14 @@ def _collection_query(hidden: Hidden) -> Any:
 def _collection(row: Any) -> Collection:
     keywords = tuple(row.keywords) if isinstance(row.keywords, list) else ()
     return Collection(
-        row.id, row.slug, row.title, row.description, row.dataset, row.licence, keywords
+        row.id,
+        row.slug,
+        row.title,
+        row.description,
+        row.dataset,
+        row.licence,
+        keywords,
+        row.modified_at,
     )
 
 

@@ -1,8 +1,10 @@
 """What a collection holds, for its metadata and queryables: the names and JSON types of its
 properties, its live values, and its spatial and temporal extent.
 
-Computing it reads the whole collection, so it is kept for a while (``Summaries``); a name
-that is not (yet) known makes the face compute it again before calling the name unknown.
+Computing it reads the whole collection, so it is kept (``Summaries``) until the collection
+is written again (the write path stamps ``collections.modified_at``), for a few minutes at
+most (the sensors, and live values, change without that stamp: for seconds); a name that is
+not (yet) known makes the face compute it again before calling the name unknown.
 """
 
 from __future__ import annotations
@@ -18,8 +20,8 @@ from cityhub.features.geo import RTREE as _RTREE
 from cityhub.features.sources import Collection, Source
 from cityhub.store.access import Hidden
 
-#: Seconds a summary is reused.
-SUMMARY_SECONDS = 30.0
+#: Seconds a summary is reused: of a stored collection not written since, of the sensors.
+STORED_SECONDS, SENSORS_SECONDS = 300.0, 30.0
 
 _SQLITE_TYPES = {
     "integer": "integer",
@@ -49,10 +51,10 @@ class Summary:
 
 
 class Summaries:
-    """Summaries by collection and reader, each reused for ``SUMMARY_SECONDS``."""
+    """Summaries by collection and reader, reused while the collection is unchanged."""
 
     def __init__(self) -> None:
-        self._kept: dict[tuple[str, frozenset[int]], tuple[float, Summary]] = {}
+        self._kept: dict[tuple[str, frozenset[int]], tuple[float, datetime | None, Summary]] = {}
 
     def get(
         self,
@@ -66,12 +68,14 @@ class Summaries:
         key = (collection.slug, hidden.datasets)
         kept = self._kept.get(key)
         now = time.monotonic()
-        if kept is not None and not fresh and now - kept[0] < SUMMARY_SECONDS:
-            return kept[1]
+        version = collection.modified_at
+        lifetime = SENSORS_SECONDS if collection.is_sensors else STORED_SECONDS
+        if kept is not None and not fresh and kept[1] == version and now - kept[0] < lifetime:
+            return kept[2]
         summary = summarise(connection, source, hidden)
         if len(self._kept) > 1000:
             self._kept.clear()
-        self._kept[key] = (now, summary)
+        self._kept[key] = (now, version, summary)
         return summary
 
 
