@@ -14,23 +14,37 @@ connection) the median time a client waits for:
 - counts of all N features per district.
 
 Each beside its floor: the same rows selected by one SQL statement through the same driver
-(index-assisted: GiST on PostGIS, the R*Tree on SQLite). PostgreSQL needs a server at
-CITYHUB_TEST_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432/postgres).
+(index-assisted: GiST on PostGIS, the R*Tree on SQLite), plus one HTTP round trip to a bare
+Starlette app (``floor_app.py`` under uvicorn) measured in the same run; the face's own
+round trip without the database (``/features/conformance``) is shown beside the latter.
+PostgreSQL needs a server at CITYHUB_TEST_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432/postgres).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
+import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
 import orjson
 import psycopg
-from harness import backends, hub_database, hub_env, median_ms, report, running_hub
+from harness import (
+    backends,
+    hub_database,
+    hub_env,
+    median_ms,
+    report,
+    running_hub,
+    start_server,
+    stop,
+)
 from sqlalchemy import Connection, insert, text
 
 from cityhub.features.write import ensure_collection
@@ -41,6 +55,7 @@ WEST, SOUTH, EAST, NORTH = 7.00, 51.10, 7.16, 51.22
 BOX = (7.075, 51.165, 7.0822, 51.1695)  # about 500 m × 500 m in the centre
 HERE = (7.0831, 51.1712)
 CHUNK = 10_000
+FOLDER = Path(__file__).parent
 
 
 def main() -> None:
@@ -49,13 +64,26 @@ def main() -> None:
     parser.add_argument("--features", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=50, help="runs per figure (median)")
     args = parser.parse_args()
+    http_ms = http_floor(args.repeat)
     for backend in backends(args.backend):
         print(f"{backend}: {args.features:,} features")
         with hub_database(backend, "features") as (overrides, store):
             ids = load(overrides, store, args.features)
             store.close()
             with running_hub(overrides, hub_env(admin_token=False)) as (_, base):
-                measure(base, Store(store.settings), backend, ids, args.repeat)
+                measure(base, Store(store.settings), backend, ids, args.repeat, http_ms)
+
+
+def http_floor(repeat: int) -> float:
+    """Median ms of a GET to the bare Starlette floor app, over one keep-alive connection."""
+    command = [sys.executable, "-m", "uvicorn", "floor_app:app", "--port", "0"]
+    command += ["--log-level", "info", "--no-access-log"]
+    process, base = start_server(command, {**os.environ, "PYTHONPATH": str(FOLDER)})
+    try:
+        with httpx.Client(base_url=base) as client:
+            return median_ms(lambda: client.get("/get"), max(repeat, 100))
+    finally:
+        stop(process)
 
 
 # --- data ------------------------------------------------------------------------------------
@@ -219,7 +247,9 @@ def _floor(store: Store, backend: str, name: str, **values: Any) -> Callable[[],
 # --- measurements ----------------------------------------------------------------------------
 
 
-def measure(base: str, store: Store, backend: str, ids: list[int], repeat: int) -> None:
+def measure(
+    base: str, store: Store, backend: str, ids: list[int], repeat: int, http_ms: float
+) -> None:
     box = ",".join(str(v) for v in BOX)
     bbox_filter = f"kategorie = 'k3' AND S_INTERSECTS(geometry, BBOX({box}))"
     item = ids[len(ids) // 2]
@@ -233,6 +263,14 @@ def measure(base: str, store: Store, backend: str, ids: list[int], repeat: int) 
             call()
             return call
 
+        face_ms = median_ms(get("/conformance"), max(repeat, 100))
+        report(
+            "HTTP round trip (conformance)",
+            f"{face_ms:.2f} ms",
+            f"bare Starlette {http_ms:.2f} ms",
+            face_ms / http_ms,
+            lower_is_better=True,
+        )
         bbox_floor = _floor(store, backend, "bbox")
         count_floor = _floor(store, backend, "bbox count")
         cases = [
@@ -273,8 +311,8 @@ def measure(base: str, store: Store, backend: str, ids: list[int], repeat: int) 
             report(
                 name,
                 f"{hub_ms:.2f} ms",
-                f"{floor_name} {floor_ms:.2f} ms",
-                hub_ms / floor_ms,
+                f"{floor_name} {floor_ms:.2f} ms + HTTP",
+                hub_ms / (floor_ms + http_ms),
                 lower_is_better=True,
             )
     store.close()
