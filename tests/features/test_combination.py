@@ -212,3 +212,17 @@ def test_items_within_a_district_and_counts_per_district(hub, toilets):
     assert hub.get(items, params={"within": f"toiletten/{next(iter(toilets))}"}).status_code == 400
     assert ost
     assert leer
+
+
+def test_sensors_within_a_district(hub, garages):
+    _, mitte, _ = garages
+    districts = add_collection(hub, add_dataset(hub, "bezirke"), "stadtbezirke")
+    (zentrum,) = add_features(
+        hub, districts, [{"geometry": box(7.075, 51.165, 7.085, 51.175), "properties": {}}]
+    )
+    found = hub.get(
+        F + "/collections/sensors/items", params={"within": f"stadtbezirke/{zentrum}"}
+    ).json()
+    assert [f["id"] for f in found["features"]] == [mitte.thing]
+    counts = hub.get(F + "/collections/sensors/counts", params={"within": "stadtbezirke"}).json()
+    assert counts["counts"][0]["count"] == 1

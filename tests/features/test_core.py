@@ -168,6 +168,8 @@ def test_a_restricted_dataset_is_invisible_without_its_token(hub):
         ).status_code
         == 404
     )
+    counts = hub.get(F + "/collections/baeume/counts", params={"within": "kameras"})
+    assert counts.status_code == 404
     everything = hub.get(F + "/nearby", params={"lon": 7.05, "lat": 51.05}).json()
     assert [f["properties"]["art"] for f in everything["features"]] == ["Linde"]
     token = hub.post("/api/admin/tokens", {"role": "reader", "name": "amt", "dataset": "intern"})
