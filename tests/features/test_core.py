@@ -115,6 +115,7 @@ def test_one_item_in_geojson_and_html(hub, toilets):
         ({"limit": "0"}, "limit"),
         ({"limit": "10001"}, "limit"),
         ({"offset": "-1"}, "offset"),
+        ({"offset": "10000000000000000000000"}, "offset"),
         ({"bbox": "1,2,3"}, "bbox"),
         ({"bbox": "7.1,51,7.0,52"}, "bbox"),
         ({"datetime": "gestern"}, "datetime"),

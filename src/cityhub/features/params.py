@@ -16,6 +16,8 @@ from cityhub.timeutil import parse_date, parse_instant
 
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 10000
+#: Beyond any collection; bigger numbers would not fit the databases' integers.
+MAX_OFFSET = 10**12
 #: Parameters of the items endpoint; any other name is a queryable.
 ITEMS_PARAMETERS = frozenset(
     {
@@ -191,7 +193,7 @@ def parse_items(params: Mapping[str, list[str]], queryable: frozenset[str] | Non
         )
     query = ItemsQuery(
         limit=integer(single(params, "limit"), "limit", DEFAULT_LIMIT, 1, MAX_LIMIT),
-        offset=integer(single(params, "offset"), "offset", 0, 0, None),
+        offset=integer(single(params, "offset"), "offset", 0, 0, MAX_OFFSET),
         properties={name: single(params, name) or "" for name in sorted(extra)},
     )
     query.crs = crs.parse_crs(single(params, "crs") or crs.CRS84, "crs")
