@@ -152,6 +152,7 @@ class FeaturesFace:
 
     async def items(self, request: Request) -> Response:
         params = dict(http.multi(request))
+        as_html = http.wants_html(params, request)
         slug, base = request.path_params["collection"], self.base(request)
 
         def work(context: _Context) -> tuple[dict[str, Any], str]:
@@ -162,19 +163,7 @@ class FeaturesFace:
                 summary = context.summary(collection, source, fresh=True)
             query = p.parse_items(params, summary.names)
             found = self._conditions(context, query, collection, source, summary)
-            if query.near is not None:
-                distance = geo.Distance(source, query.near.lon, query.near.lat, context.backend)
-                wanted = query.offset + query.limit
-                near = reads.nearest(
-                    context.connection, source, found, distance, wanted, query.radius
-                )
-                page = reads.Page(near[query.offset :], None)
-                if query.radius is not None:
-                    page.matched = reads.count_nearby(
-                        context.connection, source, found, distance, query.radius
-                    )
-            else:
-                page = reads.page(context.connection, source, found, query.limit, query.offset)
+            page = _items_page(context, query, source, found)
             url = f"{base}/collections/{slug}/items"
             kept = {name: values[0] for name, values in params.items() if name != "f"}
             document = self._collection_document(context, page, base, slug, query.crs)
@@ -185,7 +174,7 @@ class FeaturesFace:
 
         document, target = await self._read(request, work)
         headers = {"Content-Crs": f"<{target}>"}
-        if http.wants_html(params, request):
+        if as_html:
             return HTMLResponse(html.features(document, slug), headers=headers)
         return JSONResponse(document, media_type=encode.GEOJSON, headers=headers)
 
@@ -243,6 +232,7 @@ class FeaturesFace:
 
     async def item(self, request: Request) -> Response:
         params = http.checked_params(request, frozenset({"f", "crs"}))
+        as_html = http.wants_html(params, request)
         slug, base = request.path_params["collection"], self.base(request)
         feature_id = http.feature_id(request.path_params["feature"])
         target = http.target_crs(params)
@@ -259,7 +249,7 @@ class FeaturesFace:
 
         document = await self._read(request, work)
         headers = {"Content-Crs": f"<{target}>"}
-        if http.wants_html(params, request):
+        if as_html:
             return HTMLResponse(html.feature(document), headers=headers)
         return JSONResponse(document, media_type=encode.GEOJSON, headers=headers)
 
@@ -267,6 +257,7 @@ class FeaturesFace:
 
     async def nearby(self, request: Request) -> Response:
         params = http.checked_params(request, _NEARBY_PARAMETERS)
+        as_html = http.wants_html(params, request)
         base = self.base(request)
         point = p.Point(*http.lon_lat(params))
         limit = p.integer(p.single(params, "limit"), "limit", NEARBY_DEFAULT, 1, NEARBY_MAX)
@@ -285,12 +276,13 @@ class FeaturesFace:
 
         document = await self._read(request, work)
         headers = {"Content-Crs": f"<{target}>"}
-        if http.wants_html(params, request):
+        if as_html:
             return HTMLResponse(html.features(document, "In der Nähe / Nearby"), headers=headers)
         return JSONResponse(document, media_type=encode.GEOJSON, headers=headers)
 
     async def counts(self, request: Request) -> Response:
         params = dict(http.multi(request))
+        as_html = http.wants_html(params, request)
         slug, base = request.path_params["collection"], self.base(request)
         areas_slug = p.single(params, "within")
         if not areas_slug:
@@ -331,9 +323,24 @@ class FeaturesFace:
             }
 
         document = await self._read(request, work)
-        if http.wants_html(params, request):
+        if as_html:
             return HTMLResponse(html.counts(document))
         return JSONResponse(document)
+
+
+def _items_page(
+    context: _Context, query: p.ItemsQuery, source: Source, found: list[Any]
+) -> reads.Page:
+    """A page of items by id, or, with ``near``, by distance."""
+    if query.near is None:
+        return reads.page(context.connection, source, found, query.limit, query.offset)
+    distance = geo.Distance(source, query.near.lon, query.near.lat, context.backend)
+    wanted = query.offset + query.limit
+    near = reads.nearest(context.connection, source, found, distance, wanted, query.radius)
+    page = reads.Page(near[query.offset :], None)
+    if query.radius is not None:
+        page.matched = reads.count_nearby(context.connection, source, found, distance, query.radius)
+    return page
 
 
 def _nearest(
