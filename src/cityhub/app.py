@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -22,9 +23,12 @@ from starlette.routing import Mount, Route
 from cityhub import __version__, web
 from cityhub.admin import admin_router, tokens_router
 from cityhub.auth import Authenticator
+from cityhub.connectors.admin import connectors_router
+from cityhub.connectors.service import ConnectorService
 from cityhub.datasets.admin import datasets_router
 from cityhub.errors import ApiError
 from cityhub.features.api import FeaturesFace
+from cityhub.features.imports.admin import imports_router
 from cityhub.mqtt.service import MqttService
 from cityhub.sensorthings.api import VERSION, SensorThingsFace
 from cityhub.sensorthings.openapi import openapi_fragment
@@ -50,17 +54,24 @@ def create_app(settings: Settings, *, migrate: bool = True) -> Starlette:
     store = Store(settings)
     auth = Authenticator(store, settings)
     mqtt = MqttService(store, settings, auth) if settings.mqtt_enabled else None
+    connectors = ConnectorService(store, settings)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        scheduler = None
         if migrate:
             store.migrate()
         try:
             if mqtt is not None:
                 await anyio.to_thread.run_sync(mqtt.start)
             _freeze_startup_objects()
+            scheduler = _start_connectors(settings, connectors)
             yield
         finally:
+            if scheduler is not None:
+                scheduler.cancel()
+                await asyncio.gather(scheduler, return_exceptions=True)
+            await connectors.aclose()
             if mqtt is not None:
                 await anyio.to_thread.run_sync(mqtt.stop)
             store.close()
@@ -72,7 +83,7 @@ def create_app(settings: Settings, *, migrate: bool = True) -> Starlette:
         routes=[
             *SensorThingsFace(store, settings, auth).routes(),
             *FeaturesFace(store, settings, auth).routes(),
-            Mount("/api", app=_api(store, auth, mqtt)),
+            Mount("/api", app=_api(store, auth, mqtt, connectors)),
             Route("/", home, methods=["GET"]),
         ],
         middleware=_middleware(settings),
@@ -83,6 +94,7 @@ def create_app(settings: Settings, *, migrate: bool = True) -> Starlette:
     app.state.settings = settings
     app.state.auth = auth
     app.state.mqtt = mqtt
+    app.state.connectors = connectors
     return app
 
 
@@ -95,6 +107,14 @@ def _freeze_startup_objects() -> None:
     """
     gc.collect()
     gc.freeze()
+
+
+def _start_connectors(settings: Settings, connectors: ConnectorService) -> asyncio.Task[Any] | None:
+    """Schedule the connectors in this process unless workers run them."""
+    scheduled = any(config.scheduled for config in settings.connectors.values())
+    if not settings.connectors_in_serve or not scheduled:
+        return None
+    return asyncio.create_task(connectors.serve_forever())
 
 
 def _middleware(settings: Settings) -> list[Middleware]:
@@ -111,7 +131,9 @@ def _middleware(settings: Settings) -> list[Middleware]:
     return [cors]
 
 
-def _api(store: Store, auth: Authenticator, mqtt: MqttService | None) -> FastAPI:
+def _api(
+    store: Store, auth: Authenticator, mqtt: MqttService | None, connectors: ConnectorService
+) -> FastAPI:
     """The ``/api`` face: health, the admin API, interactive documentation of every face."""
     api = FastAPI(
         title="cityhub",
@@ -141,6 +163,8 @@ def _api(store: Store, auth: Authenticator, mqtt: MqttService | None) -> FastAPI
         return web.JSONResponse(mqtt.status())
 
     api.include_router(admin_router(auth, tokens_router(store, auth), datasets_router(store)))
+    api.include_router(admin_router(auth, connectors_router(connectors)))
+    api.include_router(admin_router(auth, imports_router(store, store.settings)))
     return api
 
 

@@ -308,3 +308,22 @@ def _add_dataset_commands() -> None:
 
 
 _add_dataset_commands()
+
+
+def _add_connector_commands() -> None:
+    from cityhub.connectors.commands import connector, worker
+
+    main.add_command(connector)
+    main.add_command(worker)
+
+
+_add_connector_commands()
+
+
+def _add_import_command() -> None:
+    from cityhub.features.imports.commands import import_command
+
+    main.add_command(import_command)
+
+
+_add_import_command()

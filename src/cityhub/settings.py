@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+from cityhub.connectors.config import ConnectorConfig, check_connector_name
 
 ENV_PREFIX = "CITYHUB_"
 CONFIG_FILE_NAME = "cityhub.toml"
@@ -129,6 +131,49 @@ class Settings(BaseModel):
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         "info", description="Log level of the server."
     )
+    connectors: dict[str, ConnectorConfig] = Field(
+        default_factory=dict,
+        description="Connectors by name, [connectors.<name>] tables with type, url(s), "
+        "dataset, every or cron, and options of the type (see docs/connectors.md).",
+    )
+    connectors_in_serve: bool = Field(
+        True,
+        description="Run due connectors inside `cityhub serve`; false when `cityhub worker` "
+        "processes run them.",
+    )
+    connector_timeout_seconds: float = Field(
+        600, gt=0, description="Longest a connector run may take before it counts as failed."
+    )
+    http_contact: str | None = Field(
+        None,
+        description="Contact (e-mail or URL) sent in the User-Agent of connector requests, "
+        "so source operators can reach the hub's operator.",
+    )
+    http_proxy: str | None = Field(
+        None, description="Proxy for connector requests, e.g. http://proxy.stadt.de:8080."
+    )
+    http_timeout_seconds: float = Field(
+        30, gt=0, description="Timeout of one connector request (connect, read, write), seconds."
+    )
+    http_retries: int = Field(
+        3,
+        ge=0,
+        le=10,
+        description="Retries of a connector request after a network error, 429 or 5xx, with "
+        "exponential backoff (Retry-After honoured).",
+    )
+    max_import_bytes: int = Field(
+        256 * 1024 * 1024,
+        ge=1024,
+        description="Largest file accepted by the admin API's feature import, in bytes.",
+    )
+
+    @field_validator("connectors")
+    @classmethod
+    def _connector_names(cls, value: dict[str, ConnectorConfig]) -> dict[str, ConnectorConfig]:
+        for name in value:
+            check_connector_name(name)
+        return value
 
     @property
     def resolved_database_url(self) -> str:
@@ -209,7 +254,8 @@ def _explain(exc: ValidationError, layers: tuple[tuple[str, dict[str, Any]], ...
     lines = ["Invalid settings:"]
     for error in exc.errors():
         name = ".".join(str(part) for part in error["loc"])
-        source = next((label for label, layer in reversed(layers) if name in layer), "default")
+        top = str(error["loc"][0]) if error["loc"] else name
+        source = next((label for label, layer in reversed(layers) if top in layer), "default")
         if source == "environment":
             source = f"environment variable {ENV_PREFIX}{name.upper()}"
         lines.append(f"- {name} (from {source}): {error['msg']}")

@@ -19,6 +19,7 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 from cityhub.geometry import GeometryError, geojson_text
 from cityhub.geometry import wgs84_geometry as check_geometry
 from cityhub.store import schema
+from cityhub.store.bulk import BulkLoader
 
 __all__ = [
     "FeatureRecord",
@@ -149,8 +150,8 @@ def write_features(
     )
     stamp = {"modified_at": now, "provenance": provenance}
     if inserts:
-        connection.execute(
-            insert(_features), [{**row, **stamp, "created_at": now} for row in inserts]
+        BulkLoader(connection).insert(
+            _features, [{**row, **stamp, "created_at": now} for row in inserts]
         )
     if updates:
         connection.execute(

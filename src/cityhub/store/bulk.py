@@ -28,9 +28,10 @@ from typing import Any
 
 import orjson
 from psycopg.types.json import Jsonb
-from sqlalchemy import JSON, Connection, Table
+from sqlalchemy import JSON, Connection, Table, insert
 from sqlalchemy.exc import DBAPIError
 
+from cityhub.store.dialects import normalise_geojson
 from cityhub.store.types import Geometry, UTCDateTime
 
 _SQLITE_TIME_LENGTH = len("2026-01-01 00:00:00.000000")
@@ -131,10 +132,17 @@ class BulkLoader:
 
     def insert(self, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
         """Insert rows given as mappings of column to Python value (the keys of the first
-        row name the columns); datetime and JSON columns are converted here."""
+        row name the columns); datetime, JSON and geometry (GeoJSON text) columns are
+        converted here."""
         if not rows:
             return
         names = list(rows[0])
+        spatial = any(isinstance(table.c[name].type, Geometry) for name in names)
+        if spatial and self.postgresql:
+            # COPY cannot parse GeoJSON; SQLAlchemy's batched INSERT passes it through
+            # ST_GeomFromGeoJSON, the geometry column's bind expression.
+            self.connection.execute(insert(table), list(rows))
+            return
         columns = []
         for name in names:
             values = [row[name] for row in rows]
@@ -144,7 +152,7 @@ class BulkLoader:
             elif isinstance(kind, JSON):
                 values = self.documents(values)
             elif isinstance(kind, Geometry):
-                raise TypeError(f"bulk loading cannot fill the geometry column {table.name}.{name}")
+                values = [normalise_geojson(v) for v in values]
             columns.append(values)
         self.load(table, names, zip(*columns, strict=True))
 

@@ -38,9 +38,37 @@ def _geometry(geojson: str) -> shapely.Geometry:
     return shape(orjson.loads(geojson))
 
 
-def _normalise_geojson(value: str | None) -> str | None:
+_POINT_PREFIX = '{"type":"Point","coordinates":['
+
+
+@lru_cache(maxsize=64)
+def _plain_point(geojson: str) -> tuple[float, float] | None:
+    """(x, y) of compact 2D Point text, as the hub writes it; None for anything else.
+
+    Most geometries written are points: they are normalised and indexed without shapely.
+    """
+    if not geojson.startswith(_POINT_PREFIX):
+        return None
+    try:
+        parsed = orjson.loads(geojson)
+    except orjson.JSONDecodeError:
+        return None
+    position = parsed.get("coordinates")
+    if len(parsed) != 2 or len(position) != 2:
+        return None
+    x, y = position
+    if type(x) not in (int, float) or type(y) not in (int, float):
+        return None
+    return float(x), float(y)
+
+
+def normalise_geojson(value: str | None) -> str | None:
+    """GeoJSON text as the SQLite geometry columns keep it (``ST_GeomFromGeoJSON`` there)."""
     if value is None:
         return None
+    point = _plain_point(value)
+    if point is not None:
+        return orjson.dumps({"type": "Point", "coordinates": point}).decode()
     return orjson.dumps(mapping(_geometry(value))).decode()
 
 
@@ -58,7 +86,12 @@ def _predicate(name: str) -> Callable[[str | None, str | None], int | None]:
 
 def _bound(index: int) -> Callable[[str | None], float | None]:
     def apply(value: str | None) -> float | None:
-        return None if value is None else float(_geometry(value).bounds[index])
+        if value is None:
+            return None
+        point = _plain_point(value)
+        if point is not None:
+            return point[index % 2]
+        return float(_geometry(value).bounds[index])
 
     return apply
 
@@ -160,7 +193,7 @@ SPATIAL_PREDICATES = (
 _FOLDS = folding.SQLITE_FUNCTIONS
 
 _SQLITE_FUNCTIONS: dict[str, tuple[int, Callable[..., Any]]] = {
-    "ST_GeomFromGeoJSON": (1, _normalise_geojson),
+    "ST_GeomFromGeoJSON": (1, normalise_geojson),
     "ST_SetSRID": (2, lambda value, srid: value),
     "ST_AsGeoJSON": (1, lambda value: value),
     "ST_XMin": (1, _bound(0)),

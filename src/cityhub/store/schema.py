@@ -378,5 +378,37 @@ api_tokens = Table(
     **_AUTOINCREMENT,
 )
 
+# --- connectors: what each run did, and who runs what when ------------------------------------
+
+connector_runs = Table(
+    "connector_runs",
+    metadata,
+    _id(),
+    Column("name", Text, nullable=False),
+    # "schedule" or "manual"; the process that ran it.
+    Column("trigger", Text, nullable=False),
+    Column("holder", Text, nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime),
+    # "running", then "ok" or "failed"; a failed run's error names its cause.
+    Column("status", Text, nullable=False),
+    Column("summary", JSONDocument),
+    Column("error", Text),
+    Index("ix_connector_runs_name_started_at", "name", "started_at"),
+    CheckConstraint("status IN ('running', 'ok', 'failed')", name="ck_connector_runs_status"),
+    **_AUTOINCREMENT,
+)
+
+# One row per connector: the process running it (until expires_at) and when it is next due.
+# Claimed by a conditional UPDATE, so each scheduled run happens once among all workers.
+connector_leases = Table(
+    "connector_leases",
+    metadata,
+    Column("name", Text, primary_key=True),
+    Column("holder", Text),
+    Column("expires_at", UTCDateTime),
+    Column("next_due", UTCDateTime, nullable=False),
+)
+
 #: Tables with a geometry column, kept in a bounding-box index on SQLite.
 GEOMETRY_TABLES = ("locations", "features_of_interest", "features")

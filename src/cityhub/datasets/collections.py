@@ -1,0 +1,64 @@
+"""The feature collections of a dataset, as the admin API lists and deletes them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, and_, delete, func, select
+
+from cityhub.datasets.manage import find_dataset
+from cityhub.errors import NotFound
+from cityhub.store import schema
+from cityhub.timeutil import format_instant
+
+_collections = schema.collections
+_features = schema.features
+
+
+def list_collections(connection: Connection, dataset: str | int) -> list[dict[str, Any]]:
+    """The dataset's collections by slug, each with how many features it holds (and how many
+    of them their source no longer lists); 404 for an unknown dataset."""
+    dataset_id = find_dataset(connection, dataset)["id"]
+    current = func.count(_features.c.id).filter(_features.c.gone_at.is_(None))
+    gone = func.count(_features.c.id).filter(_features.c.gone_at.is_not(None))
+    statement = (
+        select(_collections, current.label("feature_count"), gone.label("gone_count"))
+        .select_from(
+            _collections.outerjoin(_features, _features.c.collection_id == _collections.c.id)
+        )
+        .where(_collections.c.dataset_id == dataset_id)
+        .group_by(_collections.c.id)
+        .order_by(_collections.c.slug)
+    )
+    return [_collection_json(row) for row in connection.execute(statement).mappings()]
+
+
+def delete_collection(connection: Connection, dataset: str | int, slug: str) -> int:
+    """Delete the collection and its features; the number of features deleted."""
+    dataset_id = find_dataset(connection, dataset)["id"]
+    collection_id = connection.scalar(
+        select(_collections.c.id).where(
+            and_(_collections.c.slug == slug, _collections.c.dataset_id == dataset_id)
+        )
+    )
+    if collection_id is None:
+        raise NotFound(f"no collection '{slug}' in dataset '{dataset}'")
+    in_collection = _features.c.collection_id == collection_id
+    deleted = connection.execute(delete(_features).where(in_collection))
+    connection.execute(delete(_collections).where(_collections.c.id == collection_id))
+    return int(deleted.rowcount or 0)
+
+
+def _collection_json(row: Any) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "slug": row["slug"],
+        "title": row["title"],
+        "description": row["description"],
+        "key_property": row["key_property"],
+        "time_property": row["time_property"],
+        "features": row["feature_count"],
+        "gone": row["gone_count"],
+        "created_at": format_instant(row["created_at"]),
+        "modified_at": format_instant(row["modified_at"]),
+    }
