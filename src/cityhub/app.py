@@ -27,7 +27,8 @@ from cityhub.connectors.admin import connectors_router
 from cityhub.connectors.service import ConnectorService
 from cityhub.datasets.admin import datasets_router
 from cityhub.errors import ApiError
-from cityhub.features.api import FeaturesFace
+from cityhub.features import openapi as features_openapi
+from cityhub.features.api import PREFIX, FeaturesFace
 from cityhub.features.imports.admin import imports_router
 from cityhub.mqtt.service import MqttService
 from cityhub.sensorthings.api import VERSION, SensorThingsFace
@@ -177,6 +178,7 @@ def _openapi(api: FastAPI) -> dict[str, Any]:
         document["paths"] = {f"/api{path}": item for path, item in document["paths"].items()}
         paths, schemas = openapi_fragment(VERSION)
         document["paths"].update(paths)
+        document["paths"].update(features_openapi.paths(PREFIX))
         components = document.setdefault("components", {})
         components.setdefault("schemas", {}).update(schemas)
         components["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"}}

@@ -201,3 +201,9 @@ def test_a_written_collection_shows_its_new_extent_and_properties_at_once(hub):
     assert queryables["sperrung"]["type"] == "boolean"
     items = hub.get(F + "/collections/baustellen/items").json()
     assert [f["properties"]["name"] for f in items["features"]] == ["B"]
+
+
+def test_the_hubs_api_document_describes_the_face(hub):
+    paths = hub.get("/api/openapi.json").json()["paths"]
+    assert "/features/collections/{collectionId}/items" in paths
+    assert "/features/nearby" in paths

@@ -61,6 +61,11 @@ def _get(summary: str, parameters: list[dict[str, Any]], media: str) -> dict[str
     }
 
 
+def paths(prefix: str) -> dict[str, Any]:
+    """The face's paths under ``prefix``, for the hub's own API document."""
+    return {prefix + path: item for path, item in document(prefix)["paths"].items()}
+
+
 def document(base: str) -> dict[str, Any]:
     geojson = "application/geo+json"
     feature = _parameter("featureId", "the feature", {"type": "integer"}, "path")
