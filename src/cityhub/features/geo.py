@@ -9,6 +9,7 @@ import math
 from typing import Any
 
 import orjson
+from shapely.geometry import shape
 from sqlalchemy import (
     ColumnElement,
     Float,
@@ -79,13 +80,11 @@ def in_bbox(source: Source, box: Box, backend: str) -> list[ColumnElement[bool]]
 
 def within(source: Source, geometry: dict[str, Any], backend: str) -> list[ColumnElement[bool]]:
     """The features lying within ``geometry`` (a district, say)."""
-    from shapely.geometry import shape
-
-    bounds = tuple(shape(geometry).bounds)
+    min_x, min_y, max_x, max_y = shape(geometry).bounds
     exact = func.ST_Within(source.c.geom, geometry_literal(orjson.dumps(geometry).decode()))
     if backend == "sqlite":
         exact = exact == 1
-    candidates = box_candidates(source, bounds, backend)  # type: ignore[arg-type]
+    candidates = box_candidates(source, (min_x, min_y, max_x, max_y), backend)
     return [condition for condition in (candidates, exact) if condition is not None]
 
 

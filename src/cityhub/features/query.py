@@ -178,15 +178,20 @@ def refreshing_resolver(
 ) -> Callable[[str], Queryable]:
     """A resolver that, before calling a name unknown, computes the queryables afresh (a
     property added since the collection was last summarised)."""
-    current = {"map": known, "fresh": False}
+    return _Refreshing(known, refresh)
 
-    def resolve(name: str) -> Queryable:
+
+class _Refreshing:
+    def __init__(
+        self, known: dict[str, Queryable], refresh: Callable[[], dict[str, Queryable]]
+    ) -> None:
+        self.resolve, self.refresh, self.refreshed = resolver(known), refresh, False
+
+    def __call__(self, name: str) -> Queryable:
         try:
-            return resolver(current["map"])(name)  # type: ignore[arg-type]
+            return self.resolve(name)
         except UnknownQueryable:
-            if current["fresh"]:
+            if self.refreshed:
                 raise
-            current["map"], current["fresh"] = refresh(), True
-            return resolver(current["map"])(name)  # type: ignore[arg-type]
-
-    return resolve
+            self.resolve, self.refreshed = resolver(self.refresh()), True
+            return self.resolve(name)

@@ -171,7 +171,8 @@ def _count_in(
     shapely), other geometries by ``ST_Within`` in SQL."""
     polygon = shapely.geometry.shape(area)
     shapely.prepare(polygon)
-    candidates = geo.box_candidates(counted, tuple(polygon.bounds), "sqlite")  # type: ignore[arg-type]
+    min_x, min_y, max_x, max_y = polygon.bounds
+    candidates = geo.box_candidates(counted, (min_x, min_y, max_x, max_y), "sqlite")
     is_point = func.json_extract(counted.c.geom, "$.type") == "Point"
     statement = select(
         case((is_point, func.json_extract(counted.c.geom, "$.coordinates[0]"))),
