@@ -27,6 +27,8 @@ from cityhub.connectors.admin import connectors_router
 from cityhub.connectors.service import ConnectorService
 from cityhub.datasets.admin import datasets_router
 from cityhub.errors import ApiError
+from cityhub.features import openapi as features_openapi
+from cityhub.features.api import PREFIX, FeaturesFace
 from cityhub.features.imports.admin import imports_router
 from cityhub.mqtt.service import MqttService
 from cityhub.sensorthings.api import VERSION, SensorThingsFace
@@ -81,6 +83,7 @@ def create_app(settings: Settings, *, migrate: bool = True) -> Starlette:
     app = Starlette(
         routes=[
             *SensorThingsFace(store, settings, auth).routes(),
+            *FeaturesFace(store, settings, auth).routes(),
             Mount("/api", app=_api(store, auth, mqtt, connectors)),
             Route("/", home, methods=["GET"]),
         ],
@@ -175,6 +178,7 @@ def _openapi(api: FastAPI) -> dict[str, Any]:
         document["paths"] = {f"/api{path}": item for path, item in document["paths"].items()}
         paths, schemas = openapi_fragment(VERSION)
         document["paths"].update(paths)
+        document["paths"].update(features_openapi.paths(PREFIX))
         components = document.setdefault("components", {})
         components.setdefault("schemas", {}).update(schemas)
         components["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"}}
@@ -191,6 +195,7 @@ def _home_page(base: str) -> str:
 <p>Urbane Daten der Stadt, offen über Standards. / The city's data through open standards.</p>
 <ul>
 <li><a href="{base}/{VERSION}">OGC SensorThings API 1.1</a></li>
+<li><a href="{base}/features">OGC API – Features</a></li>
 <li><a href="{base}/api/docs">API-Dokumentation / API documentation</a></li>
 </ul>
 </main></body></html>"""
