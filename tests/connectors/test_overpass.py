@@ -65,6 +65,12 @@ def test_pois_become_features_keyed_by_osm_type_and_id(hub, connectors):
         places["way/401223871"]["provenance"]["source"] == "https://overpass-api.de/api/interpreter"
     )
 
+    served = hub.get("/features/collections/toiletten/items?wheelchair=yes")
+    assert served.status_code == 200, served.text
+    (item,) = served.json()["features"]
+    assert item["properties"]["osmUrl"].endswith("/node/2871043151")
+    assert item["geometry"]["coordinates"] == [8.0233472, 50.8747521]
+
 
 def test_a_second_run_changes_nothing_and_a_later_one_updates_and_marks_gone(hub, connectors):
     osm = connectors({"toiletten": TOILETS})
