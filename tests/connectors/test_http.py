@@ -136,3 +136,13 @@ def test_validators_are_remembered_only_when_the_run_commits_them():
     context.commit_validators()
     asyncio.run(context.get_json(URL))
     assert seen[2].headers["If-None-Match"] == '"abc"'
+
+
+def test_the_query_of_a_url_is_kept_and_joined_by_the_parameters():
+    # Download links ("…csv?__blob=publicationFile") and nextLinks carry their own query.
+    handler, seen = _answers(httpx.Response(200, json=[]), httpx.Response(200, json=[]))
+    context = _context(handler)
+    asyncio.run(context.get_json("https://example.org/register.csv?__blob=publicationFile"))
+    asyncio.run(context.get_json("https://example.org/v1.1/Things?$skip=100", {"$top": "100"}))
+    assert seen[0].url.params["__blob"] == "publicationFile"
+    assert dict(seen[1].url.params) == {"$skip": "100", "$top": "100"}

@@ -54,7 +54,8 @@ class RunContext:
 
     async def get(self, url: str, params: dict[str, Any] | None = None) -> httpx.Response | None:
         """The answer to GET ``url``: a 2xx response, or ``None`` for 304 (unchanged)."""
-        full = str(httpx.URL(url, params=params))
+        # Parameters join the query ``url`` may already have (a download link, a nextLink).
+        full = str(httpx.URL(url).copy_merge_params(params) if params else httpx.URL(url))
         headers = self._validators.headers(full) if self.conditional else {}
         self.progress(f"fetching {full}")
         try:

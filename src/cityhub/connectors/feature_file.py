@@ -19,7 +19,6 @@ from pydantic import Field
 
 from cityhub.connectors.base import Connector, Harvest, Options, Place, SourceError
 from cityhub.connectors.context import RunContext
-from cityhub.connectors.urls import split_query
 from cityhub.features.imports import ImportOptions, ImportSourceError, SourceRow, open_reader
 from cityhub.features.write import GeometryError, check_geometry
 
@@ -56,7 +55,7 @@ class FeatureFile(Connector):
     options: FeatureFileOptions
 
     async def harvest(self, context: RunContext, url: str) -> Harvest | None:
-        response = await context.get(*split_query(url))
+        response = await context.get(url)
         if response is None:
             return None
         media_type = response.headers.get("Content-Type")

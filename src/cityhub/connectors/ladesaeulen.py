@@ -41,7 +41,6 @@ from cityhub.connectors.base import (
     SourceError,
 )
 from cityhub.connectors.context import RunContext
-from cityhub.connectors.urls import split_query
 
 REGISTER_URL = (
     "https://data.bundesnetzagentur.de/Bundesnetzagentur/SharedDocs/Downloads/DE/Sachgebiete/"
@@ -127,7 +126,7 @@ class Ladesaeulenregister(Connector):
             return await super().run(context)
 
     async def harvest(self, context: RunContext, url: str) -> Harvest | None:
-        response = await context.get(*split_query(url))
+        response = await context.get(url)
         if response is None:
             return None
         context.progress("reading the register")

@@ -31,7 +31,6 @@ from cityhub.connectors.base import (
     SourceError,
 )
 from cityhub.connectors.context import RunContext
-from cityhub.connectors.urls import split_query
 from cityhub.store import schema
 
 #: Pages followed at most, so a source that links in circles cannot hold a run forever.
@@ -122,7 +121,7 @@ async def _pages(
             raise SourceError(f"{next_url}: expected a SensorThings collection with 'value'")
         items.extend(item for item in document["value"] if isinstance(item, dict))
         link = document.get("@iot.nextLink")
-        next_url, params = split_query(str(link)) if link else (None, None)
+        next_url, params = (str(link), None) if link else (None, None)
     return items if limit is None else items[:limit]
 
 
