@@ -1,4 +1,5 @@
-"""A published GeoJSON file as a feature collection: upserted by key, missing ones gone."""
+"""A published GeoJSON file (type ``geojson``, the file connector by its older name) as a
+feature collection: upserted by key, missing ones gone, other coordinate systems transformed."""
 
 from __future__ import annotations
 
@@ -49,9 +50,12 @@ def test_features_are_keyed_refreshed_and_marked_gone(hub, toilets):
     assert features["WC-003"]["gone_at"] is not None
 
 
-def test_a_file_in_another_coordinate_system_fails_naming_it(hub, toilets):
+def test_a_file_in_another_coordinate_system_is_transformed_to_wgs84(hub, toilets):
+    # German GIS exports often carry an old-style crs member naming ETRS89 / UTM 32N.
     toilets.source.serve(PATH, "geojson/toiletten-utm.json")
-    failed = toilets.run("toiletten")
-    assert failed.status == "failed"
-    assert "EPSG::25832" in failed.error
-    assert features_of(hub, "toiletten") == {}
+    run = toilets.run("toiletten")
+    assert run.status == "ok", run.error
+    geometry = hub.get("/features/collections/toiletten/items").json()["features"][0]["geometry"]
+    lon, lat = geometry["coordinates"]
+    assert 7.0 < lon < 7.2
+    assert 51.1 < lat < 51.2

@@ -18,7 +18,7 @@ BUILTIN: dict[str, str] = {
     "pegelonline": "cityhub.connectors.pegelonline:Pegelonline",
     "parkapi": "cityhub.connectors.parkapi:ParkApi",
     "sensor-community": "cityhub.connectors.sensor_community:SensorCommunity",
-    "geojson": "cityhub.connectors.geojson:GeoJson",
+    "geojson": "cityhub.connectors.feature_file:FeatureFile",  # the same, by its old name
     "brightsky": "cityhub.connectors.brightsky:BrightSky",
     "ladesaeulenregister": "cityhub.connectors.ladesaeulen:Ladesaeulenregister",
     "overpass": "cityhub.connectors.overpass:Overpass",
