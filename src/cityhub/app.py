@@ -23,6 +23,7 @@ from cityhub.admin import admin_router, tokens_router
 from cityhub.auth import Authenticator
 from cityhub.datasets.admin import datasets_router
 from cityhub.errors import ApiError
+from cityhub.gtfs.api import DeparturesFace
 from cityhub.mqtt.service import MqttService
 from cityhub.sensorthings.api import VERSION, SensorThingsFace
 from cityhub.sensorthings.openapi import openapi_fragment
@@ -68,6 +69,7 @@ def create_app(settings: Settings, *, migrate: bool = True) -> Starlette:
     app = Starlette(
         routes=[
             *SensorThingsFace(store, settings, auth).routes(),
+            *DeparturesFace(store, auth).routes(),
             Mount("/api", app=_api(store, auth, mqtt)),
             Route("/", home, methods=["GET"]),
         ],

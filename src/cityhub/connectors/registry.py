@@ -18,6 +18,7 @@ BUILTIN: dict[str, str] = {
     "pegelonline": "cityhub.connectors.pegelonline:Pegelonline",
     "parkapi": "cityhub.connectors.parkapi:ParkApi",
     "sensor-community": "cityhub.connectors.sensor_community:SensorCommunity",
+    "gtfs": "cityhub.connectors.gtfs:Gtfs",
 }
 
 
