@@ -96,7 +96,7 @@ class Gtfs(Connector):
         "title": "Fahrplan und Haltestellen (GTFS)",
         "description": "Stops and departures of public transport from the transit "
         "association's GTFS timetable, with live delays and cancellations (GTFS-Realtime).",
-        "licence": "other-open",
+        "licence": "dl-by-de/2.0",
         "keywords": ["ÖPNV", "Haltestellen", "Fahrplan", "GTFS"],
         "themes": ["TRAN"],
         "update_frequency": "DAILY",
