@@ -1,14 +1,17 @@
 """Replacing a feed's timetable in the store: one transaction, bulk loads, nothing half done.
 
 The old timetable's rows are deleted and the new one's loaded in the caller's transaction,
-so readers see the old timetable until the commit and the new one after it. Stop times are
-loaded in chunks as they are read; trips follow, each with the sequence of its last stop.
+so readers see the old timetable until the commit and the new one after it. Trips are read
+first (each stop time carries its trip's service), stop times are loaded in chunks as they
+are read, then the trips with the sequence of their last stop and the stops with their
+count of departures.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import astuple, dataclass, field, replace
 from datetime import datetime
 from itertools import islice
 from typing import Any
@@ -41,6 +44,7 @@ class Stop:
     location_type: int
     parent_station: str | None
     platform_code: str | None
+    departures: int = 0
 
 
 @dataclass(slots=True)
@@ -80,21 +84,22 @@ def load_feed(connection: Connection, source: FeedSource, feed: FeedZip, now: da
         connection.execute(delete(table).where(table.c.feed_id == feed_id))
     loaded = Loaded(feed_id, timezone)
     bulk = BulkLoader(connection)
-    loaded.counts["agencies"] = _load(bulk, schema.gtfs_agencies, _agencies(feed, feed_id))
-    loaded.stops = list(_stops(feed))
-    loaded.counts["stops"] = _load(
-        bulk, schema.gtfs_stops, ((feed_id, *asdict(s).values()) for s in loaded.stops)
-    )
-    loaded.counts["routes"] = _load(bulk, schema.gtfs_routes, _routes(feed, feed_id))
-    loaded.counts["calendar"] = _load(bulk, schema.gtfs_calendar, _calendar(feed, feed_id))
-    loaded.counts["calendar_dates"] = _load(
+    counts = loaded.counts
+    counts["agencies"] = _load(bulk, schema.gtfs_agencies, _agencies(feed, feed_id))
+    counts["routes"] = _load(bulk, schema.gtfs_routes, _routes(feed, feed_id))
+    counts["calendar"] = _load(bulk, schema.gtfs_calendar, _calendar(feed, feed_id))
+    counts["calendar_dates"] = _load(
         bulk, schema.gtfs_calendar_dates, _calendar_dates(feed, feed_id)
     )
-    last: dict[str, int] = {}
-    loaded.counts["stop_times"] = _load(
-        bulk, schema.gtfs_stop_times, _stop_times(feed, feed_id, last)
+    trips = list(_trips(feed, feed_id))
+    times = _StopTimes(feed_id, {trip[1]: trip[3] for trip in trips})
+    counts["stop_times"] = _load(bulk, schema.gtfs_stop_times, times.rows(feed))
+    counts["stop_times_without_trip"] = times.orphans
+    counts["trips"] = _load(
+        bulk, schema.gtfs_trips, ((*trip, times.last.get(trip[1], 0)) for trip in trips)
     )
-    loaded.counts["trips"] = _load(bulk, schema.gtfs_trips, _trips(feed, feed_id, last))
+    loaded.stops = [replace(s, departures=times.boarding[s.stop_id]) for s in _stops(feed)]
+    counts["stops"] = _load(bulk, schema.gtfs_stops, ((feed_id, *astuple(s)) for s in loaded.stops))
     table = schema.gtfs_feeds
     connection.execute(update(table).where(table.c.id == feed_id).values(counts=loaded.counts))
     return loaded
@@ -220,16 +225,36 @@ def _calendar_dates(feed: FeedZip, feed_id: int) -> Iterator[tuple[Any, ...]]:
             raise FeedError(f"calendar_dates.txt line {line}: {exc}") from None
 
 
-def _stop_times(feed: FeedZip, feed_id: int, last: dict[str, int]) -> Iterator[tuple[Any, ...]]:
-    """The stop times as rows; ``last`` learns each trip's last stop_sequence."""
-    for trip in feed.stop_times():
-        trip_id = trip[0].trip_id
-        last[trip_id] = max(last.get(trip_id, trip[-1].stop_sequence), trip[-1].stop_sequence)
-        for stop in trip:
-            yield (feed_id, *stop)
+class _StopTimes:
+    """Rows of stop_times.txt, each with its trip's service and whether passengers board;
+    learns each trip's last stop_sequence and each stop's count of boarding stop times."""
+
+    def __init__(self, feed_id: int, services: dict[str, str]) -> None:
+        self.feed_id = feed_id
+        self.services = services
+        self.last: dict[str, int] = {}
+        self.boarding: Counter[str] = Counter()
+        self.orphans = 0
+
+    def rows(self, feed: FeedZip) -> Iterator[tuple[Any, ...]]:
+        feed_id, services, last, boarding = self.feed_id, self.services, self.last, self.boarding
+        for trip in feed.stop_times():
+            trip_id = trip[0].trip_id
+            service = services.get(trip_id)
+            if service is None:  # not in trips.txt: no service day, never shown
+                self.orphans += len(trip)
+                continue
+            final = trip[-1].stop_sequence
+            last[trip_id] = max(last.get(trip_id, final), final)
+            for stop in trip[:-1]:
+                boards = stop.pickup_type != 1
+                boarding[stop.stop_id] += boards
+                yield (feed_id, *stop[:-1], int(boards), service)
+            yield (feed_id, *trip[-1][:-1], 0, service)
 
 
-def _trips(feed: FeedZip, feed_id: int, last: dict[str, int]) -> Iterator[tuple[Any, ...]]:
+def _trips(feed: FeedZip, feed_id: int) -> Iterator[tuple[Any, ...]]:
+    """The trips, without their last stop_sequence (known once the stop times are read)."""
     columns = {
         **required("route_id", "service_id", "trip_id"),
         "trip_headsign": "",
@@ -249,5 +274,4 @@ def _trips(feed: FeedZip, feed_id: int, last: dict[str, int]) -> Iterator[tuple[
             headsign or None,
             short or None,
             int(direction) if direction else None,
-            last.get(trip_id, 0),
         )

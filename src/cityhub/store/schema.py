@@ -470,6 +470,8 @@ gtfs_stops = Table(
     Column("location_type", SmallInteger, nullable=False),
     Column("parent_station", Text),
     Column("platform_code", Text),
+    # Stop times where passengers board here, in the whole timetable: sizes the look-ahead.
+    Column("departures", Integer, nullable=False),
     # Stop first: a departures request names the stop, not the feed.
     Index("uq_gtfs_stops_stop_id_feed_id", "stop_id", "feed_id", unique=True),
     Index(None, "parent_station"),
@@ -515,9 +517,20 @@ gtfs_stop_times = Table(
     Column("arrival", Integer, nullable=False),
     Column("departure", Integer, nullable=False),
     Column("headsign", Text),
-    Column("pickup_type", SmallInteger, nullable=False),
-    # The departures of a stop from a time on are one index range.
-    Index("ix_gtfs_stop_times_departures", "feed_id", "stop_id", "departure"),
+    # 1 where passengers board: not the trip's last stop, and pickup_type is not 1.
+    Column("boards", SmallInteger, nullable=False),
+    # The trip's service, here too: the departures index answers "runs that day?" itself.
+    Column("service_id", Text, nullable=False),
+    # The departures of a stop from a time on are one range of this index.
+    Index(
+        "ix_gtfs_stop_times_departures",
+        "feed_id",
+        "stop_id",
+        "departure",
+        "service_id",
+        postgresql_where=text("boards = 1"),
+        sqlite_where=text("boards = 1"),
+    ),
     Index("uq_gtfs_stop_times_trip", "feed_id", "trip_id", "stop_sequence", unique=True),
 )
 

@@ -84,6 +84,7 @@ def upgrade() -> None:
         sa.Column("location_type", sa.SmallInteger, nullable=False),
         _text("parent_station"),
         _text("platform_code"),
+        sa.Column("departures", sa.Integer, nullable=False),
     )
     op.create_index(
         "uq_gtfs_stops_stop_id_feed_id", "gtfs_stops", ["stop_id", "feed_id"], unique=True
@@ -126,10 +127,15 @@ def upgrade() -> None:
         sa.Column("arrival", sa.Integer, nullable=False),
         sa.Column("departure", sa.Integer, nullable=False),
         _text("headsign"),
-        sa.Column("pickup_type", sa.SmallInteger, nullable=False),
+        sa.Column("boards", sa.SmallInteger, nullable=False),
+        _text("service_id", False),
     )
     op.create_index(
-        "ix_gtfs_stop_times_departures", "gtfs_stop_times", ["feed_id", "stop_id", "departure"]
+        "ix_gtfs_stop_times_departures",
+        "gtfs_stop_times",
+        ["feed_id", "stop_id", "departure", "service_id"],
+        postgresql_where=sa.text("boards = 1"),
+        sqlite_where=sa.text("boards = 1"),
     )
     op.create_index(
         "uq_gtfs_stop_times_trip",
