@@ -304,3 +304,28 @@ def test_an_unencoded_plus_in_the_offset_and_local_times_are_understood(hub, con
     local = hub.get("/departures?stop=MARKT&limit=1&at=2026-12-03T07:10:00").json()
     assert spaced["at"] == local["at"] == "2026-12-03T07:10:00+01:00"
     assert spaced["departures"][0]["trip_id"] == "T2"
+
+
+def test_a_busy_stop_looks_a_day_ahead_when_the_next_hours_are_empty(hub, connectors):
+    header = "trip_id,arrival_time,departure_time,stop_id,stop_sequence"
+    lines, trips = [header], ["route_id,service_id,trip_id,trip_headsign"]
+    for number in range(300):  # every 30 s from 06:00 to 08:30: a busy morning, then nothing
+        at = 6 * 3600 + number * 30
+        clock = f"{at // 3600:02d}:{at // 60 % 60:02d}:{at % 60:02d}"
+        lines += [f"B{number},{clock},{clock},MARKT,1", f"B{number},{clock},{clock},RATHAUS,2"]
+        trips.append(f"R1,WD,B{number},Rathaus")
+    changes = {"stop_times.txt": "\n".join(lines) + "\n", "trips.txt": "\n".join(trips) + "\n"}
+    made = connectors(config())
+    made.source.answer("/gtfs/musterstadt.zip", 200, feed_zip(changes), ZIP)
+    assert made.run("bus").status == "ok"
+    evening = _board(hub, "MARKT", "2026-12-03T20:00:00+01:00", limit=3)
+    assert _times(evening) == [
+        ("B0", "2026-12-04T06:00:00+01:00"),
+        ("B1", "2026-12-04T06:00:30+01:00"),
+        ("B2", "2026-12-04T06:01:00+01:00"),
+    ]
+    morning = _board(hub, "MARKT", "2026-12-03T07:00:00+01:00", limit=2)
+    assert _times(morning) == [
+        ("B120", "2026-12-03T07:00:00+01:00"),
+        ("B121", "2026-12-03T07:00:30+01:00"),
+    ]
