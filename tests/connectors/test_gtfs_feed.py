@@ -32,6 +32,8 @@ def test_times_past_midnight_count_on_from_the_service_day():
     assert parse_time("24:10:00") == 87_000
     assert parse_time(" 5:00:00") == 18_000
     assert parse_time("") is None
+    with pytest.raises(ValueError, match="'7:00' is not a time HH:MM:SS"):
+        parse_time("7:00")
 
 
 def test_stop_times_between_timepoints_are_interpolated_and_sorted():

@@ -12,12 +12,14 @@ import csv
 import io
 import zipfile
 from collections.abc import Iterator
+from operator import itemgetter
 from pathlib import Path
 from typing import NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 REQUIRED_FILES = ("agency.txt", "stops.txt", "routes.txt", "trips.txt", "stop_times.txt")
 _MISSING = object()
+_SEQUENCE = itemgetter(1)
 
 
 class FeedError(ValueError):
@@ -39,8 +41,11 @@ def parse_time(text: str) -> int | None:
     text = text.strip()
     if not text:
         return None
-    hours, minutes, seconds = text.split(":")
-    return int(hours) * 3600 + int(minutes) * 60 + int(seconds)
+    try:
+        hours, minutes, seconds = text.split(":")
+        return int(hours) * 3600 + int(minutes) * 60 + int(seconds)
+    except ValueError:
+        raise ValueError(f"'{text}' is not a time HH:MM:SS") from None
 
 
 def parse_date(text: str) -> int:
@@ -128,6 +133,7 @@ class FeedZip:
             "pickup_type": "",
         }
         group: list[StopTime] = []
+        clock = _Clock()
         for line, (trip, sequence, stop, arrival, departure, headsign, pickup) in self.rows(
             "stop_times.txt", columns
         ):
@@ -136,10 +142,10 @@ class FeedZip:
                     trip,
                     int(sequence),
                     stop,
-                    parse_time(arrival),
-                    parse_time(departure),
+                    clock.seconds(arrival),
+                    clock.seconds(departure),
                     headsign or None,
-                    int(pickup) if pickup.strip() else 0,
+                    int(pickup) if pickup and pickup != "0" else 0,
                 )
             except ValueError as exc:
                 raise FeedError(f"stop_times.txt line {line}: {exc}") from None
@@ -151,6 +157,20 @@ class FeedZip:
             yield _timed(group)
 
 
+class _Clock:
+    """``parse_time`` remembering its answers: a feed has far fewer distinct times than
+    stop times."""
+
+    def __init__(self) -> None:
+        self._known: dict[str, int | None] = {}
+
+    def seconds(self, text: str) -> int | None:
+        known = self._known.get(text, _MISSING)
+        if known is _MISSING:
+            known = self._known[text] = parse_time(text)
+        return known  # type: ignore[return-value]
+
+
 def required(*names: str) -> dict[str, object]:
     """Columns that must be present, for ``FeedZip.rows``."""
     return dict.fromkeys(names, _MISSING)
@@ -158,7 +178,7 @@ def required(*names: str) -> dict[str, object]:
 
 def _timed(group: list[StopTime]) -> list[StopTime]:
     """``group`` (one trip) by stop_sequence, each stop with both times."""
-    group.sort(key=lambda s: s.stop_sequence)
+    group.sort(key=_SEQUENCE)
     known = [
         (i, s.arrival if s.arrival is not None else s.departure)
         for i, s in enumerate(group)

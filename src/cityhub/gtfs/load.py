@@ -16,7 +16,7 @@ from datetime import datetime
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import Connection, Table, delete, insert, select, update
+from sqlalchemy import Connection, Index, Table, delete, insert, select, update
 
 from cityhub.gtfs.feed import FeedError, FeedZip, parse_date, required
 from cityhub.store import schema
@@ -80,6 +80,9 @@ def load_feed(connection: Connection, source: FeedSource, feed: FeedZip, now: da
     """Replace the timetable of ``source.name`` with ``feed``'s, in the caller's transaction."""
     timezone = feed.timezone()
     feed_id = _feed_id(connection, source, timezone, now)
+    rebuilt = _rebuilt_indexes(connection)
+    for index in rebuilt:
+        index.drop(connection)
     for table in TIMETABLE:
         connection.execute(delete(table).where(table.c.feed_id == feed_id))
     loaded = Loaded(feed_id, timezone)
@@ -95,6 +98,8 @@ def load_feed(connection: Connection, source: FeedSource, feed: FeedZip, now: da
     times = _StopTimes(feed_id, {trip[1]: trip[3] for trip in trips})
     counts["stop_times"] = _load(bulk, schema.gtfs_stop_times, times.rows(feed))
     counts["stop_times_without_trip"] = times.orphans
+    for index in rebuilt:
+        index.create(connection)
     counts["trips"] = _load(
         bulk, schema.gtfs_trips, ((*trip, times.last.get(trip[1], 0)) for trip in trips)
     )
@@ -103,6 +108,16 @@ def load_feed(connection: Connection, source: FeedSource, feed: FeedZip, now: da
     table = schema.gtfs_feeds
     connection.execute(update(table).where(table.c.id == feed_id).values(counts=loaded.counts))
     return loaded
+
+
+def _rebuilt_indexes(connection: Connection) -> list[Index]:
+    """The stop times' indexes, on SQLite: building them after the load takes half the time
+    of keeping them up to date row by row. Readers do not notice: until the commit they read
+    the old timetable, indexes and all. PostgreSQL keeps them (dropping one would lock the
+    table against readers)."""
+    if connection.dialect.name != "sqlite":
+        return []
+    return sorted(schema.gtfs_stop_times.indexes, key=lambda index: str(index.name))
 
 
 def _feed_id(connection: Connection, source: FeedSource, timezone: str, now: datetime) -> int:
