@@ -100,6 +100,9 @@ def load_feed(connection: Connection, source: FeedSource, feed: FeedZip, now: da
     counts["stop_times_without_trip"] = times.orphans
     for index in rebuilt:
         index.create(connection)
+    if connection.dialect.name == "postgresql":  # plans for the new rows, not for none
+        for table in TIMETABLE:
+            connection.exec_driver_sql(f'ANALYZE "{table.name}"')
     counts["trips"] = _load(
         bulk, schema.gtfs_trips, ((*trip, times.last.get(trip[1], 0)) for trip in trips)
     )
