@@ -308,3 +308,13 @@ def _add_dataset_commands() -> None:
 
 
 _add_dataset_commands()
+
+
+def _add_connector_commands() -> None:
+    from cityhub.connectors.commands import connector, worker
+
+    main.add_command(connector)
+    main.add_command(worker)
+
+
+_add_connector_commands()

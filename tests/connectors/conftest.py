@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from tests.connectors.helpers import Connectors
+from tests.connectors.helpers import Connectors, FixtureServer
 
 
 @pytest.fixture
@@ -21,3 +21,10 @@ def connectors(hub) -> Iterator[Callable[..., Connectors]]:
     yield make
     for item in made:
         item.close()
+
+
+@pytest.fixture
+def fixture_server() -> Iterator[FixtureServer]:
+    server = FixtureServer()
+    yield server
+    server.close()

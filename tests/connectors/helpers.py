@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
 from collections.abc import Callable
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -111,3 +114,43 @@ class Pause(Connector):
         type(self).runs += 1
         await asyncio.sleep(0.05)
         return RunSummary()
+
+
+class FixtureServer:
+    """The recorded payloads over real HTTP on a free local port; ``override`` makes a path
+    answer something else (an error page, a status)."""
+
+    def __init__(self) -> None:
+        self.overrides: dict[str, tuple[int, bytes, str]] = {}
+        overrides = self.overrides
+
+        class Handler(SimpleHTTPRequestHandler):
+            def do_GET(self) -> None:
+                path = self.path.split("?", 1)[0]
+                if path in overrides:
+                    status, body, content_type = overrides[path]
+                    self.send_response(status)
+                    self.send_header("Content-Type", content_type)
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                    return
+                super().do_GET()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        handler = partial(Handler, directory=str(FIXTURES))
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/{path.lstrip('/')}"
+
+    def override(self, path: str, status: int, body: bytes, content_type: str) -> None:
+        self.overrides["/" + path.lstrip("/")] = (status, body, content_type)
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

@@ -58,6 +58,9 @@ class Series:
     observation_type: str = MEASUREMENT
     properties: dict[str, Any] = field(default_factory=dict)
     readings: list[Reading] = field(default_factory=list)
+    #: The source may revise a value it gave before (forecasts, corrected observations): a
+    #: reading at a time already held replaces that Observation's result if it differs.
+    revisable: bool = False
 
 
 @dataclass(slots=True)
@@ -97,6 +100,7 @@ class RunSummary:
     datastreams_created: int = 0
     observations_added: int = 0
     observations_known: int = 0
+    observations_revised: int = 0
     flagged: int = 0
     source_unchanged: bool = False
 
@@ -113,6 +117,7 @@ class RunSummary:
                 self.things_created,
                 self.datastreams_created,
                 self.observations_added,
+                self.observations_revised,
             )
         )
 
@@ -125,6 +130,8 @@ class RunSummary:
             f"{self.places_unchanged} unchanged, {self.places_gone} gone",
             f"observations: {self.observations_added} new, {self.observations_known} known",
         ]
+        if self.observations_revised:
+            parts[-1] += f", {self.observations_revised} revised by the source"
         if self.things_created or self.datastreams_created:
             parts.append(
                 f"{self.things_created} Things and {self.datastreams_created} Datastreams created"
@@ -146,9 +153,12 @@ class Connector:
 
     #: Where to fetch when the configuration names no URL.
     default_url: ClassVar[str | None] = None
-    #: Dataset fields used when the configured dataset does not exist yet.
-    dataset_defaults: ClassVar[dict[str, Any]] = {"licence": "other-open"}
+    #: Dataset fields used when the configured dataset does not exist yet; without a licence
+    #: the operator has to create the dataset first.
+    dataset_defaults: ClassVar[dict[str, Any]] = {}
     options_model: ClassVar[type[Options]] = Options
+    #: What to say when the configuration names no source.
+    missing_source: ClassVar[str] = "give the source as 'url'"
 
     def __init__(self, name: str, config: ConnectorConfig) -> None:
         self.name = name
@@ -162,7 +172,7 @@ class Connector:
             )
             raise ConnectorError(f"connector '{name}': invalid options: {problems}") from None
         if not self.urls:
-            raise ConnectorError(f"connector '{name}': give the source as 'url'")
+            raise ConnectorError(f"connector '{name}': {self.missing_source}")
 
     @property
     def urls(self) -> list[str]:

@@ -64,6 +64,8 @@ class MeasurementWriter:
             added, known = self._add_readings(datastream_id, series.readings)
             summary.observations_added += added
             summary.observations_known += known
+            if series.revisable:
+                summary.observations_revised += self._revise(datastream_id, series.readings)
         return thing_id
 
     def _thing_properties(self, place: Place) -> dict[str, Any]:
@@ -152,6 +154,29 @@ class MeasurementWriter:
         if new:
             load_observations(self.connection, [_columns(datastream_id, new)])
         return len(new), len(readings) - len(new)
+
+    def _revise(self, datastream_id: int, readings: list[Reading]) -> int:
+        """Replace held results the source now gives differently; how many changed."""
+        wanted = {_utc(r.time): r for r in readings}
+        table = schema.observations
+        rows = self.connection.execute(
+            select(table.c.id, table.c.phenomenon_time_start, table.c.result_number)
+            .where(table.c.datastream_id == datastream_id)
+            .where(table.c.phenomenon_time_start.in_(list(wanted)))
+        )
+        revised = 0
+        for observation_id, time, number in rows:
+            reading = wanted.get(_utc(time))
+            if reading is None or not isinstance(reading.value, int | float):
+                continue
+            if number is not None and float(number) == float(reading.value):
+                continue
+            values = {**result_columns(reading.value), "result_quality": reading.quality}
+            self.connection.execute(
+                update(table).where(table.c.id == observation_id).values(values)
+            )
+            revised += 1
+        return revised
 
 
 def _utc(time: datetime) -> datetime:

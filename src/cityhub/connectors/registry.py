@@ -18,6 +18,8 @@ BUILTIN: dict[str, str] = {
     "pegelonline": "cityhub.connectors.pegelonline:Pegelonline",
     "parkapi": "cityhub.connectors.parkapi:ParkApi",
     "sensor-community": "cityhub.connectors.sensor_community:SensorCommunity",
+    "geojson": "cityhub.connectors.geojson:GeoJson",
+    "brightsky": "cityhub.connectors.brightsky:BrightSky",
     "gtfs": "cityhub.connectors.gtfs:Gtfs",
 }
 

@@ -11,8 +11,9 @@ from typing import Any
 from sqlalchemy import Connection
 
 from cityhub import datasets
-from cityhub.connectors.base import Harvest, RunSummary
+from cityhub.connectors.base import ConnectorError, Harvest, RunSummary
 from cityhub.connectors.measurements import MeasurementWriter, Origin
+from cityhub.errors import ApiError
 from cityhub.features.write import FeatureRecord, ensure_collection, write_features
 
 #: The feature property holding the source's own id of a place.
@@ -44,7 +45,10 @@ def save_harvests(
         origin = Origin(target.connector, target.type, harvest.source)
         writer = MeasurementWriter(connection, dataset_id, origin)
         for place in harvest.places:
-            thing_id = writer.write(place, summary) if place.series else None
+            # A place without series now keeps the Thing earlier runs made for it.
+            thing_id = writer.things.get(place.key)
+            if place.series:
+                thing_id = writer.write(place, summary)
             properties = {KEY_PROPERTY: place.key, "name": place.name, **place.properties}
             records.append(FeatureRecord(properties, place.geometry, place.key, thing_id=thing_id))
     provenance = {
@@ -67,4 +71,11 @@ def _ensure_dataset(connection: Connection, target: Target) -> int:
     if found is not None:
         return int(found["id"])
     fields = {"title": target.dataset, **target.dataset_defaults, "slug": target.dataset}
-    return datasets.create_dataset(connection, **fields)
+    try:
+        return datasets.create_dataset(connection, **fields)
+    except ApiError as exc:
+        raise ConnectorError(
+            f"the dataset '{target.dataset}' does not exist and cannot be made from the "
+            f"connector's defaults ({exc.message}); create it first: cityhub dataset create "
+            f"{target.dataset} --title TITLE --licence LICENCE"
+        ) from None

@@ -89,6 +89,7 @@ class ConnectorService:
         self.validators = Validators()
         self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self._hold = timedelta(seconds=settings.connector_timeout_seconds) + _LEASE_MARGIN
+        self._leased: set[str] = set()
 
     @property
     def configs(self) -> dict[str, ConnectorConfig]:
@@ -118,7 +119,10 @@ class ConnectorService:
         names = [name for name, config in self.configs.items() if config.scheduled]
         if not names:
             return []
-        await self.store.write(lambda c: [ledger.ensure_lease(c, n, now) for n in names])
+        new = [name for name in names if name not in self._leased]
+        if new:  # once per process: a look for due connectors is otherwise only a read
+            await self.store.write(lambda c: [ledger.ensure_lease(c, n, now) for n in new])
+            self._leased.update(new)
         due = await self.store.read(lambda c: ledger.due_leases(c, names, now))
         claimed = [name for name, due_at in due if await self._claim(name, due_at, now)]
         runs = [self._run_scheduled(name) for name in claimed]
@@ -165,6 +169,7 @@ class ConnectorService:
             with anyio.fail_after(self.settings.connector_timeout_seconds):
                 summary = await connector.run(context)
             context.commit_validators()
+            log.info("connector %s: %s", name, summary.describe())
         except Exception as exc:  # any failure of a run is recorded, never raised
             error = describe_error(exc)
             log.warning("connector %s failed: %s", name, error)
