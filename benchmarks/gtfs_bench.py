@@ -41,6 +41,7 @@ from google.transit import gtfs_realtime_pb2 as rt
 from harness import backends, hub_database, hub_env, report, running_hub
 from sqlalchemy import text
 
+from cityhub import datasets
 from cityhub.connectors.config import ConnectorConfig
 from cityhub.connectors.service import ConnectorService
 from cityhub.gtfs import realtime
@@ -198,6 +199,8 @@ def run_backend(backend: str, args: argparse.Namespace, feed: Feed, path: Path) 
     with hub_database(backend, "gtfs", "cityhub-gtfs-") as (overrides, store):
         config = ConnectorConfig.model_validate({"type": "gtfs", "url": str(path)})
         settings = load_settings({**overrides, "connectors": {"region": config}}, environ={})
+        fields = {"slug": "region", "title": "Region X", "licence": "cc-by/4.0"}
+        store.write_blocking(lambda c: datasets.create_dataset(c, **fields))
         seconds = load_through_connector(store, settings)
         floor = bare_insert(store, feed)
         report(

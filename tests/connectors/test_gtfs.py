@@ -19,6 +19,14 @@ ZIP = "application/zip"
 PROTOBUF = "application/x-protobuf"
 
 
+@pytest.fixture(autouse=True)
+def dataset(hub):
+    """The dataset of the feed, made first as an operator does (with the feed's licence)."""
+    fields = {"slug": "oepnv", "title": "ÖPNV Musterstadt", "licence": "cc-by/4.0"}
+    created = hub.post("/api/admin/datasets", fields)
+    assert created.status_code == 201, created.text
+
+
 def _local(text: str) -> int:
     return int(datetime.fromisoformat(text).replace(tzinfo=BERLIN).timestamp())
 
@@ -263,11 +271,8 @@ def test_a_realtime_feed_that_is_not_protobuf_fails_the_run(hub, connectors):
 
 
 def test_a_feed_in_a_restricted_dataset_is_invisible_without_access(hub, connectors):
-    created = hub.post(
-        "/api/admin/datasets",
-        {"slug": "oepnv", "title": "ÖPNV", "licence": "cc-by/4.0", "visibility": "restricted"},
-    )
-    assert created.status_code == 201, created.text
+    changed = hub.patch("/api/admin/datasets/oepnv", {"visibility": "restricted"})
+    assert changed.status_code == 200, changed.text
     _loaded(connectors)
     params = {"stop": "MARKT", "at": "2026-12-03T06:00:00+01:00"}
     hidden = hub.get("/departures", params=params)

@@ -16,6 +16,12 @@ from cityhub.store import schema
 ZIP = "application/zip"
 
 
+@pytest.fixture
+def dataset(hub):
+    fields = {"slug": "oepnv", "title": "ÖPNV Musterstadt", "licence": "cc-by/4.0"}
+    assert hub.post("/api/admin/datasets", fields).status_code == 201
+
+
 def _trips(content: bytes) -> dict[str, list[tuple[int, str, int | None, int | None]]]:
     feed = FeedZip(content)
     try:
@@ -79,7 +85,7 @@ def test_a_file_that_is_no_zip_is_refused():
         FeedZip(b"<html>Bitte melden Sie sich an</html>")
 
 
-def test_an_unknown_time_zone_names_the_line(hub, connectors):
+def test_an_unknown_time_zone_names_the_line(hub, dataset, connectors):
     agency = "agency_name,agency_url,agency_timezone\nSWM,https://x.example,Europe/Musterstadt\n"
     made = connectors(config())
     made.source.answer("/gtfs/musterstadt.zip", 200, feed_zip({"agency.txt": agency}), ZIP)
@@ -88,7 +94,7 @@ def test_an_unknown_time_zone_names_the_line(hub, connectors):
     assert "agency.txt line 2: unknown time zone 'Europe/Musterstadt'" in outcome.error
 
 
-def test_an_unchanged_feed_is_not_loaded_again(hub, connectors):
+def test_an_unchanged_feed_is_not_loaded_again(hub, dataset, connectors):
     made = connectors(config(static_every="1s"))
     made.source.etag = '"v1"'
     made.source.answer("/gtfs/musterstadt.zip", 200, feed_zip(), ZIP)
@@ -106,7 +112,7 @@ def test_an_unchanged_feed_is_not_loaded_again(hub, connectors):
     assert count(hub, schema.gtfs_stop_times) == 17
 
 
-def test_a_feed_from_a_local_path(hub, connectors, tmp_path):
+def test_a_feed_from_a_local_path(hub, dataset, connectors, tmp_path):
     path = tmp_path / "musterstadt.zip"
     path.write_bytes(feed_zip())
     made = connectors(config(url=str(path)))
@@ -120,8 +126,16 @@ def test_a_feed_from_a_local_path(hub, connectors, tmp_path):
     assert "cannot read the GTFS feed" in failed.error
 
 
+def test_without_the_dataset_the_run_says_how_to_create_it(hub, connectors):
+    made = connectors(config())
+    made.source.answer("/gtfs/musterstadt.zip", 200, feed_zip(), ZIP)
+    outcome = made.run("bus")
+    assert outcome.status == "failed"
+    assert "cityhub dataset create oepnv" in outcome.error
+
+
 @live
-def test_live_feed_loads_and_answers_departures(hub, connectors):
+def test_live_feed_loads_and_answers_departures(hub, dataset, connectors):
     url = os.environ.get(
         "CITYHUB_GTFS_LIVE_URL",
         "https://developers.google.com/static/transit/gtfs/examples/sample-feed.zip",

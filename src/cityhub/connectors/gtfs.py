@@ -33,6 +33,7 @@ from cityhub.connectors.base import (
 from cityhub.connectors.config import ConnectorConfig, parse_duration
 from cityhub.connectors.context import RunContext
 from cityhub.connectors.saving import KEY_PROPERTY
+from cityhub.errors import ApiError
 from cityhub.features.write import FeatureRecord, ensure_collection, write_features
 from cityhub.gtfs import realtime
 from cityhub.gtfs.feed import FeedError, FeedZip
@@ -92,11 +93,13 @@ class GtfsSummary(RunSummary):
 class Gtfs(Connector):
     options_model = GtfsOptions
     options: GtfsOptions
+    missing_source = "give the static GTFS feed (a zip) as 'url'"
+    # No licence: transit associations publish under different ones, so the dataset is
+    # created first, with the feed's licence (cityhub dataset create).
     dataset_defaults: ClassVar[dict[str, Any]] = {
         "title": "Fahrplan und Haltestellen (GTFS)",
         "description": "Stops and departures of public transport from the transit "
         "association's GTFS timetable, with live delays and cancellations (GTFS-Realtime).",
-        "licence": "dl-by-de/2.0",
         "keywords": ["ÖPNV", "Haltestellen", "Fahrplan", "GTFS"],
         "themes": ["TRAN"],
         "update_frequency": "DAILY",
@@ -247,4 +250,11 @@ def _ensure_dataset(connection: Connection, slug: str, defaults: dict[str, Any])
     found = datasets.dataset_by_slug(connection, slug)
     if found is not None:
         return int(found["id"])
-    return datasets.create_dataset(connection, **{"title": slug, **defaults, "slug": slug})
+    try:
+        return datasets.create_dataset(connection, **{"title": slug, **defaults, "slug": slug})
+    except ApiError as exc:
+        raise ConnectorError(
+            f"the dataset '{slug}' does not exist and cannot be made from the connector's "
+            f"defaults ({exc.message}); create it first with the feed's licence: "
+            f"cityhub dataset create {slug} --title TITLE --licence LICENCE"
+        ) from None

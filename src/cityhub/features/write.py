@@ -105,9 +105,7 @@ def ensure_collection(
         raise ValueError(f"the collection '{slug}' belongs to another dataset")
     if given:
         connection.execute(
-            update(_collections)
-            .where(_collections.c.id == row.id)
-            .values(**given, modified_at=now)
+            update(_collections).where(_collections.c.id == row.id).values(**given, modified_at=now)
         )
     return int(row.id)
 
@@ -243,6 +241,4 @@ def _same_geometry(stored: str | None, written: str | None) -> bool:
         return stored is written
     if stored == written:
         return True
-    return bool(
-        shape(orjson.loads(stored)).equals_exact(shape(orjson.loads(written)), _SAME_PLACE)
-    )
+    return bool(shape(orjson.loads(stored)).equals_exact(shape(orjson.loads(written)), _SAME_PLACE))
