@@ -334,3 +334,34 @@ def test_a_busy_stop_looks_a_day_ahead_when_the_next_hours_are_empty(hub, connec
         ("B120", "2026-12-03T07:00:00+01:00"),
         ("B121", "2026-12-03T07:00:30+01:00"),
     ]
+
+
+def test_on_the_day_clocks_change_times_stay_as_printed(hub, connectors):
+    _loaded(connectors)
+    spring = _board(hub, "MARKT", "2027-03-28T00:00:00+01:00", limit=1)  # a Sunday
+    assert _times(spring) == [("T3", "2027-03-28T09:05:00+02:00")]
+    autumn = _board(hub, "MARKT", "2027-10-31T00:00:00+02:00", limit=1)
+    assert _times(autumn) == [("T3", "2027-10-31T09:05:00+01:00")]
+
+
+def test_a_feed_with_calendar_dates_only(hub, connectors):
+    dates = "service_id,date,exception_type\nWD,20261203,1\n"
+    made = connectors(config())
+    changes = {"calendar.txt": None, "calendar_dates.txt": dates}
+    made.source.answer("/gtfs/musterstadt.zip", 200, feed_zip(changes), ZIP)
+    assert made.run("bus").status == "ok"
+    board = _board(hub, "MARKT", "2026-12-03T06:00:00+01:00", limit=10)
+    assert [d["trip_id"] for d in board] == ["T1", "T2", "S1", "N1"]
+    assert _board(hub, "MARKT", "2026-12-04T06:00:00+01:00") == []
+
+
+def test_a_stop_in_two_feeds_needs_the_feed_named(hub, connectors):
+    made = connectors({**config(), "tram": {**config()["bus"], "collection": "tram"}})
+    made.source.answer("/gtfs/musterstadt.zip", 200, feed_zip(), ZIP)
+    assert made.run("bus").status == "ok"
+    assert made.run("tram").status == "ok"
+    both = hub.get("/departures", params={"stop": "MARKT"})
+    assert both.status_code == 400
+    assert "in several feeds (bus, tram): add &feed=NAME" in both.json()["message"]
+    one = _board(hub, "MARKT", "2026-12-03T06:00:00+01:00", feed="tram")
+    assert len(one) == 4
