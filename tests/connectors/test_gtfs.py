@@ -365,3 +365,14 @@ def test_a_stop_in_two_feeds_needs_the_feed_named(hub, connectors):
     assert "in several feeds (bus, tram): add &feed=NAME" in both.json()["message"]
     one = _board(hub, "MARKT", "2026-12-03T06:00:00+01:00", feed="tram")
     assert len(one) == 4
+
+
+def test_the_run_is_recorded_and_described(hub, connectors):
+    made, outcome = _loaded(connectors)
+    line = outcome.summary.describe()
+    assert line.startswith("timetable loaded: 6 trips, 17 stop times; places: 5 new")
+    runs = hub.portal.call(made.service.runs, "bus")
+    assert runs[0]["status"] == "ok"
+    assert runs[0]["summary"]["places_created"] == 5
+    status = hub.portal.call(made.service.status)
+    assert status["bus"]["problem"] is None

@@ -11,7 +11,7 @@ in the store for the departures API (``GET /departures``) of every process.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
@@ -71,6 +71,11 @@ class GtfsSummary(RunSummary):
     @property
     def changed(self) -> bool:
         return super().changed or self.timetable_loaded or bool(self.trip_updates)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The fields every run summary has (what the run ledger and status read back); the
+        GTFS figures are in ``describe`` and in the feed's counts."""
+        return {f.name: getattr(self, f.name) for f in fields(RunSummary)}
 
     def describe(self) -> str:
         parts = []
