@@ -13,6 +13,7 @@ from tests.connectors.gtfs_feeds import REALTIME_URL, config, feed_zip, trip_upd
 from tests.connectors.helpers import count, features_of
 
 from cityhub.store import schema
+from conftest import HubClient
 
 BERLIN = ZoneInfo("Europe/Berlin")
 ZIP = "application/zip"
@@ -376,3 +377,18 @@ def test_the_run_is_recorded_and_described(hub, connectors):
     assert runs[0]["summary"]["places_created"] == 5
     status = hub.portal.call(made.service.status)
     assert status["bus"]["problem"] is None
+
+
+def test_another_api_process_sees_the_same_realtime_updates(hub, connectors):
+    message = trip_updates(datetime(2026, 12, 3, 6, 0), {"trip_id": "T2", "cancelled": True})
+    made = connectors(config(realtime_url=REALTIME_URL))
+    made.source.answer("/gtfs/musterstadt.zip", 200, feed_zip(), ZIP)
+    made.source.answer("/gtfs-rt/tripupdates.pb", 200, message, PROTOBUF)
+    assert made.run("bus").status == "ok"
+    other = HubClient(hub.settings)
+    try:
+        response = other.get("/departures", params={"stop": "MARKT", "at": "2026-12-03T07:30"})
+    finally:
+        other.close()
+    first = response.json()["departures"][0]
+    assert (first["trip_id"], first["cancelled"]) == ("T2", True)
