@@ -282,6 +282,17 @@ def test_a_feed_in_a_restricted_dataset_is_invisible_without_access(hub, connect
     shown = hub.get("/departures", params=params, headers=hub.admin)
     assert shown.status_code == 200
     assert len(shown.json()["departures"]) == 4
+    kiosk = {"role": "reader", "name": "kiosk", "dataset": "oepnv"}
+    token = hub.post("/api/admin/tokens", kiosk).json()["token"]
+    bound = hub.get("/departures", params=params, headers={"Authorization": f"Bearer {token}"})
+    assert bound.status_code == 200
+    assert len(bound.json()["departures"]) == 4
+    other = {"slug": "andere", "title": "Andere", "licence": "cc-by/4.0"}
+    assert hub.post("/api/admin/datasets", other).status_code == 201
+    stranger = {"role": "reader", "name": "stranger", "dataset": "andere"}
+    token = hub.post("/api/admin/tokens", stranger).json()["token"]
+    refused = hub.get("/departures", params=params, headers={"Authorization": f"Bearer {token}"})
+    assert refused.status_code == 404
 
 
 @pytest.mark.parametrize(
