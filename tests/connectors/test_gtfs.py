@@ -403,3 +403,12 @@ def test_another_api_process_sees_the_same_realtime_updates(hub, connectors):
         other.close()
     first = response.json()["departures"][0]
     assert (first["trip_id"], first["cancelled"]) == ("T2", True)
+
+
+def test_deleting_the_dataset_removes_the_timetable(hub, connectors):
+    _loaded(connectors)
+    deleted = hub.delete("/api/admin/datasets/oepnv", params={"with_content": "true"})
+    assert deleted.status_code == 204, deleted.text
+    assert count(hub, schema.gtfs_stop_times) == 0
+    assert count(hub, schema.gtfs_feeds) == 0
+    assert hub.get("/departures", params={"stop": "MARKT"}).status_code == 404
