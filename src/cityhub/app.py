@@ -28,6 +28,7 @@ from cityhub.connectors.service import ConnectorService
 from cityhub.datasets.admin import datasets_router
 from cityhub.errors import ApiError
 from cityhub.gtfs.api import DeparturesFace
+from cityhub.gtfs.api import openapi_paths as departures_openapi
 from cityhub.mqtt.service import MqttService
 from cityhub.sensorthings.api import VERSION, SensorThingsFace
 from cityhub.sensorthings.openapi import openapi_fragment
@@ -175,6 +176,7 @@ def _openapi(api: FastAPI) -> dict[str, Any]:
         document["paths"] = {f"/api{path}": item for path, item in document["paths"].items()}
         paths, schemas = openapi_fragment(VERSION)
         document["paths"].update(paths)
+        document["paths"].update(departures_openapi())
         components = document.setdefault("components", {})
         components.setdefault("schemas", {}).update(schemas)
         components["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"}}

@@ -412,3 +412,10 @@ def test_deleting_the_dataset_removes_the_timetable(hub, connectors):
     assert count(hub, schema.gtfs_stop_times) == 0
     assert count(hub, schema.gtfs_feeds) == 0
     assert hub.get("/departures", params={"stop": "MARKT"}).status_code == 404
+
+
+def test_the_departures_api_is_in_the_openapi_document(hub):
+    document = hub.get("/api/openapi.json").json()
+    operation = document["paths"]["/departures"]["get"]
+    names = [p["name"] for p in operation["parameters"]]
+    assert names == ["stop", "limit", "at", "feed"]

@@ -121,3 +121,50 @@ def _instant(text: str | None) -> datetime | None:
             f"at must be an ISO 8601 time like 2026-12-03T07:45:00+01:00 or 2026-12-03T07:45, "
             f"not '{text}'"
         ) from None
+
+
+def openapi_paths() -> dict[str, Any]:
+    """The departures API in the hub's OpenAPI document."""
+
+    def query(name: str, description: str, required: bool = False, **schema: Any) -> Any:
+        kind = {"type": "string", **schema}
+        return {
+            "name": name,
+            "in": "query",
+            "required": required,
+            "description": description,
+            "schema": kind,
+        }
+
+    return {
+        "/departures": {
+            "get": {
+                "tags": ["transit"],
+                "summary": "Next departures from a stop of a GTFS feed, with realtime updates",
+                "description": "See docs/gtfs.md. Times carry the offset of the feed's time "
+                "zone; `delay` is in seconds, null without realtime data.",
+                "parameters": [
+                    query("stop", "A stop_id; a station includes its platforms.", True),
+                    query(
+                        "limit",
+                        "How many departures.",
+                        type="integer",
+                        minimum=1,
+                        maximum=MAX_LIMIT,
+                        default=DEFAULT_LIMIT,
+                    ),
+                    query(
+                        "at",
+                        "ISO 8601 time; without an offset, local to the feed. Default: now.",
+                        format="date-time",
+                    ),
+                    query("feed", "The connector's name, if the stop is in several feeds."),
+                ],
+                "responses": {
+                    "200": {"description": "The stop and its next departures."},
+                    "400": {"description": "A parameter is missing or malformed."},
+                    "404": {"description": "No such stop the client may see."},
+                },
+            }
+        }
+    }
