@@ -30,6 +30,8 @@ from cityhub.errors import ApiError
 from cityhub.features import openapi as features_openapi
 from cityhub.features.api import PREFIX, FeaturesFace
 from cityhub.features.imports.admin import imports_router
+from cityhub.gtfs.api import DeparturesFace
+from cityhub.gtfs.api import openapi_paths as departures_openapi
 from cityhub.mqtt.service import MqttService
 from cityhub.sensorthings.api import VERSION, SensorThingsFace
 from cityhub.sensorthings.openapi import openapi_fragment
@@ -84,6 +86,7 @@ def create_app(settings: Settings, *, migrate: bool = True) -> Starlette:
         routes=[
             *SensorThingsFace(store, settings, auth).routes(),
             *FeaturesFace(store, settings, auth).routes(),
+            *DeparturesFace(store, auth).routes(),
             Mount("/api", app=_api(store, auth, mqtt, connectors)),
             Route("/", home, methods=["GET"]),
         ],
@@ -179,6 +182,7 @@ def _openapi(api: FastAPI) -> dict[str, Any]:
         paths, schemas = openapi_fragment(VERSION)
         document["paths"].update(paths)
         document["paths"].update(features_openapi.paths(PREFIX))
+        document["paths"].update(departures_openapi())
         components = document.setdefault("components", {})
         components.setdefault("schemas", {}).update(schemas)
         components["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"}}

@@ -24,6 +24,7 @@ BUILTIN: dict[str, str] = {
     "overpass": "cityhub.connectors.overpass:Overpass",
     "sensorthings": "cityhub.connectors.sensorthings_mirror:SensorThingsMirror",
     "file": "cityhub.connectors.feature_file:FeatureFile",
+    "gtfs": "cityhub.connectors.gtfs:Gtfs",
 }
 
 

@@ -20,6 +20,7 @@ from cityhub.timeutil import parse_instant, parse_time
 
 T = TypeVar("T")
 
+
 def column_values(entity: EntityType, prop: Property, value: Any) -> dict[str, Any]:
     """The columns of ``prop`` for a body value; 400 with the property's name if invalid."""
     where = f"{entity.name}.{prop.name}"

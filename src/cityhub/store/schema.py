@@ -412,3 +412,174 @@ connector_leases = Table(
 
 #: Tables with a geometry column, kept in a bounding-box index on SQLite.
 GEOMETRY_TABLES = ("locations", "features_of_interest", "features")
+
+# --- GTFS: the loaded timetable of each feed, and its latest realtime updates ------------------
+
+# One row per configured feed; its timetable is replaced as a whole when the source changes.
+gtfs_feeds = Table(
+    "gtfs_feeds",
+    metadata,
+    _id(),
+    Column("name", Text, nullable=False),
+    # The dataset the feed is published in: a restricted one hides its departures too.
+    _ref("dataset_id", "datasets"),
+    Column("source", Text, nullable=False),
+    # SHA-256 of the loaded zip: the same file again is not loaded twice.
+    Column("digest", Text, nullable=False),
+    # The agency time zone: GTFS times are local times of the service day.
+    Column("timezone", Text, nullable=False),
+    Column("loaded_at", UTCDateTime, nullable=False),
+    Column("checked_at", UTCDateTime, nullable=False),
+    Column("counts", JSONDocument),
+    Column("realtime_source", Text),
+    Column("realtime_timestamp", UTCDateTime),
+    Column("realtime_fetched_at", UTCDateTime),
+    Index("uq_gtfs_feeds_name", "name", unique=True),
+    Index(None, "dataset_id"),
+    **_AUTOINCREMENT,
+)
+
+
+def _feed_ref() -> Column[int]:
+    return Column(
+        "feed_id", Integer, ForeignKey("gtfs_feeds.id", ondelete="CASCADE"), nullable=False
+    )
+
+
+gtfs_agencies = Table(
+    "gtfs_agencies",
+    metadata,
+    _feed_ref(),
+    Column("agency_id", Text, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("url", Text),
+    Column("timezone", Text, nullable=False),
+    Index("uq_gtfs_agencies_feed_id_agency_id", "feed_id", "agency_id", unique=True),
+)
+
+gtfs_stops = Table(
+    "gtfs_stops",
+    metadata,
+    _feed_ref(),
+    Column("stop_id", Text, nullable=False),
+    Column("name", Text),
+    Column("code", Text),
+    Column("lat", Float),
+    Column("lon", Float),
+    # 0 stop or platform, 1 station, 2 entrance, 3 node, 4 boarding area.
+    Column("location_type", SmallInteger, nullable=False),
+    Column("parent_station", Text),
+    Column("platform_code", Text),
+    # Stop times where passengers board here, in the whole timetable: sizes the look-ahead.
+    Column("departures", Integer, nullable=False),
+    # Stop first: a departures request names the stop, not the feed.
+    Index("uq_gtfs_stops_stop_id_feed_id", "stop_id", "feed_id", unique=True),
+    Index(None, "parent_station"),
+    Index(None, "feed_id"),
+)
+
+gtfs_routes = Table(
+    "gtfs_routes",
+    metadata,
+    _feed_ref(),
+    Column("route_id", Text, nullable=False),
+    Column("agency_id", Text),
+    Column("short_name", Text),
+    Column("long_name", Text),
+    Column("route_type", Integer, nullable=False),
+    Column("color", Text),
+    Index("uq_gtfs_routes_feed_id_route_id", "feed_id", "route_id", unique=True),
+)
+
+gtfs_trips = Table(
+    "gtfs_trips",
+    metadata,
+    _feed_ref(),
+    Column("trip_id", Text, nullable=False),
+    Column("route_id", Text, nullable=False),
+    Column("service_id", Text, nullable=False),
+    Column("headsign", Text),
+    Column("short_name", Text),
+    Column("direction_id", SmallInteger),
+    # The stop_sequence of its last stop, where it only arrives.
+    Column("last_sequence", Integer, nullable=False),
+    Index("uq_gtfs_trips_feed_id_trip_id", "feed_id", "trip_id", unique=True),
+)
+
+gtfs_stop_times = Table(
+    "gtfs_stop_times",
+    metadata,
+    _feed_ref(),
+    Column("trip_id", Text, nullable=False),
+    Column("stop_sequence", Integer, nullable=False),
+    Column("stop_id", Text, nullable=False),
+    # Seconds after noon minus 12 h of the service day; past 86400 on the next day.
+    Column("arrival", Integer, nullable=False),
+    Column("departure", Integer, nullable=False),
+    Column("headsign", Text),
+    # 1 where passengers board: not the trip's last stop, and pickup_type is not 1.
+    Column("boards", SmallInteger, nullable=False),
+    # The trip's service, here too: the departures index answers "runs that day?" itself.
+    Column("service_id", Text, nullable=False),
+    # The departures of a stop from a time on are one range of this index.
+    Index(
+        "ix_gtfs_stop_times_departures",
+        "feed_id",
+        "stop_id",
+        "departure",
+        "service_id",
+        postgresql_where=text("boards = 1"),
+        sqlite_where=text("boards = 1"),
+    ),
+    Index("uq_gtfs_stop_times_trip", "feed_id", "trip_id", "stop_sequence", unique=True),
+)
+
+gtfs_calendar = Table(
+    "gtfs_calendar",
+    metadata,
+    _feed_ref(),
+    Column("service_id", Text, nullable=False),
+    # Monday first, "1" on the days it runs: "1111100" on working days.
+    Column("weekdays", Text, nullable=False),
+    # Dates as numbers YYYYMMDD, as GTFS writes them.
+    Column("start_date", Integer, nullable=False),
+    Column("end_date", Integer, nullable=False),
+    Index("uq_gtfs_calendar_feed_id_service_id", "feed_id", "service_id", unique=True),
+)
+
+gtfs_calendar_dates = Table(
+    "gtfs_calendar_dates",
+    metadata,
+    _feed_ref(),
+    Column("service_id", Text, nullable=False),
+    Column("date", Integer, nullable=False),
+    # 1 added on that date, 2 removed (a holiday).
+    Column("exception_type", SmallInteger, nullable=False),
+    Index("ix_gtfs_calendar_dates_day", "feed_id", "date", "service_id"),
+)
+
+# The latest GTFS-Realtime TripUpdates of a feed, replaced as a whole by each fetch.
+gtfs_rt_trips = Table(
+    "gtfs_rt_trips",
+    metadata,
+    _feed_ref(),
+    Column("trip_id", Text, nullable=False),
+    # The service day it applies to (YYYYMMDD); NULL: whichever day the trip runs.
+    Column("start_date", Integer),
+    Column("cancelled", SmallInteger, nullable=False),
+    Column("delay", Integer),
+    Index("ix_gtfs_rt_trips_trip", "feed_id", "trip_id"),
+)
+
+gtfs_rt_stops = Table(
+    "gtfs_rt_stops",
+    metadata,
+    _feed_ref(),
+    Column("trip_id", Text, nullable=False),
+    Column("start_date", Integer),
+    Column("stop_sequence", Integer, nullable=False),
+    # Departure delay in seconds (arrival delay where no departure is given); NULL: no data.
+    Column("delay", Integer),
+    Column("skipped", SmallInteger, nullable=False),
+    Index("ix_gtfs_rt_stops_trip", "feed_id", "trip_id", "stop_sequence"),
+)
