@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     SmallInteger,
     Table,
@@ -376,3 +377,78 @@ api_tokens = Table(
 
 #: Tables with a geometry column, kept in a bounding-box index on SQLite.
 GEOMETRY_TABLES = ("locations", "features_of_interest", "features")
+
+# --- LoRaWAN: the device registry, stored uplinks (deduplication) and dead letters ----------
+
+# A LoRaWAN device: which Thing it feeds, how its payload is decoded, which decoded field goes
+# to which Datastream ({"field": datastream id}). Its Thing, Location and Datastreams are
+# ordinary SensorThings entities; a Thing's deletion leaves the device unbound, not gone.
+lorawan_devices = Table(
+    "lorawan_devices",
+    metadata,
+    _id(),
+    Column("dev_eui", Text, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("decoder", Text),
+    Column("integration", Text),
+    _ref("thing_id", "things", nullable=True, on_delete="SET NULL"),
+    # The FeatureOfInterest of the device's Observations (from its Location, if it has one).
+    _ref("feature_of_interest_id", "features_of_interest", nullable=True, on_delete="SET NULL"),
+    Column("mapping", JSONDocument, nullable=False),
+    Column("location", JSONDocument),
+    # The latest device status the network reported: battery level (%) and link margin (dB).
+    Column("battery", Float),
+    Column("margin", Integer),
+    Column("status_at", UTCDateTime),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("modified_at", UTCDateTime, nullable=False),
+    Index("uq_lorawan_devices_dev_eui", "dev_eui", unique=True),
+    Index(None, "thing_id"),
+    Index(None, "feature_of_interest_id"),
+    **_AUTOINCREMENT,
+)
+
+# Every stored uplink once, with its radio metadata. ``dedup_key`` is the network server's
+# deduplication id where it gives one, else session and frame counter: the same uplink
+# arriving again (redelivery, webhook and MQTT) hits the unique index and is not stored twice.
+lorawan_uplinks = Table(
+    "lorawan_uplinks",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("dev_eui", Text, nullable=False),
+    Column("dedup_key", Text, nullable=False),
+    Column("integration", Text, nullable=False),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("stored_at", UTCDateTime, nullable=False),
+    Column("session", Text),
+    Column("f_cnt", BigInteger),
+    Column("f_port", SmallInteger),
+    Column("rssi", Float),
+    Column("snr", Float),
+    Column("spreading_factor", SmallInteger),
+    Column("gateway_count", SmallInteger),
+    Column("frequency", BigInteger),
+    Index("uq_lorawan_uplinks_dev_eui_dedup_key", "dev_eui", "dedup_key", unique=True),
+    Index("ix_lorawan_uplinks_dev_eui_received_at", "dev_eui", "received_at"),
+    **_AUTOINCREMENT,
+)
+
+# A message that could not be stored, kept as it arrived with the reason, to be retried once
+# the decoder or the registry is fixed (or dropped).
+lorawan_dead_letters = Table(
+    "lorawan_dead_letters",
+    metadata,
+    _id(),
+    Column("integration", Text, nullable=False),
+    Column("network", Text, nullable=False),
+    Column("topic", Text),
+    Column("event", Text),
+    Column("payload", LargeBinary, nullable=False),
+    Column("dev_eui", Text),
+    Column("reason", Text, nullable=False),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("attempts", Integer, nullable=False, server_default=text("1")),
+    Column("last_attempt_at", UTCDateTime, nullable=False),
+    Index(None, "dev_eui"),
+    **_AUTOINCREMENT,
+)
