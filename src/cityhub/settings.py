@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+from cityhub.lorawan.config import LorawanIntegration, unique_names
 
 ENV_PREFIX = "CITYHUB_"
 CONFIG_FILE_NAME = "cityhub.toml"
@@ -129,6 +131,16 @@ class Settings(BaseModel):
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         "info", description="Log level of the server."
     )
+    lorawan: list[LorawanIntegration] = Field(
+        default_factory=list,
+        description="LoRaWAN network server integrations, one [[lorawan]] table each "
+        "(docs/lorawan.md).",
+    )
+
+    @field_validator("lorawan")
+    @classmethod
+    def _unique_integrations(cls, value: list[LorawanIntegration]) -> list[LorawanIntegration]:
+        return unique_names(value)
 
     @property
     def resolved_database_url(self) -> str:
