@@ -23,6 +23,9 @@ from cityhub.admin import admin_router, tokens_router
 from cityhub.auth import Authenticator
 from cityhub.datasets.admin import datasets_router
 from cityhub.errors import ApiError
+from cityhub.lorawan.admin import lorawan_router
+from cityhub.lorawan.service import LorawanService
+from cityhub.lorawan.webhook import webhook_routes
 from cityhub.mqtt.service import MqttService
 from cityhub.sensorthings.api import VERSION, SensorThingsFace
 from cityhub.sensorthings.openapi import openapi_fragment
@@ -48,6 +51,7 @@ def create_app(settings: Settings, *, migrate: bool = True) -> Starlette:
     store = Store(settings)
     auth = Authenticator(store, settings)
     mqtt = MqttService(store, settings, auth) if settings.mqtt_enabled else None
+    lorawan = LorawanService(store, settings)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -56,8 +60,10 @@ def create_app(settings: Settings, *, migrate: bool = True) -> Starlette:
         try:
             if mqtt is not None:
                 await anyio.to_thread.run_sync(mqtt.start)
+            await anyio.to_thread.run_sync(lorawan.start)
             yield
         finally:
+            await anyio.to_thread.run_sync(lorawan.stop)
             if mqtt is not None:
                 await anyio.to_thread.run_sync(mqtt.stop)
             store.close()
@@ -68,7 +74,8 @@ def create_app(settings: Settings, *, migrate: bool = True) -> Starlette:
     app = Starlette(
         routes=[
             *SensorThingsFace(store, settings, auth).routes(),
-            Mount("/api", app=_api(store, auth, mqtt)),
+            Mount("/api", app=_api(store, auth, mqtt, lorawan)),
+            *webhook_routes(lorawan.core, settings.max_body_bytes),
             Route("/", home, methods=["GET"]),
         ],
         middleware=_middleware(settings),
@@ -79,6 +86,7 @@ def create_app(settings: Settings, *, migrate: bool = True) -> Starlette:
     app.state.settings = settings
     app.state.auth = auth
     app.state.mqtt = mqtt
+    app.state.lorawan = lorawan
     return app
 
 
@@ -96,7 +104,9 @@ def _middleware(settings: Settings) -> list[Middleware]:
     return [cors]
 
 
-def _api(store: Store, auth: Authenticator, mqtt: MqttService | None) -> FastAPI:
+def _api(
+    store: Store, auth: Authenticator, mqtt: MqttService | None, lorawan: LorawanService
+) -> FastAPI:
     """The ``/api`` face: health, the admin API, interactive documentation of every face."""
     api = FastAPI(
         title="cityhub",
@@ -125,7 +135,14 @@ def _api(store: Store, auth: Authenticator, mqtt: MqttService | None) -> FastAPI
             return web.JSONResponse({"enabled": False})
         return web.JSONResponse(mqtt.status())
 
-    api.include_router(admin_router(auth, tokens_router(store, auth), datasets_router(store)))
+    api.include_router(
+        admin_router(
+            auth,
+            tokens_router(store, auth),
+            datasets_router(store),
+            lorawan_router(store, lorawan),
+        )
+    )
     return api
 
 

@@ -134,6 +134,22 @@ class LorawanIngest:
         ]
         return lambda connection: self._store_robustly(connection, items)
 
+    def retry(self, letter_ids: list[int]) -> Callable[[Connection], list[Outcome]]:
+        """The write that processes dead letters again: one stored now (or found stored
+        already) is dropped; one that fails again keeps the new reason and counts the try."""
+
+        def work(connection: Connection) -> list[Outcome]:
+            items = []
+            for index, letter_id in enumerate(letter_ids):
+                row = deadletters.raw_letter(connection, letter_id)
+                received = Received(
+                    row.integration, bytes(row.payload), row.topic, row.event, row.received_at
+                )
+                items.append(self._parsed(index, received, letter_id))
+            return self._store_robustly(connection, items)
+
+        return work
+
     def _parsed(self, index: int, received: Received, letter: int | None) -> _Item:
         item = _Item(index, received, letter=letter)
         integration = self.integrations.get(received.integration)

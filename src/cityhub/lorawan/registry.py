@@ -397,3 +397,72 @@ def device_json(row: Any) -> dict[str, Any]:
 
 def _time(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat().replace("+00:00", "Z")
+
+
+_DEVICE_KEYS = {
+    "dev_eui",
+    "name",
+    "decoder",
+    "integration",
+    "thing",
+    "dataset",
+    "location",
+    "fields",
+}
+_SPEC_KEYS = {"datastream", "observed_property", "unit_symbol", "unit_name", "definition", "range"}
+
+
+def device_from_json(body: Any) -> dict[str, Any]:
+    """The arguments of ``create_device`` from a JSON body, or a 400 naming what is wrong.
+
+    ``fields`` is a list of field names, or an object of field name → ``{"datastream": id}``
+    (an existing Datastream) or ``{"observed_property", "unit_symbol", "unit_name",
+    "definition", "range": [low, high]}`` (all optional) for a new one."""
+    if not isinstance(body, dict):
+        raise BadRequest('send a JSON object: {"dev_eui": "70B3D57ED0061A2C", "name": …}')
+    unknown = sorted(set(body) - _DEVICE_KEYS)
+    if unknown:
+        raise BadRequest(f"unknown member {unknown[0]!r}; known: {', '.join(sorted(_DEVICE_KEYS))}")
+    arguments = dict(body)
+    for name in ("name", "decoder", "integration", "dataset"):
+        if arguments.get(name) is not None and not isinstance(arguments[name], str):
+            raise BadRequest(f"{name} must be a text")
+    thing = arguments.get("thing")
+    if thing is not None and (isinstance(thing, bool) or not isinstance(thing, int)):
+        raise BadRequest("thing must be the @iot.id of an existing Thing")
+    location = arguments.get("location")
+    if location is not None and not (isinstance(location, dict) and "type" in location):
+        raise BadRequest('location must be a GeoJSON geometry, e.g. {"type": "Point", …}')
+    if "fields" in arguments and arguments["fields"] is not None:
+        arguments["fields"] = field_specs(arguments["fields"])
+    return arguments
+
+
+def field_specs(value: Any) -> list[FieldSpec]:
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return [FieldSpec(v) for v in value]
+    if not isinstance(value, dict):
+        raise BadRequest("fields must be a list of field names or an object by field name")
+    specs = []
+    for name, spec in value.items():
+        if not isinstance(spec, dict) or set(spec) - _SPEC_KEYS:
+            known = ", ".join(sorted(_SPEC_KEYS))
+            raise BadRequest(f"fields.{name} must be an object with some of: {known}")
+        bounds = spec.get("range", [None, None])
+        if not isinstance(bounds, list) or len(bounds) != 2:
+            raise BadRequest(f"fields.{name}.range must be [low, high] (either may be null)")
+        low, high = (_number(b) for b in bounds)
+        if (low is None and bounds[0] is not None) or (high is None and bounds[1] is not None):
+            raise BadRequest(f"fields.{name}.range must hold numbers or null")
+        datastream = spec.get("datastream")
+        if datastream is not None and (
+            isinstance(datastream, bool) or not isinstance(datastream, int)
+        ):
+            raise BadRequest(f"fields.{name}.datastream must be a Datastream @iot.id")
+        texts = {
+            k: spec.get(k) for k in ("observed_property", "unit_symbol", "unit_name", "definition")
+        }
+        if any(v is not None and not isinstance(v, str) for v in texts.values()):
+            raise BadRequest(f"fields.{name}: observed_property, units and definition are texts")
+        specs.append(FieldSpec(name, low=low, high=high, datastream=datastream, **texts))
+    return specs
