@@ -308,3 +308,13 @@ def _add_dataset_commands() -> None:
 
 
 _add_dataset_commands()
+
+
+def _add_lorawan_commands() -> None:
+    from cityhub.lorawan.commands import deadletter, device, lorawan
+
+    for group in (lorawan, device, deadletter):
+        main.add_command(group)
+
+
+_add_lorawan_commands()
