@@ -125,6 +125,7 @@ class Subscriber:
     def status(self) -> dict[str, Any]:
         return {
             "connected": self.connected.is_set(),
+            "subscribed": self.subscribed.is_set(),
             "broker": self.address.public,
             "client_id": self.integration.mqtt_client_id,
             **self.counters.as_dict(),
