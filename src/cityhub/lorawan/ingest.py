@@ -379,7 +379,7 @@ class _Batch:
     def flush_dead(self) -> None:
         """Keep the batch's dead letters (a retried one is updated, not added again)."""
         rows, waiting = [], []
-        for item, reason, outcome in self.dead_items:
+        for item, reason, outcome in sorted(self.dead_items, key=lambda dead: dead[0].index):
             if item.letter is not None:
                 deadletters.failed_again(self.connection, item.letter, reason)
                 outcome.dead_letter = item.letter
