@@ -29,10 +29,9 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from sqlalchemy import Connection
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 
-from cityhub.lorawan import deadletters, registry
+from cityhub.lorawan import deadletters, registry, uplinks
 from cityhub.lorawan.config import LorawanIntegration
 from cityhub.lorawan.formats import parse
 from cityhub.lorawan.registry import Device, FieldSpec, Target
@@ -46,7 +45,6 @@ from cityhub.lorawan.values import (
 )
 from cityhub.sensorthings.ingest import ObservationColumns, load_observations
 from cityhub.sensorthings.values import result_columns
-from cityhub.store import schema
 from cityhub.store.database import Store
 
 log = logging.getLogger(__name__)
@@ -285,14 +283,7 @@ class _Batch:
         if not unique:
             return []
         rows = [self._uplink_row(entry) for entry in unique.values()]
-        table = schema.lorawan_uplinks
-        dialect = postgresql if self.connection.dialect.name == "postgresql" else sqlite
-        statement = (
-            dialect.insert(table)
-            .on_conflict_do_nothing(index_elements=["dev_eui", "dedup_key"])
-            .returning(table.c.dev_eui, table.c.dedup_key)
-        )
-        inserted = set(map(tuple, self.connection.execute(statement, rows).all()))
+        inserted = uplinks.insert_new(self.connection, rows)
         fresh = []
         for key, entry in unique.items():
             if key in inserted:

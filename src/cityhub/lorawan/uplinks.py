@@ -1,0 +1,95 @@
+"""Stored uplinks: the deduplication record, one row per uplink, with its radio metadata.
+
+``insert_new`` inserts a batch and tells which rows are new, in one statement per batch:
+
+- PostgreSQL: ``INSERT … SELECT FROM unnest(arrays) ON CONFLICT DO NOTHING RETURNING`` — one
+  round trip whatever the batch size, and safe when several hub processes insert the same
+  uplink at once (the unique index decides, the loser sees no row returned);
+- SQLite: the writer holds the database's write lock from the start of its transaction
+  (``BEGIN IMMEDIATE``), so a lookup of the keys present followed by one ``executemany`` of
+  the others cannot race with anyone.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, tuple_
+from sqlalchemy import select as sql_select
+
+from cityhub.store import schema
+from cityhub.store.bulk import BulkLoader
+
+_table = schema.lorawan_uplinks
+COLUMNS = (
+    "dev_eui",
+    "dedup_key",
+    "integration",
+    "received_at",
+    "stored_at",
+    "session",
+    "f_cnt",
+    "f_port",
+    "rssi",
+    "snr",
+    "spreading_factor",
+    "gateway_count",
+    "frequency",
+)
+_PG_TYPES = {
+    "received_at": "timestamptz",
+    "stored_at": "timestamptz",
+    "f_cnt": "int8",
+    "f_port": "int2",
+    "rssi": "float8",
+    "snr": "float8",
+    "spreading_factor": "int2",
+    "gateway_count": "int2",
+    "frequency": "int8",
+}
+_PG_INSERT = (
+    f"INSERT INTO lorawan_uplinks ({', '.join(COLUMNS)}) "
+    "SELECT * FROM unnest("
+    + ", ".join(f"%({c})s::{_PG_TYPES.get(c, 'text')}[]" for c in COLUMNS)
+    + ") ON CONFLICT (dev_eui, dedup_key) DO NOTHING RETURNING dev_eui, dedup_key"
+)
+_SQLITE_INSERT = (
+    f"INSERT INTO lorawan_uplinks ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
+)
+_SQLITE_LOOKUP_CHUNK = 400
+_TIMES = ("received_at", "stored_at")
+
+
+def insert_new(connection: Connection, rows: list[dict[str, Any]]) -> set[tuple[str, str]]:
+    """Insert the uplinks not stored yet (rows unique by DevEUI and key); their keys."""
+    if not rows:
+        return set()
+    if connection.dialect.name == "postgresql":
+        arrays = {name: [row[name] for row in rows] for name in COLUMNS}
+        result = connection.exec_driver_sql(_PG_INSERT, arrays)
+        return {(eui, key) for eui, key in result}
+    keys = [(row["dev_eui"], row["dedup_key"]) for row in rows]
+    present = _present(connection, keys)
+    fresh = [row for row, key in zip(rows, keys, strict=True) if key not in present]
+    if fresh:
+        loader = BulkLoader(connection)
+        times = {
+            name: loader.times([row[name] for row in fresh])
+            for name in ("received_at", "stored_at")
+        }
+        values = [
+            tuple(times[name][i] if name in times else row[name] for name in COLUMNS)
+            for i, row in enumerate(fresh)
+        ]
+        connection.exec_driver_sql(_SQLITE_INSERT, values)
+    return {key for key in keys if key not in present}
+
+
+def _present(connection: Connection, keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
+    found: set[tuple[str, str]] = set()
+    pair = tuple_(_table.c.dev_eui, _table.c.dedup_key)
+    for start in range(0, len(keys), _SQLITE_LOOKUP_CHUNK):
+        chunk = keys[start : start + _SQLITE_LOOKUP_CHUNK]
+        statement = sql_select(_table.c.dev_eui, _table.c.dedup_key).where(pair.in_(chunk))
+        found.update((eui, key) for eui, key in connection.execute(statement))
+    return found
