@@ -47,6 +47,7 @@ def _devices(router: APIRouter, store: Store, service: LorawanService) -> None:
             return registry.find_device(connection, arguments.get("dev_eui"))
 
         created = await store.write(work)
+        service.core.forget()
         location = f"/api/admin/lorawan/devices/{created['dev_eui']}"
         return JSONResponse(created, status_code=201, headers={"Location": location})
 
@@ -56,13 +57,16 @@ def _devices(router: APIRouter, store: Store, service: LorawanService) -> None:
 
     @router.patch("/devices/{dev_eui}", summary="Change name, decoder, integration or mapping")
     async def change(dev_eui: str, body: dict[str, Any] = Body(...)) -> JSONResponse:  # noqa: B008
-        return JSONResponse(await store.write(lambda c: registry.update_device(c, dev_eui, **body)))
+        changed = await store.write(lambda c: registry.update_device(c, dev_eui, **body))
+        service.core.forget()
+        return JSONResponse(changed)
 
     @router.delete(
         "/devices/{dev_eui}", status_code=204, summary="Unregister; with_thing deletes its Thing"
     )
     async def remove(dev_eui: str, with_thing: bool = False) -> Response:
         await store.write(lambda c: registry.delete_device(c, dev_eui, with_thing=with_thing))
+        service.core.forget()
         return Response(status_code=204)
 
 

@@ -22,6 +22,7 @@ batch is stored and nothing may be acknowledged.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -50,6 +51,7 @@ from cityhub.store.database import Store
 log = logging.getLogger(__name__)
 
 Status = Literal["stored", "duplicate", "event", "dead"]
+DEVICE_CACHE_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -105,11 +107,32 @@ class _Ready:
 
 
 class LorawanIngest:
-    """Turns batches of received messages into stored Observations, for every integration."""
+    """Turns batches of received messages into stored Observations, for every integration.
+
+    Registered devices are remembered for ``DEVICE_CACHE_SECONDS`` (only the writer thread
+    uses them): registry changes made through this process take effect at once (``forget``),
+    changes made by another process within that time.
+    """
 
     def __init__(self, store: Store, integrations: list[LorawanIntegration]) -> None:
         self.store = store
         self.integrations = {i.name: i for i in integrations}
+        self._devices: dict[str, Device] = {}
+        self._devices_since = time.monotonic()
+
+    def forget(self) -> None:
+        """Drop the remembered devices (after a registry change, or a failed batch)."""
+        self._devices = {}
+
+    def devices(self, connection: Connection, euis: set[str]) -> dict[str, Device]:
+        """The registered devices among ``euis``: remembered, or looked up together."""
+        if time.monotonic() - self._devices_since > DEVICE_CACHE_SECONDS:
+            self._devices, self._devices_since = {}, time.monotonic()
+        known = self._devices
+        missing = euis - known.keys()
+        if missing:
+            known.update(registry.load_devices(connection, missing))
+        return {eui: known[eui] for eui in euis if eui in known}
 
     # --- ways in ---------------------------------------------------------------------------
 
@@ -170,10 +193,12 @@ class LorawanIngest:
                 return _Batch(self, connection, items).run()
         except DBAPIError as exc:
             if exc.connection_invalidated or connection.invalidated:
+                self.forget()
                 raise
             failure: Exception = exc
         except Exception as exc:  # a bug or a surprise must cost one message, not the batch
             failure = exc
+        self.forget()  # what the batch learnt of devices (new features…) was rolled back
         if len(items) == 1:
             return self._failed(connection, items, failure)
         log.warning("a LoRaWAN batch failed (%s); storing its messages one by one", failure)
@@ -213,7 +238,7 @@ class _Batch:
             else:
                 events.append(item)
         euis = {item.message.dev_eui for item in uplinks + events}  # type: ignore[union-attr]
-        devices = registry.load_devices(self.connection, euis)
+        devices = self.core.devices(self.connection, euis)
         ready = [r for r in (self._prepare(item, devices) for item in uplinks) if r is not None]
         self._store(self._deduplicated(ready))
         for item in events:
@@ -268,7 +293,8 @@ class _Batch:
         except Exception as exc:  # provisioning errors (a missing dataset…) are dead letters
             reason = getattr(exc, "message", None) or str(exc)
             return None, f"unknown device {uplink.dev_eui}: auto-provisioning failed: {reason}"
-        devices.update(registry.load_devices(self.connection, {uplink.dev_eui}))
+        self.core.forget()
+        devices.update(self.core.devices(self.connection, {uplink.dev_eui}))
         return devices[uplink.dev_eui], None
 
     def _deduplicated(self, ready: list[_Ready]) -> list[_Ready]:
