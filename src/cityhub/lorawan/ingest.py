@@ -25,7 +25,7 @@ import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -137,23 +137,19 @@ class LorawanIngest:
     # --- ways in ---------------------------------------------------------------------------
 
     def submit(self, messages: list[Received]) -> Future[list[Outcome]]:
-        """Queue a batch with the writer from any thread; resolves after its commit."""
+        """Queue a batch with the writer from any thread; resolves after its commit.
+        Batches queued one after another are stored together, as one."""
         return self.store.queue_write(self.batch(messages))
 
     async def ingest(self, messages: list[Received]) -> list[Outcome]:
         """Store a batch; returns after its commit."""
         return await self.store.write(self.batch(messages))
 
-    def batch(
-        self, messages: list[Received], letters: list[int] | None = None
-    ) -> Callable[[Connection], list[Outcome]]:
+    def batch(self, messages: list[Received]) -> IngestWrite:
         """The write for one batch: parsed here, in the caller's thread, stored in the
-        writer's. ``letters`` are the dead letters the messages are retries of."""
-        items = [
-            self._parsed(index, received, letters[index] if letters else None)
-            for index, received in enumerate(messages)
-        ]
-        return lambda connection: self._store_robustly(connection, items)
+        writer's."""
+        items = [self._parsed(index, received, None) for index, received in enumerate(messages)]
+        return IngestWrite(self, items)
 
     def retry(self, letter_ids: list[int]) -> Callable[[Connection], list[Outcome]]:
         """The write that processes dead letters again: one stored now (or found stored
@@ -215,6 +211,34 @@ class LorawanIngest:
         outcome = batch.dead(item, item.problem)
         batch.flush_dead()
         return [outcome]
+
+
+class IngestWrite:
+    """One batch queued with the writer. Consecutive ones are merged (``run_batch``): a
+    subscriber hands over what arrived since its last batch, and all that is waiting when
+    the writer gets to it is stored with one set of statements."""
+
+    batch_key = "lorawan-ingest"
+
+    def __init__(self, core: LorawanIngest, items: list[_Item]) -> None:
+        self.core = core
+        self.items = items
+
+    def __call__(self, connection: Connection) -> list[Outcome]:
+        return self.core._store_robustly(connection, self.items)
+
+    @classmethod
+    def run_batch(cls, connection: Connection, writes: list[IngestWrite]) -> list[list[Outcome]]:
+        merged = [
+            replace(item, index=index)
+            for index, item in enumerate(item for write in writes for item in write.items)
+        ]
+        outcomes = writes[0].core._store_robustly(connection, merged)
+        results, start = [], 0
+        for write in writes:
+            results.append(outcomes[start : start + len(write.items)])
+            start += len(write.items)
+        return results
 
 
 class _Batch:

@@ -2,9 +2,11 @@
 
 ``insert_new`` inserts a batch and tells which rows are new, in one statement per batch:
 
-- PostgreSQL: ``INSERT … SELECT FROM unnest(arrays) ON CONFLICT DO NOTHING RETURNING`` — one
-  round trip whatever the batch size, and safe when several hub processes insert the same
-  uplink at once (the unique index decides, the loser sees no row returned);
+- PostgreSQL: ``INSERT … SELECT FROM jsonb_to_recordset(rows) ON CONFLICT DO NOTHING
+  RETURNING`` — the rows travel as one JSON document (made by orjson in a fraction of the
+  time a parameter per value takes), one round trip whatever the batch size, and it is safe
+  when several hub processes insert the same uplink at once (the unique index decides, the
+  loser sees no row returned);
 - SQLite: the writer holds the database's write lock from the start of its transaction
   (``BEGIN IMMEDIATE``), so a lookup of the keys present followed by one ``executemany`` of
   the others cannot race with anyone.
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection, tuple_
 from sqlalchemy import select as sql_select
 
@@ -49,8 +52,8 @@ _PG_TYPES = {
 }
 _PG_INSERT = (
     f"INSERT INTO lorawan_uplinks ({', '.join(COLUMNS)}) "
-    "SELECT * FROM unnest("
-    + ", ".join(f"%({c})s::{_PG_TYPES.get(c, 'text')}[]" for c in COLUMNS)
+    f"SELECT {', '.join(COLUMNS)} FROM jsonb_to_recordset(%(rows)s::jsonb) AS r("
+    + ", ".join(f"{c} {_PG_TYPES.get(c, 'text')}" for c in COLUMNS)
     + ") ON CONFLICT (dev_eui, dedup_key) DO NOTHING RETURNING dev_eui, dedup_key"
 )
 _SQLITE_INSERT = (
@@ -65,8 +68,8 @@ def insert_new(connection: Connection, rows: list[dict[str, Any]]) -> set[tuple[
     if not rows:
         return set()
     if connection.dialect.name == "postgresql":
-        arrays = {name: [row[name] for row in rows] for name in COLUMNS}
-        result = connection.exec_driver_sql(_PG_INSERT, arrays)
+        document = orjson.dumps(rows).decode()
+        result = connection.exec_driver_sql(_PG_INSERT, {"rows": document})
         return {(eui, key) for eui, key in result}
     keys = [(row["dev_eui"], row["dedup_key"]) for row in rows]
     present = _present(connection, keys)
