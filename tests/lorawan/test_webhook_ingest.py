@@ -295,3 +295,15 @@ def test_integrations_are_listed_without_secrets(lorawan):
     assert [i["name"] for i in listed] == ["ttn-city", "cs-city", "cs3-city"]
     assert listed[0]["webhook"] == "/ingest/lorawan/ttn-city"
     assert SECRET not in str(listed)
+
+
+def test_a_deleted_datastream_makes_its_field_a_dead_letter_not_an_error(lorawan):
+    device = _tts_device(lorawan)
+    assert post_webhook(lorawan, "ttn-city", fixture("tts_uplink_mqtt")).status_code == 200
+    humidity = device["mapping"]["humidity"]
+    assert lorawan.delete(f"{V}/Datastreams({humidity})").status_code == 200
+    response = post_webhook(lorawan, "ttn-city", tts_uplink(f_cnt=4712, correlation="NEXT"))
+    assert response.status_code == 202
+    assert f"its Datastream({humidity}) no longer exists" in response.json()["detail"]
+    temperature = observations(lorawan, device["mapping"]["temperature"])
+    assert len(temperature) == 1  # nothing of the uplink was stored

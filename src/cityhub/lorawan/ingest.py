@@ -30,11 +30,12 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from sqlalchemy import Connection
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from cityhub.lorawan import deadletters, registry, uplinks
+from cityhub.lorawan import deadletters, observations, registry, uplinks
 from cityhub.lorawan.config import LorawanIntegration
 from cityhub.lorawan.formats import parse
+from cityhub.lorawan.observations import NewObservation
 from cityhub.lorawan.registry import Device, FieldSpec, Target
 from cityhub.lorawan.uplink import Event, FormatError, Uplink
 from cityhub.lorawan.values import (
@@ -44,8 +45,6 @@ from cityhub.lorawan.values import (
     radio_values,
     resolve_decoder,
 )
-from cityhub.sensorthings.ingest import ObservationColumns, load_observations
-from cityhub.sensorthings.values import result_columns
 from cityhub.store.database import Store
 
 log = logging.getLogger(__name__)
@@ -185,8 +184,13 @@ class LorawanIngest:
 
     def _store_robustly(self, connection: Connection, items: list[_Item]) -> list[Outcome]:
         try:
-            with connection.begin_nested():
-                return _Batch(self, connection, items).run()
+            try:
+                with connection.begin_nested():
+                    return _Batch(self, connection, items).run()
+            except IntegrityError:  # a Datastream or feature went away since: once more
+                self.forget()
+                with connection.begin_nested():
+                    return _Batch(self, connection, items).run()
         except DBAPIError as exc:
             if exc.connection_invalidated or connection.invalidated:
                 self.forget()
@@ -362,32 +366,17 @@ class _Batch:
 
     def _store(self, fresh: list[_Ready]) -> None:
         """Load the Observations of the new uplinks: one bulk load for the batch."""
-        by_stream: dict[int, list[tuple[Any, Any, int]]] = {}
+        new = []
         for entry in fresh:
             feature = registry.feature_of(self.connection, entry.device)
-            for target, value in entry.values:
-                row = (entry.uplink.received_at, value, feature)
-                by_stream.setdefault(target.datastream_id, []).append(row)
+            time = entry.uplink.received_at
+            new += [
+                NewObservation(t.datastream_id, time, value, feature) for t, value in entry.values
+            ]
             self.outcomes[entry.item.index] = Outcome("stored", observations=len(entry.values))
             if entry.item.letter is not None:
                 deadletters.drop(self.connection, entry.item.letter)
-        groups = [self._columns(stream_id, rows) for stream_id, rows in by_stream.items()]
-        if groups:
-            results = load_observations(self.connection, groups)
-            rejected = sum(ids.count(None) for ids in results)
-            if rejected:
-                raise RuntimeError(f"{rejected} Observations were rejected by the store")
-
-    def _columns(self, stream_id: int, rows: list[tuple[Any, Any, int]]) -> ObservationColumns:
-        results = [result_columns(value) for _, value, _ in rows]
-        columns = {
-            "phenomenon_time_start": [time for time, _, _ in rows],
-            "result_time": [self.now] * len(rows),
-            "feature_of_interest_id": [feature for _, _, feature in rows],
-        }
-        for name in ("result_type", "result_number", "result_string", "result_json"):
-            columns[name] = [result[name] for result in results]
-        return ObservationColumns(stream_id, len(rows), columns, where=f"Datastream({stream_id}) ")
+        observations.load(self.connection, new, self.now)
 
     def _duplicate(self, item: _Item) -> None:
         self.outcomes[item.index] = Outcome("duplicate", "stored before")

@@ -143,35 +143,34 @@ def _number(value: Any) -> float | None:
 
 
 def feature_of(connection: Connection, device: Device) -> int:
-    """The FeatureOfInterest of the device's Observations, made on first use: from its
-    Thing's Location, or a feature without geometry naming the device."""
+    """The FeatureOfInterest of the device's Observations (made at registration; made again
+    here if it was deleted since)."""
     if device.feature_of_interest_id is not None:
         return device.feature_of_interest_id
-    feature_id = None
-    if device.thing_id is not None:
-        try:
-            feature_id = derived.feature_from_location(connection, device.thing_id)
-        except BadRequest:
-            feature_id = None
-    if feature_id is None:
-        feature = {
-            "type": "Feature",
-            "geometry": None,
-            "properties": {"devEUI": device.dev_eui, "name": device.name},
-        }
-        values = {
-            "name": device.name,
-            "description": f"LoRaWAN device {device.dev_eui} (no location)",
-            "encoding_type": "application/geo+json",
-            "feature": feature,
-        }
-        statement = insert(schema.features_of_interest).values(values)
-        feature_id = int(connection.execute(statement).inserted_primary_key[0])
+    feature_id = _new_feature(connection, device.dev_eui, device.name, device.thing_id)
     connection.execute(
         update(_devices).where(_devices.c.id == device.id).values(feature_of_interest_id=feature_id)
     )
     device.feature_of_interest_id = feature_id
     return feature_id
+
+
+def _new_feature(connection: Connection, eui: str, name: str, thing_id: int | None) -> int:
+    """The feature derived from the Thing's Location, or one without geometry naming the
+    device (a device without a Location still needs a FeatureOfInterest)."""
+    if thing_id is not None:
+        try:
+            return derived.feature_from_location(connection, thing_id)
+        except BadRequest:
+            pass
+    values = {
+        "name": name,
+        "description": f"LoRaWAN device {eui} (no location)",
+        "encoding_type": "application/geo+json",
+        "feature": {"type": "Feature", "geometry": None, "properties": {"devEUI": eui}},
+    }
+    statement = insert(schema.features_of_interest).values(values)
+    return int(connection.execute(statement).inserted_primary_key[0])
 
 
 def update_status(
@@ -221,6 +220,7 @@ def create_device(
         mapping[spec.name] = _datastream_for(connection, thing, name, decoder, spec, info)
     now = datetime.now(UTC)
     row = {
+        "feature_of_interest_id": _new_feature(connection, eui, name, thing),
         "dev_eui": eui,
         "name": name,
         "decoder": decoder,
