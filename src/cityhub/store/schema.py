@@ -414,9 +414,9 @@ lorawan_devices = Table(
 lorawan_uplinks = Table(
     "lorawan_uplinks",
     metadata,
-    Column("id", BigId, primary_key=True),
-    Column("dev_eui", Text, nullable=False),
-    Column("dedup_key", Text, nullable=False),
+    # The key is the record: one index to maintain per uplink, and the one ON CONFLICT asks.
+    Column("dev_eui", Text, primary_key=True),
+    Column("dedup_key", Text, primary_key=True),
     Column("integration", Text, nullable=False),
     Column("received_at", UTCDateTime, nullable=False),
     Column("stored_at", UTCDateTime, nullable=False),
@@ -428,9 +428,6 @@ lorawan_uplinks = Table(
     Column("spreading_factor", SmallInteger),
     Column("gateway_count", SmallInteger),
     Column("frequency", BigInteger),
-    Index("uq_lorawan_uplinks_dev_eui_dedup_key", "dev_eui", "dedup_key", unique=True),
-    Index("ix_lorawan_uplinks_dev_eui_received_at", "dev_eui", "received_at"),
-    **_AUTOINCREMENT,
 )
 
 # A message that could not be stored, kept as it arrived with the reason, to be retried once

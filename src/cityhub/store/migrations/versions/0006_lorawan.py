@@ -8,7 +8,7 @@ Create Date: 2026-12-03
 import sqlalchemy as sa
 from alembic import op
 
-from cityhub.store.types import BigId, JSONDocument, UTCDateTime
+from cityhub.store.types import JSONDocument, UTCDateTime
 
 revision = "0006"
 down_revision = "0005"
@@ -49,9 +49,8 @@ def upgrade() -> None:
     )
     op.create_table(
         "lorawan_uplinks",
-        sa.Column("id", BigId, primary_key=True),
-        sa.Column("dev_eui", sa.Text, nullable=False),
-        sa.Column("dedup_key", sa.Text, nullable=False),
+        sa.Column("dev_eui", sa.Text, primary_key=True),
+        sa.Column("dedup_key", sa.Text, primary_key=True),
         sa.Column("integration", sa.Text, nullable=False),
         sa.Column("received_at", UTCDateTime, nullable=False),
         sa.Column("stored_at", UTCDateTime, nullable=False),
@@ -63,16 +62,6 @@ def upgrade() -> None:
         sa.Column("spreading_factor", sa.SmallInteger),
         sa.Column("gateway_count", sa.SmallInteger),
         sa.Column("frequency", sa.BigInteger),
-        **AUTOINCREMENT,
-    )
-    op.create_index(
-        "uq_lorawan_uplinks_dev_eui_dedup_key",
-        "lorawan_uplinks",
-        ["dev_eui", "dedup_key"],
-        unique=True,
-    )
-    op.create_index(
-        "ix_lorawan_uplinks_dev_eui_received_at", "lorawan_uplinks", ["dev_eui", "received_at"]
     )
     op.create_table(
         "lorawan_dead_letters",
