@@ -183,7 +183,7 @@ def measure(base: str, count: int) -> float:
             progress, last_change = done, time.monotonic()
         elif time.monotonic() - last_change > 30:
             raise SystemExit(f"only {done} of {count} uplinks handled, no more coming")
-        time.sleep(0.1)  # asking costs the hub a request: not too often
+        time.sleep(0.2)  # asking costs the hub a request: not too often
     rate = (count - before) / (time.perf_counter() - started)
     counters = subscriber(base)
     if counters["stored"] != count:
