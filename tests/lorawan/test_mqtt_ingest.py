@@ -13,12 +13,13 @@ from typing import Any
 
 import orjson
 import paho.mqtt.client as paho
+import psycopg
 import pytest
 from google.protobuf import json_format
 from paho.mqtt.enums import CallbackAPIVersion
 
 from cityhub.lorawan.formats import chirpstack_proto
-from conftest import HubClient
+from conftest import POSTGRES_URL, HubClient
 from sensorthings.mqtt_helpers import MOSQUITTO, require_mosquitto, wait_for
 
 from .helpers import (
@@ -216,3 +217,18 @@ def test_a_bad_message_is_a_dead_letter_and_the_next_one_is_stored(network, hub)
     assert reasons == ["malformed:", "unknown"]
     assert all(letter["topic"].endswith("/rx") for letter in letters)
     assert _counters(hub, "cs3-mq")["dead"] == 2
+
+
+def test_an_uplink_whose_commit_fails_is_kept_and_stored_after_the_database_returns(network, hub):
+    if hub.settings.database_url is None:
+        pytest.skip("only PostgreSQL connections can be cut from outside")
+    device = add_device(hub, dev_eui=TTS_EUI, fields=["humidity"])
+    store = hub.store
+    pid = store.write_blocking(lambda c: c.exec_driver_sql("SELECT pg_backend_pid()").scalar())
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    network.tts(fixture("tts_uplink_mqtt"))
+    assert _results(hub, device["mapping"]["humidity"], 1) == [27]
+    counters = _counters(hub, "ttn-mq")
+    assert counters["retried"] == 1  # the first commit failed; the uplink was not acked
+    assert counters["stored"] == 1
