@@ -15,9 +15,8 @@ foreign key, on which the ingest core forgets what it remembered and tries again
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection
 
@@ -39,8 +38,9 @@ _COLUMNS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class NewObservation:
+class NewObservation(NamedTuple):
+    """One Observation to create (a tuple: thousands are made per batch)."""
+
     datastream_id: int
     phenomenon_time: datetime
     result: Any
