@@ -410,7 +410,7 @@ lorawan_devices = Table(
 
 # Every stored uplink once, with its radio metadata. ``dedup_key`` is the network server's
 # deduplication id where it gives one, else session and frame counter: the same uplink
-# arriving again (redelivery, webhook and MQTT) hits the unique index and is not stored twice.
+# arriving again (redelivery, webhook and MQTT) hits the primary key and is not stored twice.
 lorawan_uplinks = Table(
     "lorawan_uplinks",
     metadata,
