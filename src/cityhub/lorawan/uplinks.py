@@ -5,7 +5,7 @@
 - PostgreSQL: ``INSERT … SELECT FROM jsonb_to_recordset(rows) ON CONFLICT DO NOTHING
   RETURNING`` — the rows travel as one JSON document (made by orjson in a fraction of the
   time a parameter per value takes), one round trip whatever the batch size, and it is safe
-  when several hub processes insert the same uplink at once (the unique index decides, the
+  when several hub processes insert the same uplink at once (the primary key decides, the
   loser sees no row returned);
 - SQLite: the writer holds the database's write lock from the start of its transaction
   (``BEGIN IMMEDIATE``), so a lookup of the keys present followed by one ``executemany`` of
