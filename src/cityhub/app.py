@@ -32,6 +32,9 @@ from cityhub.features.api import PREFIX, FeaturesFace
 from cityhub.features.imports.admin import imports_router
 from cityhub.gtfs.api import DeparturesFace
 from cityhub.gtfs.api import openapi_paths as departures_openapi
+from cityhub.lorawan.admin import lorawan_router
+from cityhub.lorawan.service import LorawanService
+from cityhub.lorawan.webhook import webhook_routes
 from cityhub.mqtt.service import MqttService
 from cityhub.sensorthings.api import VERSION, SensorThingsFace
 from cityhub.sensorthings.openapi import openapi_fragment
@@ -58,6 +61,7 @@ def create_app(settings: Settings, *, migrate: bool = True) -> Starlette:
     auth = Authenticator(store, settings)
     mqtt = MqttService(store, settings, auth) if settings.mqtt_enabled else None
     connectors = ConnectorService(store, settings)
+    lorawan = LorawanService(store, settings)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -67,6 +71,7 @@ def create_app(settings: Settings, *, migrate: bool = True) -> Starlette:
         try:
             if mqtt is not None:
                 await anyio.to_thread.run_sync(mqtt.start)
+            await anyio.to_thread.run_sync(lorawan.start)
             _freeze_startup_objects()
             scheduler = _start_connectors(settings, connectors)
             yield
@@ -75,6 +80,7 @@ def create_app(settings: Settings, *, migrate: bool = True) -> Starlette:
                 scheduler.cancel()
                 await asyncio.gather(scheduler, return_exceptions=True)
             await connectors.aclose()
+            await anyio.to_thread.run_sync(lorawan.stop)
             if mqtt is not None:
                 await anyio.to_thread.run_sync(mqtt.stop)
             store.close()
@@ -87,7 +93,8 @@ def create_app(settings: Settings, *, migrate: bool = True) -> Starlette:
             *SensorThingsFace(store, settings, auth).routes(),
             *FeaturesFace(store, settings, auth).routes(),
             *DeparturesFace(store, auth).routes(),
-            Mount("/api", app=_api(store, auth, mqtt, connectors)),
+            *webhook_routes(lorawan.core, settings.max_body_bytes),
+            Mount("/api", app=_api(store, auth, mqtt, connectors, lorawan)),
             Route("/", home, methods=["GET"]),
         ],
         middleware=_middleware(settings),
@@ -99,6 +106,7 @@ def create_app(settings: Settings, *, migrate: bool = True) -> Starlette:
     app.state.auth = auth
     app.state.mqtt = mqtt
     app.state.connectors = connectors
+    app.state.lorawan = lorawan
     return app
 
 
@@ -136,7 +144,11 @@ def _middleware(settings: Settings) -> list[Middleware]:
 
 
 def _api(
-    store: Store, auth: Authenticator, mqtt: MqttService | None, connectors: ConnectorService
+    store: Store,
+    auth: Authenticator,
+    mqtt: MqttService | None,
+    connectors: ConnectorService,
+    lorawan: LorawanService,
 ) -> FastAPI:
     """The ``/api`` face: health, the admin API, interactive documentation of every face."""
     api = FastAPI(
@@ -166,9 +178,16 @@ def _api(
             return web.JSONResponse({"enabled": False})
         return web.JSONResponse(mqtt.status())
 
-    api.include_router(admin_router(auth, tokens_router(store, auth), datasets_router(store)))
-    api.include_router(admin_router(auth, connectors_router(connectors)))
-    api.include_router(admin_router(auth, imports_router(store, store.settings)))
+    api.include_router(
+        admin_router(
+            auth,
+            tokens_router(store, auth),
+            datasets_router(store),
+            imports_router(store, store.settings),
+            connectors_router(connectors),
+            lorawan_router(store, lorawan),
+        )
+    )
     return api
 
 

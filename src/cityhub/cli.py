@@ -327,3 +327,13 @@ def _add_import_command() -> None:
 
 
 _add_import_command()
+
+
+def _add_lorawan_commands() -> None:
+    from cityhub.lorawan.commands import deadletter, device, lorawan
+
+    for group in (lorawan, device, deadletter):
+        main.add_command(group)
+
+
+_add_lorawan_commands()

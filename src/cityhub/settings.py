@@ -17,6 +17,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from cityhub.connectors.config import ConnectorConfig, check_connector_name
+from cityhub.lorawan.config import LorawanIntegration, unique_names
 
 ENV_PREFIX = "CITYHUB_"
 CONFIG_FILE_NAME = "cityhub.toml"
@@ -174,6 +175,17 @@ class Settings(BaseModel):
         for name in value:
             check_connector_name(name)
         return value
+
+    lorawan: list[LorawanIntegration] = Field(
+        default_factory=list,
+        description="LoRaWAN network server integrations, one [[lorawan]] table each "
+        "(docs/lorawan.md).",
+    )
+
+    @field_validator("lorawan")
+    @classmethod
+    def _unique_integrations(cls, value: list[LorawanIntegration]) -> list[LorawanIntegration]:
+        return unique_names(value)
 
     @property
     def resolved_database_url(self) -> str:

@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     SmallInteger,
     Table,
@@ -582,4 +583,76 @@ gtfs_rt_stops = Table(
     Column("delay", Integer),
     Column("skipped", SmallInteger, nullable=False),
     Index("ix_gtfs_rt_stops_trip", "feed_id", "trip_id", "stop_sequence"),
+)
+
+# --- LoRaWAN: the device registry, stored uplinks (deduplication) and dead letters ----------
+
+# A LoRaWAN device: which Thing it feeds, how its payload is decoded, which decoded field goes
+# to which Datastream ({"field": datastream id}). Its Thing, Location and Datastreams are
+# ordinary SensorThings entities; a Thing's deletion leaves the device unbound, not gone.
+lorawan_devices = Table(
+    "lorawan_devices",
+    metadata,
+    _id(),
+    Column("dev_eui", Text, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("decoder", Text),
+    Column("integration", Text),
+    _ref("thing_id", "things", nullable=True, on_delete="SET NULL"),
+    # The FeatureOfInterest of the device's Observations (from its Location, if it has one).
+    _ref("feature_of_interest_id", "features_of_interest", nullable=True, on_delete="SET NULL"),
+    Column("mapping", JSONDocument, nullable=False),
+    Column("location", JSONDocument),
+    # The latest device status the network reported: battery level (%) and link margin (dB).
+    Column("battery", Float),
+    Column("margin", Integer),
+    Column("status_at", UTCDateTime),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("modified_at", UTCDateTime, nullable=False),
+    Index("uq_lorawan_devices_dev_eui", "dev_eui", unique=True),
+    Index(None, "thing_id"),
+    Index(None, "feature_of_interest_id"),
+    **_AUTOINCREMENT,
+)
+
+# Every stored uplink once, with its radio metadata. ``dedup_key`` is the network server's
+# deduplication id where it gives one, else session and frame counter: the same uplink
+# arriving again (redelivery, webhook and MQTT) hits the primary key and is not stored twice.
+lorawan_uplinks = Table(
+    "lorawan_uplinks",
+    metadata,
+    # The key is the record: one index to maintain per uplink, and the one ON CONFLICT asks.
+    Column("dev_eui", Text, primary_key=True),
+    Column("dedup_key", Text, primary_key=True),
+    Column("integration", Text, nullable=False),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("stored_at", UTCDateTime, nullable=False),
+    Column("session", Text),
+    Column("f_cnt", BigInteger),
+    Column("f_port", SmallInteger),
+    Column("rssi", Float),
+    Column("snr", Float),
+    Column("spreading_factor", SmallInteger),
+    Column("gateway_count", SmallInteger),
+    Column("frequency", BigInteger),
+)
+
+# A message that could not be stored, kept as it arrived with the reason, to be retried once
+# the decoder or the registry is fixed (or dropped).
+lorawan_dead_letters = Table(
+    "lorawan_dead_letters",
+    metadata,
+    _id(),
+    Column("integration", Text, nullable=False),
+    Column("network", Text, nullable=False),
+    Column("topic", Text),
+    Column("event", Text),
+    Column("payload", LargeBinary, nullable=False),
+    Column("dev_eui", Text),
+    Column("reason", Text, nullable=False),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("attempts", Integer, nullable=False, server_default=text("1")),
+    Column("last_attempt_at", UTCDateTime, nullable=False),
+    Index(None, "dev_eui"),
+    **_AUTOINCREMENT,
 )
