@@ -51,7 +51,13 @@ from harness import (
     start_server,
     stop,
 )
-from mqtt_bench import Counter, connect, disconnect, start_mosquitto, subscribe
+from mqtt_bench import (
+    Counter,
+    disconnect,
+    publish_pipelined,
+    start_mosquitto,
+    subscribe,
+)
 from paho.mqtt.enums import CallbackAPIVersion
 
 from cityhub.lorawan import registry
@@ -91,7 +97,7 @@ def run(backend: str, devices: int, args: argparse.Namespace) -> None:
             wait_until(lambda: subscriber(base).get("subscribed"), "the hub's subscription")
         finally:
             stop(process)
-        disconnect(publish(host, port, messages, args.publishers))
+        disconnect(publish_pipelined(host, port, messages, args.publishers))
         process, base = start_server(command, env)
         try:
             rate = measure(base, len(messages))
@@ -195,28 +201,6 @@ def handled(counters: dict[str, Any]) -> int:
     return sum(counters.get(name, 0) for name in ("stored", "duplicate", "dead", "event"))
 
 
-def publish(
-    host: str, port: int, messages: list[tuple[str, bytes]], publishers: int
-) -> list[paho.Client]:
-    """Publish at QoS 1 from ``publishers`` clients at once; the clients, still connected."""
-    clients = [connect(host, port) for _ in range(publishers)]
-
-    def send(client: paho.Client, share: list[tuple[str, bytes]]) -> None:
-        infos = [client.publish(topic, payload, 1) for topic, payload in share]
-        for info in infos:
-            info.wait_for_publish(300)
-
-    threads = [
-        threading.Thread(target=send, args=(client, messages[index::publishers]))
-        for index, client in enumerate(clients)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return clients
-
-
 def paho_floor(host: str, port: int, messages: list[tuple[str, bytes]], publishers: int) -> float:
     """The same messages queued for one paho QoS 1 subscriber that stores nothing, per
     second from its reconnect until the last one arrived."""
@@ -224,7 +208,7 @@ def paho_floor(host: str, port: int, messages: list[tuple[str, bytes]], publishe
     observer = session_client(host, port, client_id)
     subscribe(observer, f"{prefix}v3/+/devices/+/up")
     disconnect([observer])
-    disconnect(publish(host, port, [(prefix + t, p) for t, p in messages], publishers))
+    disconnect(publish_pipelined(host, port, [(prefix + t, p) for t, p in messages], publishers))
     observer = session_client(host, port, client_id, connect_now=False)
     counter = Counter(observer)
     counter.expect(len(messages))

@@ -117,19 +117,20 @@ class Counter:
 
 
 def publish_pipelined(
-    host: str, port: int, topic: str, payloads: list[bytes], publishers: int
+    host: str, port: int, messages: list[tuple[str, bytes]], publishers: int, timeout: float = 300
 ) -> list[paho.Client]:
-    """Publish at QoS 1 from ``publishers`` clients at once; returns the clients, still
-    connected (amqtt drops what it has acknowledged but not yet routed if they leave)."""
+    """Publish (topic, payload) messages at QoS 1 from ``publishers`` clients at once; returns
+    the clients, still connected (amqtt drops what it has acknowledged but not yet routed if
+    they leave)."""
     clients = [connect(host, port) for _ in range(publishers)]
 
-    def send(client: paho.Client, share: list[bytes]) -> None:
-        infos = [client.publish(topic, payload, 1) for payload in share]
+    def send(client: paho.Client, share: list[tuple[str, bytes]]) -> None:
+        infos = [client.publish(topic, payload, 1) for topic, payload in share]
         for info in infos:
-            info.wait_for_publish(120)
+            info.wait_for_publish(timeout)
 
     threads = [
-        threading.Thread(target=send, args=(client, payloads[index::publishers]))
+        threading.Thread(target=send, args=(client, messages[index::publishers]))
         for index, client in enumerate(clients)
     ]
     for thread in threads:
@@ -272,7 +273,9 @@ def measure(base, host, port, prefix, datastream, feature, hub, args) -> None:
     ]
     before = created(base)
     started = time.perf_counter()
-    publishers = publish_pipelined(host, port, create_topic, payloads, args.publishers)
+    publishers = publish_pipelined(
+        host, port, [(create_topic, p) for p in payloads], args.publishers
+    )
     progress, last_change = before, time.monotonic()
     while (stored := created(base)) < before + args.messages:
         if stored != progress:
@@ -291,7 +294,9 @@ def measure(base, host, port, prefix, datastream, feature, hub, args) -> None:
     subscribe(observer, floor_topic)
     counter.expect(args.messages)
     started = time.perf_counter()
-    publishers = publish_pipelined(host, port, floor_topic, payloads, args.publishers)
+    publishers = publish_pipelined(
+        host, port, [(floor_topic, p) for p in payloads], args.publishers
+    )
     if not counter.reached.wait(600):
         raise SystemExit(f"the subscriber floor received {counter.count} of {args.messages}")
     subscriber_floor = args.messages / (time.perf_counter() - started)
