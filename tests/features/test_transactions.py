@@ -263,3 +263,16 @@ def test_a_replace_keeps_the_id_and_the_live_link(hub, setup):
         )
     )
     assert linked == thing_id
+
+
+def test_the_api_definition_describes_the_operations(sqlite_hub):
+    from openapi_spec_validator import validate
+
+    document = sqlite_hub.get(F + "/api").json()
+    validate(document)
+    item = document["paths"]["/collections/{collectionId}/items/{featureId}"]
+    assert {"get", "put", "patch", "delete"} <= set(item)
+    assert "application/merge-patch+json" in item["patch"]["requestBody"]["content"]
+    created = document["paths"]["/collections/{collectionId}/items"]["post"]["responses"]["201"]
+    assert "Location" in created["headers"]
+    validate(sqlite_hub.get("/api/openapi.json").json())
