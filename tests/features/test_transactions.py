@@ -276,3 +276,20 @@ def test_the_api_definition_describes_the_operations(sqlite_hub):
     created = document["paths"]["/collections/{collectionId}/items"]["post"]["responses"]["201"]
     assert "Location" in created["headers"]
     validate(sqlite_hub.get("/api/openapi.json").json())
+
+
+def test_the_slug_sensors_is_reserved(hub):
+    dataset = add_dataset(hub, "wc")
+    with pytest.raises(ValueError, match="'sensors' is reserved"):
+        hub.store.write_blocking(lambda c: ensure_collection(c, dataset, "sensors"))
+    hub.post("/api/admin/datasets", {"slug": "stadt", "title": "Stadt", "licence": "cc-by/4.0"})
+    upload = hub.request(
+        "POST",
+        "/api/admin/datasets/stadt/collections/sensors/import",
+        content=b"name,lon,lat\nA,7.08,51.17\n",
+        headers={**hub.admin, "Content-Type": "text/csv"},
+    )
+    assert upload.status_code == 400
+    assert "reserved" in upload.json()["message"]
+    collections = hub.get(F + "/collections").json()["collections"]
+    assert [c["id"] for c in collections] == ["sensors"]
