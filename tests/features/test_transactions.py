@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import insert, select
-from tests.features.helpers import add_dataset, add_features, box, point
+from tests.features.helpers import add_dataset, add_features, box, point, utc
 
 from cityhub.auth import create_token
 from cityhub.features.write import ensure_collection
@@ -293,3 +293,21 @@ def test_the_slug_sensors_is_reserved(hub):
     assert "reserved" in upload.json()["message"]
     collections = hub.get(F + "/collections").json()["collections"]
     assert [c["id"] for c in collections] == ["sensors"]
+
+
+def test_replace_and_patch_keep_the_features_times(hub, setup):
+    collection = hub.store.read_blocking(
+        lambda c: c.scalar(
+            select(schema.collections.c.id).where(schema.collections.c.slug == "toiletten")
+        )
+    )
+    start, end = utc("2026-12-01T08:00:00"), utc("2026-12-01T20:00:00")
+    feature = {"key": "5", "properties": {"nr": "5"}, "start": start, "end": end}
+    [feature_id] = add_features(hub, collection, [feature])
+    path = f"{ITEMS}/{feature_id}"
+    assert hub.put(path, json=_toilet("Markt", "5"), headers=GEOJSON).status_code == 204
+    assert hub.patch(path, json={"properties": {"name": "M"}}, headers=MERGE).status_code == 204
+    served = hub.get(path).json()["properties"]
+    assert served["datetime"] == "2026-12-01T08:00:00Z/2026-12-01T20:00:00Z"
+    assert served["name"] == "M"
+    assert hub.get(ITEMS, params={"datetime": "2026-12-01T12:00:00Z"}).json()["numberReturned"] == 1

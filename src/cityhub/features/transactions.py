@@ -9,6 +9,7 @@ The ``sensors`` collection is the Things with a Location and is changed through 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -103,7 +104,7 @@ class FeatureWrites:
                 feature_id=feature_id,
                 thing_id=current.thing_id,
             )
-            _store(connection, collection, feature_id, record, principal)
+            _store(connection, collection, current, record, principal)
 
         await self.store.write(work)
         return Response(status_code=204)
@@ -125,7 +126,7 @@ class FeatureWrites:
             record = edits.record_from_body(
                 merged, collection.key_property, target, thing_id=current.thing_id
             )
-            _store(connection, collection, feature_id, record, principal)
+            _store(connection, collection, current, record, principal)
 
         await self.store.write(work)
         return Response(status_code=204)
@@ -221,10 +222,15 @@ def _current(connection: Connection, collection: Collection, feature_id: int) ->
 def _store(
     connection: Connection,
     collection: Collection,
-    feature_id: int,
+    current: reads.Item,
     record: write.FeatureRecord,
     principal: Principal,
 ) -> None:
+    """Write ``record`` over the ``current`` feature; the times it has (from its source) are
+    kept, as a body has no place for them."""
+    feature_id = current.id
+    record = dataclasses.replace(record, time_start=current.time_start, time_end=current.time_end)
+
     def replace() -> bool:
         return write.replace_feature(
             connection, _id(collection), feature_id, record, provenance=_provenance(principal)
