@@ -358,6 +358,7 @@ def test_function_table_is_complete():
         "maxdatetime", "round", "floor", "ceiling", "geo.distance", "geo.length",
         "geo.intersects", "st_equals", "st_disjoint", "st_touches", "st_within", "st_overlaps",
         "st_crosses", "st_intersects", "st_contains", "st_relate",
+        "cityhub.feature",  # the hub's own: a feature of a collection as a geometry
     }  # fmt: skip
     assert set(FUNCTIONS) == expected
     assert FUNCTIONS["substring"] == (2, 3)

@@ -118,3 +118,34 @@ def test_owslib_reads_collections_items_and_queryables(served):
     filtered = client.collection_items("spielplaetze", filter="geraete >= 1")
     assert filtered["numberMatched"] == 2
     assert "/collections/{collectionId}/items" in client.api()["paths"]
+
+
+@pytest.fixture
+def shared_headers() -> Iterator[None]:
+    """OWSLib keeps the headers a client is given in one module-wide dict; restore it."""
+    import owslib.ogcapi
+
+    before = dict(owslib.ogcapi.REQUEST_HEADERS)
+    yield
+    owslib.ogcapi.REQUEST_HEADERS.clear()
+    owslib.ogcapi.REQUEST_HEADERS.update(before)
+
+
+def test_owslib_creates_replaces_and_deletes_a_feature(served, shared_headers):
+    from tests.conftest import ADMIN_TOKEN
+
+    client = Features(served.url, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
+    feature = {
+        "type": "Feature",
+        "geometry": point(7.1, 51.18),
+        "properties": {"name": "Neuer Platz", "geraete": 4},
+    }
+    assert client.collection_item_create("spielplaetze", feature) is True
+    location = client.response_headers["Location"]
+    new_id = location.rsplit("/", 1)[1]
+    assert client.collection_item("spielplaetze", new_id)["properties"]["geraete"] == 4
+    feature["properties"]["geraete"] = 5
+    assert client.collection_item_update("spielplaetze", new_id, feature) is True
+    assert client.collection_item("spielplaetze", new_id)["properties"]["geraete"] == 5
+    assert client.collection_item_delete("spielplaetze", new_id) is True
+    assert client.collection_items("spielplaetze")["numberMatched"] == 3

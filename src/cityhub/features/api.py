@@ -2,7 +2,8 @@
 encode as GeoJSON/JSON or HTML.
 
 Conformance classes: Part 1 core, GeoJSON, HTML, OpenAPI 3.0; Part 2 CRS; Part 3 queryables
-and CQL2 filtering. Beyond the standard: ``near``/``radius`` and ``within`` on items,
+and CQL2 filtering; Part 4 create, replace, update and delete (in ``transactions``).
+Beyond the standard: ``near``/``radius`` and ``within`` on items,
 ``/nearby`` across collections and ``/collections/{id}/counts`` per district (docs/features.md).
 """
 
@@ -24,6 +25,7 @@ from cityhub.features import params as p
 from cityhub.features.query import conditions, queryables, refreshing_resolver
 from cityhub.features.sources import Collection, Source
 from cityhub.features.summary import Summaries, Summary
+from cityhub.features.transactions import FeatureWrites
 from cityhub.settings import Settings
 from cityhub.store.access import Hidden, hidden_datasets
 from cityhub.store.database import Store
@@ -79,6 +81,7 @@ class FeaturesFace:
             Route(collection + "/queryables", self.queryables, methods=["GET"]),
             Route(collection + "/counts", self.counts, methods=["GET"]),
             Route(PREFIX + "/nearby", self.nearby, methods=["GET"]),
+            *FeatureWrites(self.store, self.settings, self.auth, self.base).routes(PREFIX),
         ]
 
     def base(self, request: Request) -> str:

@@ -12,6 +12,7 @@ from cityhub.features.cql2 import conformance_classes
 from cityhub.features.reads import Item
 from cityhub.features.sources import Collection
 from cityhub.features.summary import Summary
+from cityhub.features.transactions import CONFORMANCE as _TRANSACTIONS
 from cityhub.timeutil import format_instant
 
 GEOJSON = "application/geo+json"
@@ -34,6 +35,7 @@ CONFORMANCE = (
     _FILTER + "filter",
     _FILTER + "features-filter",
     *conformance_classes(),
+    *_TRANSACTIONS,
 )
 
 

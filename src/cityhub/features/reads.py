@@ -18,6 +18,7 @@ from sqlalchemy import ColumnElement, Connection, and_, case, func, select
 
 from cityhub.features import geo, sources
 from cityhub.features.sources import Source
+from cityhub.store.access import Hidden
 
 #: Radii (metres) tried in turn when the nearest features are asked for without a radius;
 #: the last holds the whole Earth.
@@ -219,3 +220,24 @@ def _counts_in_one_statement(
         .order_by(areas.c.id)
     )
     return [(row[0], dict(row[1] or {}), int(row[2])) for row in connection.execute(statement)]
+
+
+def named_geometry(
+    connection: Connection, slug: str, reference: str | int, hidden: Hidden
+) -> dict[str, Any] | None:
+    """The GeoJSON geometry of the current feature of collection ``slug`` whose key is
+    ``reference`` (text) or whose id it is (a number); None if there is none the reader may
+    see — a hidden collection, a gone or missing feature are alike."""
+    collection = sources.find_collection(connection, slug, hidden)
+    if collection is None:
+        return None
+    source = sources.source(collection, hidden)
+    if isinstance(reference, int):
+        found = geometry_of(connection, source, reference)
+        return None if found is False else found
+    if collection.is_sensors:
+        return None  # Things have no keys
+    row = connection.execute(
+        select(source.c.geom).where(*source.base, source.c.key == reference)
+    ).first()
+    return None if row is None or row[0] is None else orjson.loads(row[0])

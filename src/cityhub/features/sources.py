@@ -37,6 +37,9 @@ class Collection:
     keywords: tuple[str, ...] = ()
     #: When the collection was last written (the write path stamps it on every change).
     modified_at: datetime | None = None
+    dataset_id: int | None = None
+    #: The property whose value identifies a feature (unique in the collection), if any.
+    key_property: str | None = None
 
     @property
     def is_sensors(self) -> bool:
@@ -96,6 +99,8 @@ def _collection_query(hidden: Hidden) -> Any:
         _datasets.c.licence,
         _datasets.c.keywords,
         _collections.c.modified_at,
+        _collections.c.dataset_id,
+        _collections.c.key_property,
     ).select_from(_collections.join(_datasets, _datasets.c.id == _collections.c.dataset_id))
     if hidden:
         statement = statement.where(in_visible_dataset(_collections.c.dataset_id, hidden))
@@ -113,6 +118,8 @@ def _collection(row: Any) -> Collection:
         row.licence,
         keywords,
         row.modified_at,
+        row.dataset_id,
+        row.key_property,
     )
 
 

@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 from shapely.geometry import shape
 from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from cityhub.geometry import GeometryError, geojson_text
 from cityhub.geometry import wgs84_geometry as check_geometry
@@ -22,13 +23,22 @@ from cityhub.store import schema
 from cityhub.store.bulk import BulkLoader
 
 __all__ = [
+    "RESERVED_SLUGS",
     "FeatureRecord",
     "GeometryError",
+    "KeyTaken",
     "WriteSummary",
     "check_geometry",
+    "delete_feature",
     "ensure_collection",
+    "insert_feature",
+    "replace_feature",
     "write_features",
 ]
+
+#: Slugs no stored collection may have: ``sensors`` is the collection of every Thing with a
+#: Location, which the features face serves under that name.
+RESERVED_SLUGS = frozenset({"sensors"})
 
 _features = schema.features
 _collections = schema.collections
@@ -82,6 +92,11 @@ def ensure_collection(
     A slug names one collection hub-wide (it is part of every URL), so one that belongs to
     another dataset is refused rather than silently moved.
     """
+    if slug in RESERVED_SLUGS:
+        raise ValueError(
+            f"the collection id '{slug}' is reserved: /features/collections/{slug} serves every "
+            "Thing with a Location; choose another"
+        )
     now = datetime.now(UTC)
     row = connection.execute(
         select(_collections.c.id, _collections.c.dataset_id).where(_collections.c.slug == slug)
@@ -182,6 +197,122 @@ def write_features(
             update(_collections).where(_collections.c.id == collection_id).values(modified_at=now)
         )
     return summary
+
+
+class KeyTaken(ValueError):
+    """Another current feature of the collection has the key a single write gives."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"another feature of the collection has the key '{key}'")
+        self.key = key
+
+
+def insert_feature(
+    connection: Connection,
+    collection_id: int,
+    record: FeatureRecord,
+    *,
+    provenance: dict[str, Any] | None = None,
+) -> int:
+    """Add one new feature (the API's create) and return its id; ``KeyTaken`` if a current
+    feature has its key. A gone feature holding the key gives it up and stays gone."""
+    if record.key is not None:
+        _claim_key(connection, collection_id, record.key, None)
+    now = datetime.now(UTC)
+    values = {
+        **_values(record),
+        "collection_id": collection_id,
+        "key": record.key,
+        "provenance": provenance,
+        "created_at": now,
+        "modified_at": now,
+    }
+    created = _guarded(
+        record.key,
+        lambda: connection.execute(insert(_features).returning(_features.c.id), values),
+    )
+    _touch(connection, collection_id, now)
+    return int(created.scalar_one())
+
+
+def replace_feature(
+    connection: Connection,
+    collection_id: int,
+    feature_id: int,
+    record: FeatureRecord,
+    *,
+    provenance: dict[str, Any] | None = None,
+) -> bool:
+    """Replace the properties, geometry, times, key and link of a current feature; False
+    if the collection has no such feature (or it is gone). ``KeyTaken`` as for inserts."""
+    if record.key is not None:
+        _claim_key(connection, collection_id, record.key, feature_id)
+    now = datetime.now(UTC)
+    statement = (
+        update(_features)
+        .where(*_current(collection_id, feature_id))
+        .values(**_values(record), key=record.key, provenance=provenance, modified_at=now)
+    )
+    replaced = _guarded(record.key, lambda: connection.execute(statement))
+    if not replaced.rowcount:
+        return False
+    _touch(connection, collection_id, now)
+    return True
+
+
+def delete_feature(connection: Connection, collection_id: int, feature_id: int) -> bool:
+    """Mark a current feature gone (it is no longer served, its row and key are kept, so a
+    source listing it again revives it); False if there is no such current feature."""
+    now = datetime.now(UTC)
+    deleted = connection.execute(
+        update(_features)
+        .where(*_current(collection_id, feature_id))
+        .values(gone_at=now, modified_at=now)
+    )
+    if not deleted.rowcount:
+        return False
+    _touch(connection, collection_id, now)
+    return True
+
+
+def _current(collection_id: int, feature_id: int) -> tuple[Any, ...]:
+    return (
+        _features.c.id == feature_id,
+        _features.c.collection_id == collection_id,
+        _features.c.gone_at.is_(None),
+    )
+
+
+def _claim_key(connection: Connection, collection_id: int, key: str, owner: int | None) -> None:
+    """Make ``key`` free for feature ``owner`` (None: a new one): a gone feature gives it
+    up; a current other one keeps it, and the write is refused."""
+    holder = connection.execute(
+        select(_features.c.id, _features.c.gone_at).where(
+            _features.c.collection_id == collection_id, _features.c.key == key
+        )
+    ).first()
+    if holder is None or holder.id == owner:
+        return
+    if holder.gone_at is None:
+        raise KeyTaken(key)
+    connection.execute(update(_features).where(_features.c.id == holder.id).values(key=None))
+
+
+def _guarded(key: str | None, run: Any) -> Any:
+    """``run()``; a unique-key violation (another process wrote the key meanwhile) as
+    ``KeyTaken``."""
+    try:
+        return run()
+    except IntegrityError:
+        if key is None:
+            raise
+        raise KeyTaken(key) from None
+
+
+def _touch(connection: Connection, collection_id: int, now: datetime) -> None:
+    connection.execute(
+        update(_collections).where(_collections.c.id == collection_id).values(modified_at=now)
+    )
 
 
 def _last_of_each_key(records: Iterable[FeatureRecord]) -> list[FeatureRecord]:

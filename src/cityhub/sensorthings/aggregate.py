@@ -12,7 +12,7 @@ docs/sensorthings.md ("Aggregation") explains the choices.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any
@@ -46,6 +46,7 @@ from cityhub.sensorthings.filters import Translator
 from cityhub.sensorthings.model import BY_SET, EntityType
 from cityhub.sensorthings.odata import Node
 from cityhub.sensorthings.options import LINK_SAFE, QueryOptions, parse_query_options
+from cityhub.sensorthings.places import resolve_places
 from cityhub.sensorthings.resource import parse_resource_path
 from cityhub.store import schema
 from cityhub.store.access import hidden_datasets
@@ -211,9 +212,12 @@ class AggregateEndpoint:
 
         def work(connection: Connection) -> list[BucketStats]:
             # 404 for one hidden from the reader, as for one that does not exist.
-            reads.resolve(connection, owner, hidden_datasets(connection, principal.reader))
+            hidden = hidden_datasets(connection, principal.reader)
+            reads.resolve(connection, owner, hidden)
             series = series_of(connection, owner_id)
-            return aggregate(connection, backend, series, owner_id, parsed, first, last)
+            options = resolve_places(connection, parsed.options, hidden)
+            request = replace(parsed, options=options)
+            return aggregate(connection, backend, series, owner_id, request, first, last)
 
         stats = await self.face.store.read(work)
         body: dict[str, Any] = {}

@@ -32,6 +32,7 @@ from cityhub.sensorthings.batch_runner import BatchRunner
 from cityhub.sensorthings.ingest import OBSERVATION, ObservationCreate, ObservationLoad
 from cityhub.sensorthings.model import ENTITY_TYPES, EntityType, Kind, target_of
 from cityhub.sensorthings.options import LINK_SAFE, QueryOptions, parse_query_options
+from cityhub.sensorthings.places import resolve_places
 from cityhub.sensorthings.plan import BODY_METHODS, CREATE_OBSERVATIONS, VERSION, Call, Plan, T
 from cityhub.sensorthings.reads import Expanded, Page, Paging, Record, Target
 from cityhub.sensorthings.resource import ResourcePath, parse_resource_path
@@ -153,9 +154,9 @@ class SensorThingsFace:
     # --- reading ----------------------------------------------------------------------------
 
     def plan_get(self, call: Call) -> Plan[Response]:
-        options = parse_query_options(call.query)
-        if options.result_format is not None:
-            data_array.check_result_format(options.result_format)
+        parsed = parse_query_options(call.query)
+        if parsed.result_format is not None:
+            data_array.check_result_format(parsed.result_format)
         backend = self.store.backend
         path = call.path
         url = call.service_url
@@ -163,6 +164,7 @@ class SensorThingsFace:
         def work(connection: Connection) -> Response:
             paging = self.reading(connection, call)
             target = reads.resolve(connection, path, paging.hidden)
+            options = resolve_places(connection, parsed, paging.hidden)
             if options.result_format is not None:
                 if path.ref or path.property_path:
                     raise BadRequest("$resultFormat applies to collections of Observations")

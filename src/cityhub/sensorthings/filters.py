@@ -361,6 +361,8 @@ def _literal(node: Literal) -> Value:
     if isinstance(value, TimeOfDay):
         return Value(literal(value.strftime("%H:%M:%S.%f"), Text), TIME_OF_DAY)
     if isinstance(value, GeoLiteral):
+        if value.geojson is None:
+            return Value(geometry_from_geojson(null()), GEOMETRY)
         return Value(geometry_from_geojson(literal(orjson.dumps(value.geojson).decode())), GEOMETRY)
     raise BadRequest(
         f"a duration literal cannot be used here (at position {node.pos}); durations only "

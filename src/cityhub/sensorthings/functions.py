@@ -17,6 +17,7 @@ from typing import Any
 
 from shapely.geometry import shape
 from sqlalchemy import (
+    Boolean,
     ColumnClause,
     Float,
     Integer,
@@ -29,6 +30,7 @@ from sqlalchemy import (
     false,
     func,
     literal,
+    null,
     select,
 )
 from sqlalchemy import column as sql_column
@@ -240,7 +242,11 @@ def _geometries(call: Call, args: list[Value], backend: str) -> list[Any]:
 
 def _spatial(sql_name: str, result: str) -> Builder:
     def apply(call: Call, args: list[Value], backend: str) -> Value:
-        sql = getattr(func, sql_name)(*_geometries(call, args, backend))
+        geometries = _geometries(call, args, backend)
+        if any(_no_geometry(node) for node in call.args[:2]):
+            # A feature that is not there: NULL, which no condition (nor its negation) meets.
+            return Value(cast(null(), Boolean if result == BOOLEAN else Float), result)
+        sql = getattr(func, sql_name)(*geometries)
         if backend == "sqlite" and sql_name in _BOX_PREDICATES:
             sql = _where_boxes_overlap(call, args, sql)
         return Value(sql, result)
@@ -262,12 +268,20 @@ _BOX_PREDICATES = frozenset(
 )
 
 
+def _no_geometry(node: Any) -> bool:
+    return (
+        isinstance(node, Literal)
+        and isinstance(node.value, GeoLiteral)
+        and (node.value.geojson is None)
+    )
+
+
 def _where_boxes_overlap(call: Call, args: list[Value], predicate: Any) -> Any:
     """On SQLite, compute ``predicate`` only where a stored geometry's box overlaps the box
     of a literal it is tested against (see ``where_boxes_overlap``)."""
     for stored, other in ((0, 1), (1, 0)):
         node = call.args[other]
-        if isinstance(node, Literal) and isinstance(node.value, GeoLiteral):
+        if isinstance(node, Literal) and isinstance(node.value, GeoLiteral) and node.value.geojson:
             bounds = shape(node.value.geojson).bounds
             filtered = where_boxes_overlap(args[stored].sql, bounds, predicate)
             if filtered is not predicate:
@@ -323,7 +337,13 @@ def _relate(call: Call, args: list[Value], backend: str) -> Value:
     return Value(func.ST_Relate(first, second, pattern.value.upper()), BOOLEAN)
 
 
+def _unresolved_feature(call: Call, args: list[Value], backend: str) -> Value:
+    """``cityhub.feature`` is replaced by its geometry before translation (``places``)."""
+    raise BadRequest(f"cityhub.feature() cannot be used here (at position {call.pos})")
+
+
 GEO_FUNCTIONS: dict[str, Builder] = {
+    "cityhub.feature": _unresolved_feature,
     "geo.distance": _spatial("ST_Distance", NUMBER),
     "geo.length": lambda call, args, backend: Value(
         func.ST_Length(expect(args[0], GEOMETRY, where(call), backend)), NUMBER

@@ -78,6 +78,8 @@ FUNCTIONS: dict[str, tuple[int, int]] = {
     "st_intersects": (2, 2),
     "st_contains": (2, 2),
     "st_relate": (3, 3),
+    # the hub's own: a feature of a collection as a geometry (see ``places``)
+    "cityhub.feature": (2, 2),
 }
 
 # Binary operator -> binding power; higher binds tighter. All are left-associative.
@@ -102,9 +104,12 @@ _LITERAL_WORDS: dict[str, object] = {"null": None, "true": True, "false": False}
 
 @dataclass(frozen=True)
 class GeoLiteral:
-    """A ``geography'…'``/``geometry'…'`` literal, held as GeoJSON for the database layer."""
+    """A ``geography'…'``/``geometry'…'`` literal, held as GeoJSON for the database layer.
 
-    geojson: dict[str, Any]
+    ``None`` is no geometry: a ``cityhub.feature(…)`` naming nothing the reader may see.
+    """
+
+    geojson: dict[str, Any] | None
     kind: str = "geography"
 
 
