@@ -95,9 +95,11 @@ class ConnectorService:
 
     async def refresh(self) -> dict[str, Configured]:
         """Read the effective connectors again: the file's and those of the admin API."""
-        self.configured = await self.store.read(
-            lambda c: effective_connectors(c, self.settings)
-        )
+        configured = await self.store.read(lambda c: effective_connectors(c, self.settings))
+        if configured != self.configured:
+            # A changed connector may write elsewhere now: its next run fetches everything.
+            self.validators.clear()
+        self.configured = configured
         return self.configured
 
     @property
