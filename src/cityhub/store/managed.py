@@ -79,9 +79,17 @@ def remove_entry(connection: Connection, table: Table, name: str, what: str) -> 
         raise NotFound(f"no {what} '{name}' was created through the API")
 
 
+def url_password(url: str) -> bool:
+    """Whether ``url`` carries a password (which must not be stored)."""
+    try:
+        return bool(urlsplit(url).password)
+    except ValueError:
+        return False
+
+
 def check_url_has_no_password(field: str, url: str | None) -> None:
     """Secrets are not stored in the database: a URL with a password is refused."""
-    if url and urlsplit(url).password:
+    if url and url_password(url):
         raise BadRequest(
             f"{field}: the URL holds a password, which would be stored in the database; "
             "give it through an environment variable instead"
