@@ -164,7 +164,8 @@ def test_an_integration_created_through_the_api_subscribes_and_unsubscribes(hub,
     try:
         uplink = fixture("tts_uplink_mqtt")
         uplink["end_device_ids"]["application_ids"]["application_id"] = app
-        info = publisher.publish(f"v3/{app}@ttn/devices/air-quality-07/up", orjson.dumps(uplink), qos=1)
+        topic = f"v3/{app}@ttn/devices/air-quality-07/up"
+        info = publisher.publish(topic, orjson.dumps(uplink), qos=1)
         info.wait_for_publish(10)
         stream = device["mapping"]["temperature"]
         found = wait_for(lambda: observations(hub, stream), "the uplink's observation")
