@@ -182,4 +182,3 @@ def test_an_integration_created_through_the_api_subscribes_and_unsubscribes(hub,
         )
         cleaner.connect(*MOSQUITTO)
         cleaner.disconnect()
-
