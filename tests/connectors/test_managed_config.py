@@ -7,9 +7,14 @@ from __future__ import annotations
 import time
 
 import pytest
+from click.testing import CliRunner
 from tests.connectors.helpers import features_of
 
+from cityhub.cli import main
 from cityhub.connectors.service import ConnectorService
+from cityhub.settings import load_settings
+from cityhub.store import managed, schema
+from cityhub.store.database import Store
 from conftest import ADMIN_TOKEN, HubClient
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
@@ -149,3 +154,27 @@ def test_a_body_that_is_no_json_is_400(hub):
         headers={**ADMIN, "Content-Type": "application/json"},
     )  # fmt: skip
     assert answer.status_code == 400
+
+
+def test_connector_list_shows_connectors_created_through_the_api(tmp_path, fixture_server):
+    url = fixture_server.url("pegelonline/stations.json")
+    config = f'[connectors.filed]\ntype = "pegelonline"\nurl = "{url}"\n'
+    (tmp_path / "cityhub.toml").write_text(config)
+    store = Store(load_settings({"data_dir": tmp_path}, environ={}))
+    store.migrate()
+    document = _pegel(fixture_server, every="5m")
+    store.write_blocking(lambda c: managed.add(c, schema.connector_configs, "pegel", document))
+    store.close()
+    runner = CliRunner()
+    listed = runner.invoke(main, ["connector", "list", "--data-dir", str(tmp_path)])
+    assert listed.exit_code == 0, listed.output
+    lines = {line.split()[0]: line for line in listed.output.splitlines()}
+    assert lines["filed"].endswith("(cityhub.toml)")
+    assert "every 5m" in lines["pegel"]
+    assert lines["pegel"].endswith("(admin API)")
+    ran = runner.invoke(main, ["connector", "run", "pegel", "--data-dir", str(tmp_path)])
+    assert ran.exit_code == 0, ran.output
+    assert "pegel: " in ran.output
+    status = runner.invoke(main, ["connector", "status", "--data-dir", str(tmp_path)])
+    assert "pegel: last run" in status.output
+    assert "filed: never run" in status.output

@@ -9,9 +9,15 @@ import uuid
 import orjson
 import paho.mqtt.client as paho
 import pytest
+from click.testing import CliRunner
 from paho.mqtt.enums import CallbackAPIVersion
 
+from cityhub.cli import main
 from cityhub.lorawan.service import LorawanService
+from cityhub.settings import load_settings
+from cityhub.store import managed, schema
+from cityhub.store.database import Store
+from conftest import HubClient
 from sensorthings.mqtt_helpers import MOSQUITTO, require_mosquitto, wait_for
 
 from .helpers import (
@@ -182,3 +188,38 @@ def test_an_integration_created_through_the_api_subscribes_and_unsubscribes(hub,
         )
         cleaner.connect(*MOSQUITTO)
         cleaner.disconnect()
+
+
+def test_another_hub_on_the_same_database_picks_up_a_new_integration(
+    backend_settings, secret, monkeypatch
+):
+    monkeypatch.setattr("cityhub.lorawan.service.RELOAD_SECONDS", 0.2)
+    first, second = HubClient(backend_settings), HubClient(backend_settings)
+    try:
+        assert post_webhook(second, "ttn-api", fixture("tts_uplink_mqtt")).status_code == 404
+        created = first.post(f"{URL}/ttn-api", {"network": "ttn", "secret_env": SECRET_ENV})
+        assert created.status_code == 201, created.text
+        answer = wait_for(
+            lambda: post_webhook(second, "ttn-api", fixture("tts_uplink_mqtt")).status_code != 404,
+            "the other hub to take webhooks of the new integration",
+        )
+        assert answer is True
+        # No device is registered: the uplink is kept as a dead letter, answered 202.
+        assert post_webhook(second, "ttn-api", fixture("tts_uplink_mqtt")).status_code == 202
+    finally:
+        first.close()
+        second.close()
+
+
+def test_lorawan_list_shows_integrations_created_through_the_api(tmp_path):
+    (tmp_path / "cityhub.toml").write_text('[[lorawan]]\nname = "ttn-city"\nnetwork = "ttn"\n')
+    store = Store(load_settings({"data_dir": tmp_path}, environ={}))
+    store.migrate()
+    document = {"name": "cs-api", "network": "chirpstack", "secret_env": SECRET_ENV}
+    store.write_blocking(lambda c: managed.add(c, schema.lorawan_integrations, "cs-api", document))
+    store.close()
+    listed = CliRunner().invoke(main, ["lorawan", "list", "--data-dir", str(tmp_path)])
+    assert listed.exit_code == 0, listed.output
+    assert "ttn-city  (ttn)\n" in listed.output
+    assert "cs-api  (chirpstack)  [admin API]" in listed.output
+    assert "POST /ingest/lorawan/cs-api" in listed.output

@@ -43,7 +43,12 @@ class LorawanService:
     def start(self) -> None:
         """Start a subscriber per MQTT integration (one that cannot start is reported, and
         the others run) and the watcher for changes made elsewhere."""
-        self.reload()
+        try:
+            self.reload()
+        except Exception as exc:  # the database may be away: the file's run, the rest follows
+            log.warning("LoRaWAN integrations of the admin API not read yet: %s", exc)
+            with self._lock:
+                self._apply(file_integrations(self.settings))
         self._stopping.clear()
         self._watcher = threading.Thread(
             target=self._watch, name="cityhub-lorawan-config", daemon=True
@@ -52,27 +57,31 @@ class LorawanService:
 
     def reload(self) -> None:
         """Read the effective integrations again and bring the subscribers in line."""
-        with self._lock:
+        with self._lock:  # read under the lock too: a stale read never overtakes a newer one
             configured = self.store.read_blocking(
                 lambda c: effective_integrations(c, self.settings)
             )
-            wanted = {entry.integration.name: entry.integration for entry in configured}
-            self.core.integrations = wanted
-            self.configured = configured
-            for name, subscriber in list(self.subscribers.items()):
-                if wanted.get(name) != subscriber.integration:
-                    subscriber.stop()
-                    del self.subscribers[name]
-                    log.info("LoRaWAN %s: subscriber stopped (changed or removed)", name)
-            for name in list(self._failed):
-                if wanted.get(name) != self._failed[name]:
-                    del self._failed[name]
-                    self.problems.pop(name, None)
-            for integration in wanted.values():
-                if integration.broker_url is None or integration.name in self.subscribers:
-                    continue
-                if integration.name not in self._failed:
-                    self._subscribe(integration)
+            self._apply(configured)
+
+    def _apply(self, configured: list[Configured]) -> None:
+        """Use ``configured``: the ingest core's integrations, and subscribers to match."""
+        wanted = {entry.integration.name: entry.integration for entry in configured}
+        self.core.integrations = wanted
+        self.configured = configured
+        for name, subscriber in list(self.subscribers.items()):
+            if wanted.get(name) != subscriber.integration:
+                subscriber.stop()
+                del self.subscribers[name]
+                log.info("LoRaWAN %s: subscriber stopped (changed or removed)", name)
+        for name in list(self._failed):
+            if wanted.get(name) != self._failed[name]:
+                del self._failed[name]
+                self.problems.pop(name, None)
+        for integration in wanted.values():
+            if integration.broker_url is None or integration.name in self.subscribers:
+                continue
+            if integration.name not in self._failed:
+                self._subscribe(integration)
 
     def _subscribe(self, integration: LorawanIntegration) -> None:
         try:
