@@ -61,6 +61,7 @@ def test_a_connector_created_through_the_api_runs_changes_and_goes(hub, fixture_
     assert len(features_of(hub, "gauges")) == 3
     shown = hub.get("/api/admin/connectors/pegel", headers=ADMIN).json()
     assert (shown["source"], shown["dataset"], len(shown["runs"])) == ("api", "gauges", 2)
+    assert shown["configuration"] == changed.json()
 
     assert hub.delete("/api/admin/connectors/pegel").status_code == 204
     assert hub.get("/api/admin/connectors/pegel", headers=ADMIN).status_code == 404

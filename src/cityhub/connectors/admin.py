@@ -45,6 +45,9 @@ def connectors_router(service: ConnectorService) -> APIRouter:
     async def show(name: str) -> JSONResponse:
         await known(name)
         state = (await service.status())[name]
+        configured = service.configured[name]
+        if configured.source == "api":  # what a PUT starts from (holds no secrets)
+            state["configuration"] = managed.describe(name, configured)
         return JSONResponse({**state, "runs": await service.runs(name, 20)})
 
     @router.get("/connectors/{name}/runs", summary="A connector's last runs, errors included")

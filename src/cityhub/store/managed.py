@@ -11,7 +11,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import Connection, Table, delete, insert, select, update
+from sqlalchemy import Connection, Table, delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from cityhub.errors import BadRequest, Conflict, NotFound
 
@@ -22,15 +23,15 @@ def documents(connection: Connection, table: Table) -> dict[str, dict[str, Any]]
     return {row.name: dict(row.document) for row in rows}
 
 
-def exists(connection: Connection, table: Table, name: str) -> bool:
-    return connection.scalar(select(table.c.name).where(table.c.name == name)) is not None
-
-
-def add(connection: Connection, table: Table, name: str, document: dict[str, Any]) -> None:
+def add(connection: Connection, table: Table, name: str, document: dict[str, Any]) -> bool:
+    """Store a new entry; false if ``name`` exists (also when another process just made it)."""
     now = datetime.now(UTC)
-    connection.execute(
-        insert(table).values(name=name, document=document, created_at=now, modified_at=now)
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(table).values(
+        name=name, document=document, created_at=now, modified_at=now
     )
+    added = statement.on_conflict_do_nothing().returning(table.c.name)
+    return connection.execute(added).scalar() is not None
 
 
 def replace(connection: Connection, table: Table, name: str, document: dict[str, Any]) -> bool:
@@ -60,9 +61,8 @@ def create_entry(
     connection: Connection, table: Table, name: str, document: dict[str, Any], what: str
 ) -> None:
     """Add ``name``; 409 if it exists already."""
-    if exists(connection, table, name):
+    if not add(connection, table, name, document):
         raise Conflict(f"{what} '{name}' exists already; change it with PUT")
-    add(connection, table, name, document)
 
 
 def replace_entry(
