@@ -98,6 +98,8 @@ def _devices(router: APIRouter, store: Store, service: LorawanService) -> None:
         arguments = registry.device_from_json(body)
         integration = arguments.get("integration")
         if integration is not None and integration not in service.core.integrations:
+            await anyio.to_thread.run_sync(service.reload)  # made through another process?
+        if integration is not None and integration not in service.core.integrations:
             raise BadRequest(f"integration: no [[lorawan]] entry is named {integration!r}")
 
         def work(connection: Any) -> dict[str, Any]:
