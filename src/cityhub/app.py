@@ -122,9 +122,9 @@ def _freeze_startup_objects() -> None:
 
 
 def _start_connectors(settings: Settings, connectors: ConnectorService) -> asyncio.Task[Any] | None:
-    """Schedule the connectors in this process unless workers run them."""
-    scheduled = any(config.scheduled for config in settings.connectors.values())
-    if not settings.connectors_in_serve or not scheduled:
+    """Schedule the connectors in this process unless workers run them (those created through
+    the admin API later included: each tick reads the effective configuration)."""
+    if not settings.connectors_in_serve:
         return None
     return asyncio.create_task(connectors.serve_forever())
 

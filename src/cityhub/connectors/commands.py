@@ -13,6 +13,7 @@ import click
 
 from cityhub.cli import _hub, _settings, hub_options
 from cityhub.connectors.base import ConnectorError, RunSummary
+from cityhub.connectors.managed import effective_connectors
 from cityhub.connectors.service import POLL_SECONDS, ConnectorBusy, ConnectorService
 
 
@@ -24,18 +25,24 @@ def connector() -> None:
 @connector.command("list")
 @hub_options
 def connector_list(config_file: Path | None, **flags: Any) -> None:
-    """List the configured connectors: type, dataset, schedule, problems."""
+    """List the configured connectors: type, dataset, schedule, where configured, problems."""
     settings = _settings(config_file, **flags)
-    if not settings.connectors:
-        click.echo("No connectors configured; add [connectors.<name>] tables to cityhub.toml.")
-        return
     with _hub(config_file, flags) as store:
         states = asyncio.run(_status(ConnectorService(store, settings)))
+    if not states:
+        click.echo(
+            "No connectors configured; add [connectors.<name>] tables to cityhub.toml "
+            "or create them through the admin API."
+        )
+        return
     for name, state in states.items():
         schedule = state["schedule"] or "not scheduled"
         if not state["enabled"]:
             schedule = "disabled"
-        click.echo(f"{name:<20} {state['type']:<18} dataset {state['dataset']:<20} {schedule}")
+        click.echo(
+            f"{name:<20} {state['type']:<18} dataset {state['dataset']:<20} {schedule:<16} "
+            f"({'cityhub.toml' if state['source'] == 'file' else 'admin API'})"
+        )
         if state["problem"]:
             click.echo(f"    problem: {state['problem']}")
 
@@ -99,14 +106,13 @@ def worker(poll: float, config_file: Path | None, **flags: Any) -> None:
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    scheduled = [name for name, config in settings.connectors.items() if config.scheduled]
-    if not scheduled:
-        raise click.ClickException(
-            "no scheduled connectors: give [connectors.<name>] tables 'every' or 'cron'"
-        )
     with _hub(config_file, flags) as store:
         service = ConnectorService(store, settings)
-        click.echo(f"worker {service.holder}: {', '.join(scheduled)} (Ctrl+C stops)")
+        configs = store.read_blocking(lambda c: effective_connectors(c, settings))
+        scheduled = [name for name, entry in configs.items() if entry.config.scheduled]
+        # Connectors created through the admin API later are picked up at the next look.
+        names = ", ".join(scheduled) or "no scheduled connectors yet"
+        click.echo(f"worker {service.holder}: {names} (Ctrl+C stops)")
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(_serve(service, poll))
     click.echo("worker stopped")

@@ -129,3 +129,6 @@ class Validators:
 
     def forget(self, url: str) -> None:
         self._by_url.pop(url, None)
+
+    def clear(self) -> None:
+        self._by_url.clear()

@@ -26,6 +26,13 @@ def ensure_lease(connection: Connection, name: str, first_due: datetime) -> None
     connection.execute(statement.on_conflict_do_nothing(index_elements=["name"]))
 
 
+def reschedule(connection: Connection, name: str, now: datetime) -> None:
+    """Make ``name`` due at ``now``: a connector created or changed runs at the next tick of
+    whichever process schedules it, then on its (new) schedule."""
+    ensure_lease(connection, name, now)
+    connection.execute(update(_leases).where(_leases.c.name == name).values(next_due=now))
+
+
 def _free(now: datetime) -> Any:
     return or_(_leases.c.holder.is_(None), _leases.c.expires_at < now)
 

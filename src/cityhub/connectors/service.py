@@ -24,6 +24,7 @@ from cityhub.connectors.base import Connector, ConnectorError, RunSummary
 from cityhub.connectors.config import ConnectorConfig
 from cityhub.connectors.context import Progress, RunContext
 from cityhub.connectors.http import Validators, build_client
+from cityhub.connectors.managed import Configured, effective_connectors, file_connectors
 from cityhub.connectors.saving import Target
 from cityhub.settings import Settings
 from cityhub.store.database import Store
@@ -90,20 +91,31 @@ class ConnectorService:
         self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self._hold = timedelta(seconds=settings.connector_timeout_seconds) + _LEASE_MARGIN
         self._leased: set[str] = set()
+        self.configured: dict[str, Configured] = file_connectors(settings)
+
+    async def refresh(self) -> dict[str, Configured]:
+        """Read the effective connectors again: the file's and those of the admin API."""
+        configured = await self.store.read(lambda c: effective_connectors(c, self.settings))
+        if configured != self.configured:
+            # A changed connector may write elsewhere now: its next run fetches everything.
+            self.validators.clear()
+        self.configured = configured
+        return self.configured
 
     @property
     def configs(self) -> dict[str, ConnectorConfig]:
-        return dict(self.settings.connectors)
+        return {name: entry.config for name, entry in self.configured.items()}
 
     def connector(self, name: str) -> Connector:
-        config = self.settings.connectors.get(name)
-        if config is None:
-            known = ", ".join(sorted(self.settings.connectors)) or "none configured"
+        entry = self.configured.get(name)
+        if entry is None:
+            known = ", ".join(sorted(self.configured)) or "none configured"
             raise ConnectorError(f"no connector '{name}' (configured: {known})")
-        return registry.build(name, config)
+        return registry.build(name, entry.config)
 
     async def run_now(self, name: str, progress: Progress | None = None) -> RunOutcome:
         """Run ``name`` once, now, outside its schedule; ``ConnectorBusy`` if it is running."""
+        await self.refresh()
         connector = self.connector(name)
         now = datetime.now(UTC)
         holder = await self.store.write(
@@ -116,6 +128,7 @@ class ConnectorService:
     async def run_due(self, now: datetime | None = None) -> list[RunOutcome]:
         """Run every scheduled connector that is due and that this process claims."""
         now = now or datetime.now(UTC)
+        await self.refresh()
         names = [name for name, config in self.configs.items() if config.scheduled]
         if not names:
             return []
@@ -129,7 +142,9 @@ class ConnectorService:
         return [outcome for outcome in await asyncio.gather(*runs) if outcome is not None]
 
     async def _claim(self, name: str, due_at: datetime, now: datetime) -> bool:
-        config = self.configs[name]
+        config = self.configs.get(name)
+        if config is None or not config.scheduled:  # removed or changed a moment ago
+            return False
         next_due = config.next_run(due_at)
         if next_due <= now:  # missed runs are not made up: one run, then on schedule again
             next_due = config.next_run(now)
@@ -185,12 +200,14 @@ class ConnectorService:
         return RunOutcome(run_id, name, status, summary, error)
 
     async def status(self) -> dict[str, dict[str, Any]]:
+        await self.refresh()
         names = sorted(self.configs)
         found = await self.store.read(lambda c: ledger.status(c, names))
         for name in names:
             config = self.configs[name]
             found[name] = {
                 "name": name,
+                "source": self.configured[name].source,
                 "type": config.type,
                 "dataset": config.dataset or name,
                 "schedule": config.cron or (f"every {config.every}" if config.every else None),

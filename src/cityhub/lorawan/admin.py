@@ -6,13 +6,16 @@ from __future__ import annotations
 
 from typing import Any
 
+import anyio.to_thread
 from fastapi import APIRouter, Body
 from starlette.responses import Response
 
-from cityhub.errors import BadRequest
-from cityhub.lorawan import deadletters, registry
+from cityhub.errors import BadRequest, NotFound
+from cityhub.lorawan import deadletters, managed, registry
 from cityhub.lorawan.service import LorawanService
+from cityhub.store import schema
 from cityhub.store.database import Store
+from cityhub.store.managed import create_entry, refuse_file_entry, remove_entry, replace_entry
 from cityhub.web import JSONResponse
 
 TAG = "admin: LoRaWAN"
@@ -23,11 +26,66 @@ def lorawan_router(store: Store, service: LorawanService) -> APIRouter:
 
     @router.get("/integrations", summary="The configured integrations and their subscribers")
     async def integrations() -> JSONResponse:
+        await anyio.to_thread.run_sync(service.reload)
         return JSONResponse(service.integrations())
 
+    _integrations(router, store, service)
     _devices(router, store, service)
     _dead_letters(router, store, service)
     return router
+
+
+def _integrations(router: APIRouter, store: Store, service: LorawanService) -> None:
+    """Create, replace and delete integrations; the file's entries answer 409. Each change
+    starts, restarts or stops the integration's subscriber at once."""
+    table = schema.lorawan_integrations
+    what = managed.WHAT
+
+    def writable(name: str) -> None:
+        if any(i.name == name for i in service.settings.lorawan):
+            refuse_file_entry(name, what)
+
+    def shown(name: str, status: int) -> JSONResponse:
+        for entry in service.integrations():
+            if entry["name"] == name:
+                location = f"/api/admin/lorawan/integrations/{name}"
+                return JSONResponse(entry, status_code=status, headers={"Location": location})
+        known = ", ".join(entry["name"] for entry in service.integrations()) or "none"
+        raise NotFound(f"no {what} '{name}' (configured: {known})")
+
+    @router.get("/integrations/{name}", summary="One integration and its subscriber")
+    async def show(name: str) -> JSONResponse:
+        await anyio.to_thread.run_sync(service.reload)
+        return shown(name, 200)
+
+    @router.post(
+        "/integrations/{name}", status_code=201, summary="Create an integration (in the database)"
+    )
+    async def create(name: str, body: Any = Body(None)) -> JSONResponse:  # noqa: B008
+        writable(name)
+        document = managed.checked_document(name, body)
+        await store.write(lambda c: create_entry(c, table, name, document, what))
+        await anyio.to_thread.run_sync(service.reload)
+        return shown(name, 201)
+
+    @router.put("/integrations/{name}", summary="Replace an integration created through the API")
+    async def change(name: str, body: Any = Body(None)) -> JSONResponse:  # noqa: B008
+        writable(name)
+        document = managed.checked_document(name, body)
+        await store.write(lambda c: replace_entry(c, table, name, document, what))
+        await anyio.to_thread.run_sync(service.reload)
+        return shown(name, 200)
+
+    @router.delete(
+        "/integrations/{name}",
+        status_code=204,
+        summary="Delete an integration created through the API (its devices stay registered)",
+    )
+    async def delete(name: str) -> Response:
+        writable(name)
+        await store.write(lambda c: remove_entry(c, table, name, what))
+        await anyio.to_thread.run_sync(service.reload)
+        return Response(status_code=204)
 
 
 def _devices(router: APIRouter, store: Store, service: LorawanService) -> None:
@@ -39,6 +97,8 @@ def _devices(router: APIRouter, store: Store, service: LorawanService) -> None:
     async def create(body: dict[str, Any] = Body(...)) -> JSONResponse:  # noqa: B008
         arguments = registry.device_from_json(body)
         integration = arguments.get("integration")
+        if integration is not None and integration not in service.core.integrations:
+            await anyio.to_thread.run_sync(service.reload)  # made through another process?
         if integration is not None and integration not in service.core.integrations:
             raise BadRequest(f"integration: no [[lorawan]] entry is named {integration!r}")
 

@@ -15,6 +15,7 @@ from cityhub.cli import _hub, _settings, hub_options
 from cityhub.errors import ApiError
 from cityhub.lorawan import deadletters, registry
 from cityhub.lorawan.ingest import LorawanIngest
+from cityhub.lorawan.managed import effective_integrations
 from cityhub.store.database import Store
 
 T = TypeVar("T")
@@ -51,14 +52,21 @@ def lorawan() -> None:
 @lorawan.command("list")
 @hub_options
 def lorawan_list(config_file: Path | None, **flags: Any) -> None:
-    """List the configured integrations: network, MQTT broker and topics, webhook."""
+    """List the configured integrations: network, MQTT broker and topics, webhook, and
+    whether each comes from cityhub.toml or the admin API."""
     settings = _settings(config_file, **flags)
-    if not settings.lorawan:
-        click.echo("No LoRaWAN integrations; add a [[lorawan]] table to cityhub.toml.")
+    with _hub(config_file, flags) as store:
+        configured = _read(store, lambda c: effective_integrations(c, settings))
+    if not configured:
+        click.echo(
+            "No LoRaWAN integrations; add a [[lorawan]] table to cityhub.toml "
+            "or create one through the admin API."
+        )
         return
-    for integration in settings.lorawan:
-        entry = integration.describe()
-        click.echo(f"{entry['name']}  ({entry['network']})")
+    for item in configured:
+        entry = item.integration.describe()
+        origin = "" if item.source == "file" else "  [admin API]"
+        click.echo(f"{entry['name']}  ({entry['network']}){origin}")
         if entry["mqtt"]:
             click.echo(f"  mqtt:     {entry['broker']}  {' '.join(entry['topics'])}")  # type: ignore[arg-type]
         if entry["webhook"]:
@@ -255,7 +263,8 @@ def deadletter_retry(
         raise click.UsageError("name dead letters by id, or give --all")
     with _hub(config_file, flags) as store:
         ids = list(letter_ids) or _read(store, lambda c: deadletters.letter_ids(c, integration))
-        core = LorawanIngest(store, store.settings.lorawan)
+        configured = _read(store, lambda c: effective_integrations(c, store.settings))
+        core = LorawanIngest(store, [entry.integration for entry in configured])
         outcomes = _write(store, core.retry(ids)) if ids else []
     for letter_id, outcome in zip(ids, outcomes, strict=True):
         detail = f": {outcome.detail}" if outcome.detail else ""

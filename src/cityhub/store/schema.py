@@ -656,3 +656,28 @@ lorawan_dead_letters = Table(
     Index(None, "dev_eui"),
     **_AUTOINCREMENT,
 )
+
+# --- Configuration managed through the admin API, beside cityhub.toml's ------------------------
+
+# A connector created through the admin API: the same fields as a [connectors.<name>] table,
+# as a JSON document checked by ConnectorConfig. Secrets are never stored, only the names of
+# environment variables holding them.
+connector_configs = Table(
+    "connector_configs",
+    metadata,
+    Column("name", Text, primary_key=True),
+    Column("document", JSONDocument, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("modified_at", UTCDateTime, nullable=False),
+)
+
+# A LoRaWAN integration created through the admin API: a [[lorawan]] entry as a JSON document
+# checked by LorawanIntegration (password_env and secret_env name variables, never values).
+lorawan_integrations = Table(
+    "lorawan_integrations",
+    metadata,
+    Column("name", Text, primary_key=True),
+    Column("document", JSONDocument, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("modified_at", UTCDateTime, nullable=False),
+)
