@@ -10,9 +10,10 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
@@ -25,6 +26,7 @@ _RFC3339 = re.compile(
 _HEX = re.compile(r"[0-9A-Fa-f]*", re.ASCII)
 _DECIMAL = re.compile(r"-?[0-9]{1,20}", re.ASCII)
 _UINT32 = 2**32
+T = TypeVar("T")
 
 
 def load_object(body: bytes | str, where: str = "") -> dict[str, Any]:
@@ -99,15 +101,27 @@ def _kind(value: object) -> str:
 class Node:
     """A JSON object at ``path``; its getters return typed members or raise FormatError."""
 
-    def __init__(self, data: dict[str, Any], path: str = "") -> None:
+    __slots__ = ("_key", "_parent", "data")
+
+    def __init__(
+        self, data: dict[str, Any], parent: Node | None = None, key: str | int = ""
+    ) -> None:
         self.data = data
-        self.path = path
+        # The path is spelt out only for an error: most messages never need it.
+        self._parent = parent
+        self._key = key
+
+    @property
+    def path(self) -> str:
+        """The JSON path of this object (empty at the top)."""
+        return "" if self._parent is None else self._parent.where(self._key)
 
     def where(self, key: str | int) -> str:
         """The JSON path of a member (``a.b``) or of an array item (``a[0]``)."""
+        path = self.path
         if isinstance(key, int):
-            return f"{self.path}[{key}]"
-        return f"{self.path}.{key}" if self.path else key
+            return f"{path}[{key}]"
+        return f"{path}.{key}" if path else key
 
     def has(self, key: str) -> bool:
         """Whether the member is there (and not null)."""
@@ -181,14 +195,14 @@ class Node:
             return None
         if not isinstance(value, dict):
             raise self._wrong(key, "an object", value)
-        return Node(value, self.where(key))
+        return Node(value, self, key)
 
     def require(self, key: str) -> Node:
         """An object member that must be there."""
         value = self._get(key, True)
         if not isinstance(value, dict):
             raise self._wrong(key, "an object", value)
-        return Node(value, self.where(key))
+        return Node(value, self, key)
 
     def children(self, key: str) -> list[Node]:
         """An array of objects (absent: empty)."""
@@ -197,12 +211,12 @@ class Node:
             return []
         if not isinstance(value, list):
             raise self._wrong(key, "an array", value)
-        path = self.where(key)
+        items = Node(value, self, key)  # type: ignore[arg-type]  # the array, for paths
         nodes = []
         for index, item in enumerate(value):
             if not isinstance(item, dict):
-                raise FormatError(f"expected an object, got {_kind(item)}", f"{path}[{index}]")
-            nodes.append(Node(item, f"{path}[{index}]"))
+                raise FormatError(f"expected an object, got {_kind(item)}", items.where(index))
+            nodes.append(Node(item, items, index))
         return nodes
 
     def strings(self, key: str) -> list[str]:
@@ -217,20 +231,31 @@ class Node:
     def time(self, key: str) -> datetime | None:
         """An RFC 3339 date-time member as aware UTC."""
         value = self.text(key)
-        return None if value is None else parse_time(value, self.where(key))
+        return None if value is None else self._located(key, parse_time, value)
 
     def require_time(self, key: str) -> datetime:
         """A date-time member that must be there."""
-        return parse_time(self._required_text(key), self.where(key))
+        return self._located(key, parse_time, self._required_text(key))
 
     def base64(self, key: str) -> bytes:
         """A base64 member as bytes (absent: empty)."""
         value = self.text(key)
-        return b"" if value is None else decode_base64(value, self.where(key))
+        return b"" if value is None else self._located(key, decode_base64, value)
 
     def require_eui(self, key: str, *, base64_too: bool = False) -> str:
         """An EUI-64 member that must be there, as 16 upper-case hex digits."""
-        return hex_id(self._required_text(key), 8, self.where(key), base64_too=base64_too)
+        text = self._required_text(key)
+        try:
+            return hex_id(text, 8, "", base64_too=base64_too)
+        except FormatError as exc:
+            raise FormatError(exc.reason, self.where(key)) from None
+
+    def _located(self, key: str, read: Callable[[str, str], T], value: str) -> T:
+        """``read(value)``; its FormatError names the member (spelt out only then)."""
+        try:
+            return read(value, "")
+        except FormatError as exc:
+            raise FormatError(exc.reason, self.where(key)) from None
 
     def _required_text(self, key: str) -> str:
         value = self._get(key, True)
