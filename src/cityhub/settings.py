@@ -182,6 +182,13 @@ class Settings(BaseModel):
         "(docs/lorawan.md).",
     )
 
+    lorawan_uplink_days: int = Field(
+        90,
+        ge=0,
+        description="Days a stored LoRaWAN uplink (its deduplication key and radio metadata) "
+        "is kept; 0 keeps them all. Must exceed any redelivery a network server may do.",
+    )
+
     @field_validator("lorawan")
     @classmethod
     def _unique_integrations(cls, value: list[LorawanIntegration]) -> list[LorawanIntegration]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import copy
+from datetime import UTC, datetime
 
 import pytest
 
@@ -75,6 +76,19 @@ def test_the_same_uplink_twice_is_stored_once(lorawan):
     assert again.status_code == 200
     assert again.json() == {"status": "duplicate", "observations": 0, "detail": "stored before"}
     assert len(observations(lorawan, device["mapping"]["temperature"])) == 1
+
+
+def test_uplinks_older_than_the_retention_are_forgotten_and_the_rest_kept(lorawan):
+    _tts_device(lorawan)
+    old = tts_uplink(f_cnt=1, correlation="OLD", received_at="2026-08-01T10:00:00Z")
+    recent = tts_uplink(f_cnt=2, correlation="NEW", received_at="2026-11-30T10:00:00Z")
+    for body in (old, recent):
+        assert post_webhook(lorawan, "ttn-city", body).json()["status"] == "stored"
+    service = lorawan.app.state.lorawan
+    assert service.settings.lorawan_uplink_days == 90
+    assert service.prune_uplinks(now=datetime(2026, 12, 3, tzinfo=UTC)) == 1
+    # The recent one is still known, so it is not stored twice.
+    assert post_webhook(lorawan, "ttn-city", recent).json()["status"] == "duplicate"
 
 
 def test_a_frame_counter_reset_after_a_rejoin_is_a_new_uplink(lorawan):

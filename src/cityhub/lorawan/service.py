@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from cityhub.lorawan import uplinks
 from cityhub.lorawan.config import IntegrationError, LorawanIntegration
 from cityhub.lorawan.ingest import LorawanIngest
 from cityhub.lorawan.managed import Configured, effective_integrations, file_integrations
@@ -24,6 +27,8 @@ log = logging.getLogger(__name__)
 
 #: How often a running hub looks for integrations changed through another process.
 RELOAD_SECONDS = 5.0
+#: How often it forgets uplinks older than ``lorawan_uplink_days``.
+PRUNE_SECONDS = 3600.0
 
 
 class LorawanService:
@@ -95,11 +100,26 @@ class LorawanService:
         self.subscribers[integration.name] = subscriber
 
     def _watch(self) -> None:
+        next_prune = time.monotonic()
         while not self._stopping.wait(RELOAD_SECONDS):
             try:
                 self.reload()
+                if time.monotonic() >= next_prune:
+                    self.prune_uplinks()
+                    next_prune = time.monotonic() + PRUNE_SECONDS
             except Exception as exc:  # the database may be away for a moment; keep going
                 log.warning("LoRaWAN integrations not reloaded: %s", exc)
+
+    def prune_uplinks(self, now: datetime | None = None) -> int:
+        """Forget stored uplinks older than ``lorawan_uplink_days`` (0: keep them all)."""
+        days = self.settings.lorawan_uplink_days
+        if not days:
+            return 0
+        before = (now or datetime.now(UTC)) - timedelta(days=days)
+        forgotten = self.store.write_blocking(lambda c: uplinks.prune(c, before))
+        if forgotten:
+            log.info("LoRaWAN: forgot %d uplinks received before %s", forgotten, before)
+        return forgotten
 
     def stop(self) -> None:
         self._stopping.set()

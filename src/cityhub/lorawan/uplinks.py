@@ -14,10 +14,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, tuple_
+from sqlalchemy import Connection, delete, tuple_
 from sqlalchemy import select as sql_select
 
 from cityhub.store import schema
@@ -96,3 +97,14 @@ def _present(connection: Connection, keys: list[tuple[str, str]]) -> set[tuple[s
         statement = sql_select(_table.c.dev_eui, _table.c.dedup_key).where(pair.in_(chunk))
         found.update((eui, key) for eui, key in connection.execute(statement))
     return found
+
+
+def prune(connection: Connection, before: datetime) -> int:
+    """Forget the uplinks received before ``before``; how many were forgotten.
+
+    The records exist to recognise an uplink that arrives again (redelivery, a second
+    integration) and to keep its radio metadata; after the retention period neither is
+    needed, and a table that only grows would cost a city's database for years.
+    """
+    table = schema.lorawan_uplinks
+    return connection.execute(delete(table).where(table.c.received_at < before)).rowcount
