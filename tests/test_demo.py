@@ -50,3 +50,34 @@ def test_demo_data_reads_like_a_city(hub):
     assert gauge[0]["phenomenonTime"].endswith("/2026-11-26T12:00:00Z")
     sensors = hub.get("/v1.1/Sensors", params={"$count": "true"}).json()["@iot.count"]
     assert sensors < 24  # shared sensor models are created once
+
+
+def test_demo_places_answer_what_is_near_and_what_lies_in_a_district(hub):
+    load_demo(hub.store, now=datetime(2026, 11, 26, 12, 0, tzinfo=UTC))
+    load_demo(hub.store, now=datetime(2026, 11, 26, 12, 0, tzinfo=UTC))  # nothing twice
+    toilets = hub.get("/features/collections/oeffentliche-toiletten/items").json()
+    assert toilets["numberMatched"] == 6
+    nearest = hub.get(
+        "/features/nearby",
+        params={"lon": 7.0831, "lat": 51.1712, "collections": "oeffentliche-toiletten"},
+    ).json()["features"]
+    assert nearest[0]["properties"]["name"] == "Neumarkt"
+    counts = hub.get(
+        "/features/collections/oeffentliche-toiletten/counts", params={"within": "stadtbezirke"}
+    ).json()["counts"]
+    assert {c["title"]: c["count"] for c in counts} == {
+        "Gräfrath": 1,
+        "Wald": 1,
+        "Solingen-Mitte": 2,
+        "Ohligs/Aufderhöhe/Merscheid": 1,
+        "Burg/Höhscheid": 1,
+    }
+    in_mitte = hub.get(
+        "/v1.1/Things",
+        params={
+            "$filter": "st_within(Locations/location, cityhub.feature('stadtbezirke', '3'))",
+            "$count": "true",
+            "$top": "0",
+        },
+    ).json()
+    assert 0 < in_mitte["@iot.count"] <= 10

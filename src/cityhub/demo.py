@@ -14,6 +14,8 @@ from sqlalchemy import Connection, select
 
 from cityhub import datasets
 from cityhub.demo_data import DEMO_DAYS, DEMO_MARKER, demo_observations, demo_things
+from cityhub.demo_places import COLLECTIONS, demo_places
+from cityhub.features.write import FeatureRecord, ensure_collection, write_features
 from cityhub.sensorthings import derived, writes
 from cityhub.sensorthings.model import BY_NAME
 from cityhub.sensorthings.values import result_columns
@@ -62,6 +64,7 @@ def _ensure_dataset(connection: Connection) -> None:
 
 def _load(connection: Connection, store: Store, start: datetime, end: datetime) -> DemoSummary:
     _ensure_dataset(connection)
+    _load_places(connection)
     bodies = demo_things()
     for body in bodies:
         body["properties"]["dataset"] = DEMO_DATASET["slug"]
@@ -93,6 +96,40 @@ def _load(connection: Connection, store: Store, start: datetime, end: datetime) 
         store.bulk_insert(connection, schema.observations, rows)
         derived.recompute_datastream_extents(connection, {s[0] for s in streams.values()})
     return DemoSummary(len(new), len(rows), len(bodies) - len(new))
+
+
+#: Where the demo's places (districts, toilets) are published.
+DEMO_PLACES_DATASET = {
+    "slug": "solingen-orte",
+    "title": "Orte in Solingen (Demo)",
+    "description": "Invented districts and public toilets of Solingen, to try the features "
+    "API with: what is near me, what lies in this district.",
+    "organization": DEMO_ORGANIZATION["slug"],
+    "licence": "dl-zero-de/2.0",
+    "keywords": ["Demo", "Stadtbezirke", "Toiletten"],
+    "themes": ["REGI", "SOCI"],
+    "update_frequency": "IRREG",
+}
+
+
+def _load_places(connection: Connection) -> None:
+    """The demo's feature collections, upserted by key (a second load changes nothing)."""
+    found = datasets.dataset_by_slug(connection, DEMO_PLACES_DATASET["slug"])
+    dataset_id = (
+        found["id"] if found else datasets.create_dataset(connection, **DEMO_PLACES_DATASET)
+    )
+    for slug, places in demo_places().items():
+        title, description, key_property = COLLECTIONS[slug]
+        collection = ensure_collection(
+            connection,
+            dataset_id,
+            slug,
+            title=title,
+            description=description,
+            key_property=key_property,
+        )
+        records = [FeatureRecord(props, geometry, key) for key, props, geometry in places]
+        write_features(connection, collection, records, provenance={"source": "cityhub demo"})
 
 
 def _loaded_keys(connection: Connection, names: list[str]) -> set[str]:
