@@ -296,6 +296,12 @@ def test_device_registry_through_the_admin_api(lorawan):
     )
     assert unknown_decoder.status_code == 400
     assert "unknown decoder 'acme'" in unknown_decoder.json()["message"]
+    no_eui = lorawan.post("/api/admin/lorawan/devices", {"name": "ohne DevEUI"})
+    assert no_eui.status_code == 400
+    assert "dev_eui" in no_eui.json()["message"]
+    renamed = lorawan.patch(f"/api/admin/lorawan/devices/{TTS_EUI}", {"name": 5})
+    assert renamed.status_code == 400
+    assert renamed.json()["message"] == "name must be a text"
 
     removed = lorawan.delete(f"/api/admin/lorawan/devices/{TTS_EUI}", params={"with_thing": True})
     assert removed.status_code == 204

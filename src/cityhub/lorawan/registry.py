@@ -347,6 +347,7 @@ def update_device(connection: Connection, dev_eui: str, **values: Any) -> dict[s
     if unknown:
         changeable = ", ".join(sorted(allowed))
         raise BadRequest(f"cannot change {', '.join(unknown)}; changeable: {changeable}")
+    _check_texts(values, ("name", "decoder", "integration"))
     if values.get("decoder") is not None:
         _decoder_fields(values["decoder"])
     if "mapping" in values:
@@ -423,10 +424,10 @@ def device_from_json(body: Any) -> dict[str, Any]:
     unknown = sorted(set(body) - _DEVICE_KEYS)
     if unknown:
         raise BadRequest(f"unknown member {unknown[0]!r}; known: {', '.join(sorted(_DEVICE_KEYS))}")
+    if not isinstance(body.get("dev_eui"), str):
+        raise BadRequest('dev_eui: send the device\'s DevEUI as text, e.g. "70B3D57ED0061A2C"')
     arguments = dict(body)
-    for name in ("name", "decoder", "integration", "dataset"):
-        if arguments.get(name) is not None and not isinstance(arguments[name], str):
-            raise BadRequest(f"{name} must be a text")
+    _check_texts(arguments, ("name", "decoder", "integration", "dataset"))
     thing = arguments.get("thing")
     if thing is not None and (isinstance(thing, bool) or not isinstance(thing, int)):
         raise BadRequest("thing must be the @iot.id of an existing Thing")
@@ -436,6 +437,12 @@ def device_from_json(body: Any) -> dict[str, Any]:
     if "fields" in arguments and arguments["fields"] is not None:
         arguments["fields"] = field_specs(arguments["fields"])
     return arguments
+
+
+def _check_texts(values: dict[str, Any], names: tuple[str, ...]) -> None:
+    for name in names:
+        if values.get(name) is not None and not isinstance(values[name], str):
+            raise BadRequest(f"{name} must be a text")
 
 
 def field_specs(value: Any) -> list[FieldSpec]:
