@@ -31,6 +31,9 @@ def wgs84_geometry(value: Any) -> dict[str, Any]:
 
     The stored geometry is 2D; an altitude stays wherever the caller keeps the original.
     """
+    point = _plain_point(value)
+    if point is not None:
+        return point
     if not isinstance(value, dict) or value.get("type") not in GEOMETRY_TYPES:
         raise GeometryError(
             'must be a GeoJSON geometry, e.g. {"type": "Point", "coordinates": [7.08, 51.17]}'
@@ -48,6 +51,22 @@ def wgs84_geometry(value: Any) -> dict[str, Any]:
             "GeoJSON puts longitude first"
         )
     return mapping(force_2d(parsed))
+
+
+def _plain_point(value: Any) -> dict[str, Any] | None:
+    """A 2D Point in range, decided without shapely (most geometries written are such
+    points); None for anything else, which takes the full check."""
+    if not isinstance(value, dict) or value.get("type") != "Point" or len(value) != 2:
+        return None
+    position = value.get("coordinates")
+    if not isinstance(position, list | tuple) or len(position) != 2:
+        return None
+    x, y = position
+    if type(x) not in (int, float) or type(y) not in (int, float):
+        return None
+    if not (-180 <= x <= 180 and -90 <= y <= 90):
+        return None
+    return {"type": "Point", "coordinates": (float(x), float(y))}
 
 
 def geojson_text(geometry: dict[str, Any]) -> str:

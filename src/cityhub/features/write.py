@@ -193,9 +193,7 @@ def write_features(
         )
     summary.created, summary.updated, summary.gone = len(inserts), len(updates), len(gone)
     if inserts or updates or gone:
-        connection.execute(
-            update(_collections).where(_collections.c.id == collection_id).values(modified_at=now)
-        )
+        _touch(connection, collection_id, now)
     return summary
 
 

@@ -132,20 +132,6 @@ def _provenance(target: ImportTarget, description: str) -> dict[str, Any]:
     }
 
 
-def _checked(geometry: dict[str, Any]) -> dict[str, Any]:
-    """``check_geometry``, with the common case of a 2D point in range decided without it."""
-    if geometry["type"] == "Point":
-        position = geometry["coordinates"]
-        if (
-            len(position) == 2
-            and all(type(v) is float for v in position)
-            and -180 <= position[0] <= 180
-            and -90 <= position[1] <= 90
-        ):
-            return geometry
-    return check_geometry(geometry)
-
-
 class _Records:
     """The reader's rows as FeatureRecords; what cannot be one is kept in ``rejected``."""
 
@@ -193,7 +179,7 @@ class _Records:
     def _record(self, row: SourceRow) -> FeatureRecord | Rejected:
         unit = self._reader.unit
         try:
-            geometry = None if row.geometry is None else _checked(row.geometry)
+            geometry = None if row.geometry is None else check_geometry(row.geometry)
         except GeometryError as exc:
             return Rejected(row.line, f"the geometry {exc}", unit)
         key = None
