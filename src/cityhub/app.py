@@ -11,6 +11,7 @@ from typing import Any
 import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
 from sqlalchemy.exc import DBAPIError
 from starlette.applications import Starlette
@@ -19,6 +20,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 
 from cityhub import __version__, web
 from cityhub.admin import admin_router, tokens_router
@@ -95,6 +97,8 @@ def create_app(settings: Settings, *, migrate: bool = True) -> Starlette:
             *DeparturesFace(store, auth).routes(),
             *webhook_routes(lorawan.core, settings.max_body_bytes),
             Mount("/api", app=_api(store, auth, mqtt, connectors, lorawan)),
+            # Scripts, styles and the front-end libraries of the pages, shipped in the package.
+            Mount("/static", app=StaticFiles(packages=[("cityhub", "static")]), name="static"),
             Route("/", home, methods=["GET"]),
         ],
         middleware=_middleware(settings),
@@ -155,13 +159,25 @@ def _api(
         title="cityhub",
         version=__version__,
         summary="Open Smart City Hub: urban data through open standards.",
-        docs_url="/docs",
+        docs_url=None,
         openapi_url="/openapi.json",
         redoc_url=None,
         root_path_in_servers=False,
         exception_handlers=_ERROR_HANDLERS,
     )
     api.openapi = lambda: _openapi(api)  # type: ignore[method-assign]
+
+    @api.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        # Swagger UI from the package (relative URLs, so a path prefix of a proxy is kept):
+        # the documentation works inside a data centre without internet access.
+        return get_swagger_ui_html(
+            openapi_url="openapi.json",
+            title="cityhub – API",
+            swagger_js_url="../static/vendor/swagger-ui/swagger-ui-bundle.js",
+            swagger_css_url="../static/vendor/swagger-ui/swagger-ui.css",
+            swagger_favicon_url="../static/vendor/swagger-ui/favicon-32x32.png",
+        )
 
     @api.get("/health", tags=["operations"], summary="Liveness and database reachability")
     async def health() -> web.JSONResponse:
