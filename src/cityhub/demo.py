@@ -1,21 +1,31 @@
 """Loading the Solingen demo dataset through the same write path as any client.
 
-Loading twice adds nothing: Things already present (by their demo key) are skipped.
+Loading twice adds nothing: Things already present (by their demo key) are skipped, the car
+parks are skipped once their Things exist, and the timetable is loaded only when the store
+does not hold this very feed (by its digest).
 """
 
 from __future__ import annotations
 
 import copy
+import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
 from cityhub import datasets
+from cityhub.connectors.base import RunSummary
+from cityhub.connectors.gtfs import save_timetable
+from cityhub.connectors.saving import Target, save_harvests
 from cityhub.demo_data import DEMO_DAYS, DEMO_MARKER, demo_observations, demo_things
+from cityhub.demo_parking import COLLECTION as PARKING_COLLECTION
+from cityhub.demo_parking import GARAGES, parking_harvest
 from cityhub.demo_places import COLLECTIONS, demo_places
+from cityhub.demo_transit import FEED_NAME, feed_zip
 from cityhub.features.write import FeatureRecord, ensure_collection, write_features
+from cityhub.gtfs.load import FeedSource, feed_row
 from cityhub.sensorthings import derived, writes
 from cityhub.sensorthings.model import BY_NAME
 from cityhub.sensorthings.values import result_columns
@@ -25,9 +35,13 @@ from cityhub.store.database import Store
 
 @dataclass(frozen=True)
 class DemoSummary:
+    """What a load added: Things (sensors and car parks), Observations, Things already there,
+    and whether the demo timetable was loaded."""
+
     things: int
     observations: int
     skipped: int
+    timetable: bool = False
 
 
 def load_demo(store: Store, now: datetime | None = None) -> DemoSummary:
@@ -95,7 +109,14 @@ def _load(connection: Connection, store: Store, start: datetime, end: datetime) 
     if rows:
         store.bulk_insert(connection, schema.observations, rows)
         derived.recompute_datastream_extents(connection, {s[0] for s in streams.values()})
-    return DemoSummary(len(new), len(rows), len(bodies) - len(new))
+    parking = _load_parking(connection, start, end)
+    timetable = _load_timetable(connection, end)
+    return DemoSummary(
+        len(new) + parking.things_created,
+        len(rows) + parking.observations_added,
+        len(bodies) - len(new) + len(GARAGES) - parking.things_created,
+        timetable,
+    )
 
 
 #: Where the demo's places (districts, toilets) are published.
@@ -165,3 +186,68 @@ def _datastreams_by_key(connection: Connection, thing_ids: list[int]) -> dict[st
         for ds_id, thing_id, props in rows
         if isinstance(props, dict) and "demoKey" in props
     }
+
+
+#: Where the demo's car parks are published (a ParkAPI-shaped source of their own).
+DEMO_PARKING_DATASET = {
+    "slug": "solingen-parken",
+    "title": "Parkhäuser in Solingen (Demo)",
+    "description": "Invented car parks of Solingen with their free and total spaces, "
+    "shaped as the ParkAPI connector delivers them.",
+    "organization": DEMO_ORGANIZATION["slug"],
+    "licence": "dl-zero-de/2.0",
+    "keywords": ["Demo", "Parken", "Parkhaus", "Stellplätze"],
+    "themes": ["TRAN"],
+    "update_frequency": "15MIN",
+}
+#: The connector name the demo's car parks carry (``properties.connector`` of their Things).
+DEMO_PARKING_CONNECTOR = "demo-parkhaeuser"
+
+
+def _load_parking(connection: Connection, start: datetime, end: datetime) -> RunSummary:
+    """The car parks through the connectors' own saving path, unless loaded before."""
+    found = datasets.dataset_by_slug(connection, DEMO_PARKING_DATASET["slug"])
+    if found is None:
+        datasets.create_dataset(connection, **DEMO_PARKING_DATASET)
+    elif connection.scalar(select(func.count()).where(schema.things.c.dataset_id == found["id"])):
+        return RunSummary()
+    target = Target(
+        DEMO_PARKING_CONNECTOR,
+        "parkapi",
+        DEMO_PARKING_DATASET["slug"],
+        PARKING_COLLECTION,
+        dataset_defaults={},
+    )
+    harvest = parking_harvest(start, end + timedelta(seconds=1))
+    return save_harvests(connection, target, [harvest], fetched_at=end)
+
+
+#: Where the demo timetable is published; its stops become features of ``haltestellen``.
+DEMO_TRANSIT_DATASET = {
+    "slug": "solingen-fahrplan",
+    "title": "Fahrplan und Haltestellen in Solingen (Demo)",
+    "description": "An invented timetable of three bus and trolleybus lines in Solingen "
+    "(GTFS), with its stops, for trying departure boards.",
+    "organization": DEMO_ORGANIZATION["slug"],
+    "licence": "dl-zero-de/2.0",
+    "keywords": ["Demo", "ÖPNV", "Haltestellen", "Fahrplan", "GTFS"],
+    "themes": ["TRAN"],
+    "update_frequency": "IRREG",
+}
+DEMO_STOPS_COLLECTION = "haltestellen"
+
+
+def _load_timetable(connection: Connection, now: datetime) -> bool:
+    """The demo GTFS feed through the GTFS connector's loading path; False if already held."""
+    content = feed_zip()
+    digest = hashlib.sha256(content).hexdigest()
+    feed = feed_row(connection, FEED_NAME)
+    if feed is not None and feed["digest"] == digest:
+        return False
+    found = datasets.dataset_by_slug(connection, DEMO_TRANSIT_DATASET["slug"])
+    dataset_id = (
+        found["id"] if found else datasets.create_dataset(connection, **DEMO_TRANSIT_DATASET)
+    )
+    source = FeedSource(FEED_NAME, dataset_id, "cityhub demo timetable", digest)
+    save_timetable(connection, source, content, DEMO_STOPS_COLLECTION, now)
+    return True
