@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 
 from cityhub import datasets
+from cityhub.connectors import parkapi
 from cityhub.connectors.base import RunSummary
 from cityhub.connectors.gtfs import save_timetable
 from cityhub.connectors.saving import Target, save_harvests
@@ -23,7 +24,7 @@ from cityhub.demo_data import DEMO_DAYS, DEMO_MARKER, demo_observations, demo_th
 from cityhub.demo_parking import COLLECTION as PARKING_COLLECTION
 from cityhub.demo_parking import GARAGES, parking_harvest
 from cityhub.demo_places import COLLECTIONS, demo_places
-from cityhub.demo_transit import FEED_NAME, feed_zip
+from cityhub.demo_transit import FEED_NAME, GRAF_WILHELM_PLATZ, STOPS, feed_zip
 from cityhub.features.write import FeatureRecord, ensure_collection, write_features
 from cityhub.gtfs.load import FeedSource, feed_row
 from cityhub.sensorthings import derived, writes
@@ -218,7 +219,7 @@ def _load_parking(connection: Connection, start: datetime, end: datetime) -> Run
         PARKING_COLLECTION,
         dataset_defaults={},
     )
-    harvest = parking_harvest(start, end + timedelta(seconds=1))
+    harvest = parking_harvest(start, end)
     return save_harvests(connection, target, [harvest], fetched_at=end)
 
 
@@ -251,3 +252,64 @@ def _load_timetable(connection: Connection, now: datetime) -> bool:
     source = FeedSource(FEED_NAME, dataset_id, "cityhub demo timetable", digest)
     save_timetable(connection, source, content, DEMO_STOPS_COLLECTION, now)
     return True
+
+
+# --------------------------------------------------------------------------------------------
+# What a portal or a screen configures itself with
+# --------------------------------------------------------------------------------------------
+
+#: Datastreams a screen shows, by role: the ``properties.demoKey`` of each (stable across
+#: databases, unlike ``@iot.id``; find one with ``$filter=properties/demoKey eq '…'``).
+DEMO_STREAM_KEYS = {
+    "uv-index": "lamp-clemens-galerien:uv-index",
+    "air-temperature": "weather-rathaus:air-temperature",
+    "water-level": "gauge-wupper-glueder:water-level",
+    "pm10": "air-schlagbaum:pm10",
+    "pm2p5": "air-schlagbaum:pm2p5",
+}
+
+
+@dataclass(frozen=True)
+class DemoStream:
+    """A demo Datastream: its demo key, its name and its Thing's name."""
+
+    key: str
+    name: str
+    thing: str
+
+
+@dataclass(frozen=True)
+class DemoIdentifiers:
+    """The names and keys by which a demo screen or the portal finds its data."""
+
+    feed: str  # the GTFS feed's name
+    stop: str  # stop_id of "Solingen Graf-Wilhelm-Platz", for /departures?stop=
+    stops: dict[str, str]  # stop_id -> stop name, every stop of the demo feed
+    stops_collection: str  # the stops as features
+    parking_collection: str  # the car parks as live features
+    parking_keys: tuple[str, ...]  # feature keys (property ``id``) of the car parks
+    parking_free: str  # live property with the free spaces (ParkAPI's name)
+    parking_total: str  # live property with the total spaces
+    streams: dict[str, DemoStream]  # by role: uv-index, air-temperature, water-level, …
+
+
+def demo_identifiers() -> DemoIdentifiers:
+    """Everything a demo screen needs to be configured, without asking the store."""
+    named = {
+        stream["properties"]["demoKey"]: DemoStream(
+            stream["properties"]["demoKey"], stream["name"], body["name"]
+        )
+        for body in demo_things()
+        for stream in body["Datastreams"]
+    }
+    return DemoIdentifiers(
+        feed=FEED_NAME,
+        stop=GRAF_WILHELM_PLATZ,
+        stops={stop_id: name for stop_id, (name, _lon, _lat) in STOPS.items()},
+        stops_collection=DEMO_STOPS_COLLECTION,
+        parking_collection=PARKING_COLLECTION,
+        parking_keys=tuple(garage.key for garage in GARAGES),
+        parking_free=parkapi.FREE["name"],
+        parking_total=parkapi.TOTAL["name"],
+        streams={role: named[key] for role, key in DEMO_STREAM_KEYS.items()},
+    )

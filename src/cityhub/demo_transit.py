@@ -19,6 +19,11 @@ from dataclasses import dataclass
 FEED_NAME = "solingen-demo"
 """Name of the demo feed (the ``feed`` of ``/departures`` answers)."""
 
+GRAF_WILHELM_PLATZ = "sg-graf-wilhelm-platz"
+"""stop_id of the central stop every demo line serves (the default of a demo board)."""
+HBF = "sg-hbf"
+"""stop_id of Solingen Hbf."""
+
 TIMEZONE = "Europe/Berlin"
 SERVICE_ID = "taeglich"
 CALENDAR_START = "20200101"
