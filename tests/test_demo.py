@@ -19,10 +19,10 @@ def test_demo_loads_once_and_is_served(backend_settings):
         second = load_demo(store, now=now)
     finally:
         store.close()
-    assert first.things == 15  # ten sensor Things and five car parks
+    assert first.things == 16  # ten sensor Things, five car parks, a forecast
     assert first.observations > 5000
     assert first.timetable
-    assert (second.things, second.observations, second.skipped) == (0, 0, 15)
+    assert (second.things, second.observations, second.skipped) == (0, 0, 16)
     assert not second.timetable
 
 
@@ -41,7 +41,7 @@ def test_demo_things_are_published_in_a_public_dataset(backend_settings):
 def test_demo_data_reads_like_a_city(hub):
     load_demo(hub.store, now=datetime(2026, 11, 26, 12, 0, tzinfo=UTC))
     things = hub.get("/v1.1/Things", params={"$count": "true", "$top": "0"}).json()
-    assert things["@iot.count"] == 15
+    assert things["@iot.count"] == 16
     gauge = hub.get(
         "/v1.1/Datastreams",
         params={
@@ -86,7 +86,7 @@ def test_demo_places_answer_what_is_near_and_what_lies_in_a_district(hub):
             "$top": "0",
         },
     ).json()
-    assert 0 < in_mitte["@iot.count"] <= 15
+    assert 0 < in_mitte["@iot.count"] <= 16
 
 
 NOON = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)  # a Thursday
@@ -181,15 +181,38 @@ def test_demo_screen_streams_exist(hub):
         assert named == [(stream.name, stream.thing)], role
 
 
+def test_demo_forecast_covers_the_next_two_days_as_bright_sky_would(hub):
+    load_demo(hub.store, now=NOON)
+    ids = demo_identifiers()
+    streams = hub.get(
+        "/v1.1/Datastreams",
+        params={
+            "$filter": f"Thing/name eq '{ids.forecast_thing}'",
+            "$expand": "Observations($orderby=phenomenonTime;$top=100)",
+        },
+    ).json()["value"]
+    assert sorted(s["properties"]["sourceKey"] for s in streams) == sorted(ids.forecast_keys)
+    for stream in streams:
+        times = [o["phenomenonTime"] for o in stream["Observations"]]
+        assert (len(times), times[0], times[-1]) == (
+            48,
+            "2026-11-26T13:00:00Z",
+            "2026-11-28T12:00:00Z",
+        )
+    temperature = next(s for s in streams if s["properties"]["sourceKey"] == "temperature:forecast")
+    assert all(-10 < o["result"] < 20 for o in temperature["Observations"])
+
+
 def test_demo_reload_later_changes_nothing(hub):
     load_demo(hub.store, now=NOON)
     before = {
         slug: hub.get(f"/features/collections/{slug}/items", params={"limit": 100}).json()
-        for slug in ("parkhaeuser", "haltestellen")
+        for slug in ("parkhaeuser", "haltestellen", "wettervorhersage")
     }
     observations = _observation_count(hub)
     again = load_demo(hub.store, now=NOON + timedelta(days=1))
-    assert (again.things, again.observations, again.skipped, again.timetable) == (0, 0, 15, False)
+    added = (again.things, again.observations, again.skipped, again.timetable)
+    assert added == (0, 0, 16, False)
     for slug, earlier in before.items():
         now = hub.get(f"/features/collections/{slug}/items", params={"limit": 100}).json()
         assert now["features"] == earlier["features"]

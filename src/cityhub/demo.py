@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import copy
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Connection, func, select
 
 from cityhub import datasets
 from cityhub.connectors import parkapi
-from cityhub.connectors.base import RunSummary
+from cityhub.connectors.base import Harvest, RunSummary
 from cityhub.connectors.gtfs import save_timetable
 from cityhub.connectors.saving import Target, save_harvests
 from cityhub.demo_data import DEMO_DAYS, DEMO_MARKER, demo_observations, demo_things
@@ -25,6 +27,11 @@ from cityhub.demo_parking import COLLECTION as PARKING_COLLECTION
 from cityhub.demo_parking import GARAGES, parking_harvest
 from cityhub.demo_places import COLLECTIONS, demo_places
 from cityhub.demo_transit import FEED_NAME, GRAF_WILHELM_PLATZ, STOPS, feed_zip
+from cityhub.demo_weather import COLLECTION as FORECAST_COLLECTION
+from cityhub.demo_weather import CONNECTOR as FORECAST_CONNECTOR
+from cityhub.demo_weather import NAME as FORECAST_THING
+from cityhub.demo_weather import PARAMETERS as FORECAST_PARAMETERS
+from cityhub.demo_weather import forecast_harvest
 from cityhub.features.write import FeatureRecord, ensure_collection, write_features
 from cityhub.gtfs.load import FeedSource, feed_row
 from cityhub.sensorthings import derived, writes
@@ -111,11 +118,13 @@ def _load(connection: Connection, store: Store, start: datetime, end: datetime) 
         store.bulk_insert(connection, schema.observations, rows)
         derived.recompute_datastream_extents(connection, {s[0] for s in streams.values()})
     parking = _load_parking(connection, start, end)
+    forecast = _load_forecast(connection, end)
     timetable = _load_timetable(connection, end)
+    harvested = parking.things_created + forecast.things_created
     return DemoSummary(
-        len(new) + parking.things_created,
-        len(rows) + parking.observations_added,
-        len(bodies) - len(new) + len(GARAGES) - parking.things_created,
+        len(new) + harvested,
+        len(rows) + parking.observations_added + forecast.observations_added,
+        len(bodies) - len(new) + len(GARAGES) + 1 - harvested,
         timetable,
     )
 
@@ -207,20 +216,51 @@ DEMO_PARKING_CONNECTOR = "demo-parkhaeuser"
 
 def _load_parking(connection: Connection, start: datetime, end: datetime) -> RunSummary:
     """The car parks through the connectors' own saving path, unless loaded before."""
-    found = datasets.dataset_by_slug(connection, DEMO_PARKING_DATASET["slug"])
+    target = Target(
+        DEMO_PARKING_CONNECTOR, "parkapi", DEMO_PARKING_DATASET["slug"], PARKING_COLLECTION, {}
+    )
+    harvest = partial(parking_harvest, start, end)
+    return _save_once(connection, DEMO_PARKING_DATASET, target, harvest, end)
+
+
+#: Where the demo's weather forecast is published (shaped as the Bright Sky connector's).
+DEMO_WEATHER_DATASET = {
+    "slug": "solingen-wetter",
+    "title": "Wettervorhersage für Solingen (Demo)",
+    "description": "An invented hourly forecast for the next two days, shaped as the Bright "
+    "Sky connector delivers the DWD's MOSMIX forecasts.",
+    "organization": DEMO_ORGANIZATION["slug"],
+    "licence": "dl-zero-de/2.0",
+    "keywords": ["Demo", "Wetter", "Vorhersage"],
+    "themes": ["ENVI"],
+    "update_frequency": "HOURLY",
+}
+
+
+def _load_forecast(connection: Connection, end: datetime) -> RunSummary:
+    """The forecast through the connectors' own saving path, unless loaded before."""
+    target = Target(
+        FORECAST_CONNECTOR, "brightsky", DEMO_WEATHER_DATASET["slug"], FORECAST_COLLECTION, {}
+    )
+    harvest = partial(forecast_harvest, end)
+    return _save_once(connection, DEMO_WEATHER_DATASET, target, harvest, end)
+
+
+def _save_once(
+    connection: Connection,
+    dataset: dict[str, Any],
+    target: Target,
+    harvest: Callable[[], Harvest],
+    end: datetime,
+) -> RunSummary:
+    """Save a connector-shaped harvest (made only when needed) into its own demo dataset, as
+    fetched at ``end``, unless that dataset holds Things already."""
+    found = datasets.dataset_by_slug(connection, dataset["slug"])
     if found is None:
-        datasets.create_dataset(connection, **DEMO_PARKING_DATASET)
+        datasets.create_dataset(connection, **dataset)
     elif connection.scalar(select(func.count()).where(schema.things.c.dataset_id == found["id"])):
         return RunSummary()
-    target = Target(
-        DEMO_PARKING_CONNECTOR,
-        "parkapi",
-        DEMO_PARKING_DATASET["slug"],
-        PARKING_COLLECTION,
-        dataset_defaults={},
-    )
-    harvest = parking_harvest(start, end)
-    return save_harvests(connection, target, [harvest], fetched_at=end)
+    return save_harvests(connection, target, [harvest()], fetched_at=end)
 
 
 #: Where the demo timetable is published; its stops become features of ``haltestellen``.
@@ -291,6 +331,8 @@ class DemoIdentifiers:
     parking_free: str  # live property with the free spaces (ParkAPI's name)
     parking_total: str  # live property with the total spaces
     streams: dict[str, DemoStream]  # by role: uv-index, air-temperature, water-level, …
+    forecast_thing: str  # name of the Thing with the hourly forecast (Bright Sky's shape)
+    forecast_keys: tuple[str, ...]  # its Datastreams' ``properties.sourceKey``
 
 
 def demo_identifiers() -> DemoIdentifiers:
@@ -312,4 +354,6 @@ def demo_identifiers() -> DemoIdentifiers:
         parking_free=parkapi.FREE["name"],
         parking_total=parkapi.TOTAL["name"],
         streams={role: named[key] for role, key in DEMO_STREAM_KEYS.items()},
+        forecast_thing=FORECAST_THING,
+        forecast_keys=tuple(f"{parameter}:forecast" for parameter in FORECAST_PARAMETERS),
     )
