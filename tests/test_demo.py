@@ -156,13 +156,11 @@ def test_demo_stops_are_features(hub):
 def test_demo_uv_index_follows_the_sun(hub):
     load_demo(hub.store, now=NOON)
     uv = demo_identifiers().streams["uv-index"]
-    found = hub.get(
-        "/v1.1/Datastreams",
-        params={
-            "$filter": f"properties/demoKey eq '{uv.key}'",
-            "$expand": "Observations($top=200;$orderby=phenomenonTime desc;$count=true)",
-        },
-    ).json()["value"]
+    found = _datastreams(
+        hub,
+        f"properties/demoKey eq '{uv.key}'",
+        "Observations($top=200;$orderby=phenomenonTime desc)",
+    )
     assert [s["name"] for s in found] == [uv.name]
     by_time = {o["phenomenonTime"]: o["result"] for o in found[0]["Observations"]}
     assert len(by_time) == 200
@@ -173,10 +171,7 @@ def test_demo_uv_index_follows_the_sun(hub):
 def test_demo_screen_streams_exist(hub):
     load_demo(hub.store, now=NOON)
     for role, stream in demo_identifiers().streams.items():
-        found = hub.get(
-            "/v1.1/Datastreams",
-            params={"$filter": f"properties/demoKey eq '{stream.key}'", "$expand": "Thing"},
-        ).json()["value"]
+        found = _datastreams(hub, f"properties/demoKey eq '{stream.key}'", "Thing")
         named = [(s["name"], s["Thing"]["name"]) for s in found]
         assert named == [(stream.name, stream.thing)], role
 
@@ -184,13 +179,9 @@ def test_demo_screen_streams_exist(hub):
 def test_demo_forecast_covers_the_next_two_days_as_bright_sky_would(hub):
     load_demo(hub.store, now=NOON)
     ids = demo_identifiers()
-    streams = hub.get(
-        "/v1.1/Datastreams",
-        params={
-            "$filter": f"Thing/name eq '{ids.forecast_thing}'",
-            "$expand": "Observations($orderby=phenomenonTime;$top=100)",
-        },
-    ).json()["value"]
+    streams = _datastreams(
+        hub, f"Thing/name eq '{ids.forecast_thing}'", "Observations($orderby=phenomenonTime)"
+    )
     assert sorted(s["properties"]["sourceKey"] for s in streams) == sorted(ids.forecast_keys)
     for stream in streams:
         times = [o["phenomenonTime"] for o in stream["Observations"]]
@@ -217,6 +208,11 @@ def test_demo_reload_later_changes_nothing(hub):
         now = hub.get(f"/features/collections/{slug}/items", params={"limit": 100}).json()
         assert now["features"] == earlier["features"]
     assert _observation_count(hub) == observations
+
+
+def _datastreams(hub, where: str, expand: str) -> list[dict]:
+    params = {"$filter": where, "$expand": expand}
+    return hub.get("/v1.1/Datastreams", params=params).json()["value"]
 
 
 def _observation_count(hub) -> int:
