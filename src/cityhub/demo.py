@@ -1,8 +1,12 @@
 """Loading the Solingen demo dataset through the same write path as any client.
 
+Besides the sensors and places, the demo has car parks and a weather forecast shaped and saved
+as the ParkAPI and Bright Sky connectors would, and a timetable loaded as the GTFS connector
+loads one, so every tile of the portal and the screens has data (``demo_identifiers``).
+
 Loading twice adds nothing: Things already present (by their demo key) are skipped, the car
-parks are skipped once their Things exist, and the timetable is loaded only when the store
-does not hold this very feed (by its digest).
+parks and the forecast are skipped once their datasets hold Things, and the timetable is
+loaded only when the store does not hold this very feed (by its digest).
 """
 
 from __future__ import annotations

@@ -841,11 +841,17 @@ def weather_forecast(moment: datetime) -> dict[str, float]:
     moment = _as_utc(moment, "moment")
     rng = random.Random(f"{_SEED}|forecast|{moment.isoformat()}")
     walk = _Walk(window_start=moment)
+
+    def value(reading: _Reading) -> float:
+        result = reading(moment, rng, walk)
+        assert isinstance(result, float)
+        return result
+
     return {
-        "temperature": float(_temperature_reading(moment, rng, walk)),  # type: ignore[arg-type]
-        "relative_humidity": float(_humidity_reading(moment, rng, walk)),  # type: ignore[arg-type]
+        "temperature": value(_temperature_reading),
+        "relative_humidity": value(_humidity_reading),
         "precipitation": round(_rain_rate(moment), 1),
-        "wind_speed": round(3.6 * float(_wind_reading(moment, rng, walk)), 1),  # type: ignore[arg-type]
-        "pressure_msl": float(_pressure_reading(moment, rng, walk)),  # type: ignore[arg-type]
+        "wind_speed": round(3.6 * value(_wind_reading), 1),
+        "pressure_msl": value(_pressure_reading),
         "cloud_cover": round(100 * _clamp(_blend(moment, "cloud_cover"), 0.0, 1.0)),
     }
