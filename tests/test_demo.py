@@ -112,6 +112,12 @@ def test_demo_car_parks_are_live_features_with_free_and_total_spaces(hub):
         params={"$filter": "Thing/name eq 'P+R Solingen Hbf'", "$select": "properties"},
     ).json()["value"]
     assert sorted(s["properties"]["sourceKey"] for s in streams) == ["free", "total"]
+    near_the_stop = hub.get(
+        "/features/nearby",
+        params={"lon": 7.0815, "lat": 51.1706, "collections": ids.parking_collection, "limit": 1},
+    ).json()["features"]
+    assert near_the_stop[0]["properties"]["name"] == "Parkhaus Clemens-Galerien"
+    assert near_the_stop[0]["properties"][ids.parking_free] >= 0
 
 
 def test_demo_car_parks_fill_by_day_and_empty_by_night():
