@@ -6,7 +6,7 @@ import pytest
 
 from cityhub.datasets import find_dataset
 from cityhub.demo import DEMO_DATASET, demo_identifiers, load_demo
-from cityhub.demo_parking import GARAGES, free_spaces
+from cityhub.demo_parking import GARAGES, free_spaces, opening_status
 from cityhub.demo_transit import HBF
 from cityhub.store.database import Store
 
@@ -90,6 +90,7 @@ def test_demo_places_answer_what_is_near_and_what_lies_in_a_district(hub):
 
 
 NOON = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)  # a Thursday
+DAY = timedelta(days=1)
 
 
 def test_demo_car_parks_are_live_features_with_free_and_total_spaces(hub):
@@ -127,6 +128,8 @@ def test_demo_car_parks_fill_by_day_and_empty_by_night():
     saturday = datetime(2026, 11, 28, 13, 0, tzinfo=UTC)
     shopping = next(g for g in GARAGES if g.key == "sg-ph-clemens-galerien")
     assert free_spaces(shopping, saturday) < free_spaces(shopping, NOON)
+    assert opening_status(shopping, saturday) == "OPEN"
+    assert opening_status(shopping, night) == opening_status(shopping, saturday + DAY) == "CLOSED"
 
 
 @pytest.mark.parametrize(

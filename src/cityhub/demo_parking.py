@@ -43,6 +43,8 @@ class Garage:
     opening_hours: str
     kind: str  # "city", "shopping" or "commuter"
     type: str = "CAR_PARK"
+    #: Local opening hours by weekday (0 = Monday) as (opens, closes); None: always open.
+    hours: dict[int, tuple[int, int]] | None = None
 
 
 GARAGES = (
@@ -68,6 +70,7 @@ GARAGES = (
         "Mo-Sa 07:00-21:00",
         "shopping",
         "UNDERGROUND",
+        dict.fromkeys(range(6), (7, 21)),
     ),
     Garage(
         "sg-ph-hofgarten",
@@ -79,6 +82,7 @@ GARAGES = (
         "Hofgarten Solingen (Demo)",
         "Mo-Sa 07:00-22:00; Su 10:00-18:00",
         "shopping",
+        hours={**dict.fromkeys(range(6), (7, 22)), 6: (10, 18)},
     ),
     Garage(
         "sg-ph-neumarkt",
@@ -136,6 +140,15 @@ def free_spaces(garage: Garage, moment: datetime) -> int:
     return garage.capacity - round(garage.capacity * taken)
 
 
+def opening_status(garage: Garage, moment: datetime) -> str:
+    """ParkAPI's ``OPEN`` or ``CLOSED`` for the car park at ``moment``."""
+    if garage.hours is None:
+        return "OPEN"
+    local = moment.astimezone(_LOCAL)
+    opens, closes = garage.hours.get(local.weekday(), (0, 0))
+    return "OPEN" if opens <= local.hour < closes else "CLOSED"
+
+
 def _site(garage: Garage, updated: datetime) -> dict[str, Any]:
     """The car park as a ParkAPI v3 parking site, with its live numbers at ``updated``."""
     return {
@@ -150,7 +163,7 @@ def _site(garage: Garage, updated: datetime) -> dict[str, Any]:
         "operator_name": garage.operator,
         "has_fee": True,
         "opening_hours": garage.opening_hours,
-        "realtime_opening_status": "OPEN",
+        "realtime_opening_status": opening_status(garage, updated),
         "has_realtime_data": True,
         "realtime_free_capacity": free_spaces(garage, updated),
         "realtime_capacity": garage.capacity,
@@ -173,7 +186,7 @@ def _prepend_history(place: Place, garage: Garage, start: datetime, end: datetim
     earlier = []
     moment = start
     while moment < end:
-        status = {"openingStatus": "OPEN"}
+        status = {"openingStatus": opening_status(garage, moment)}
         earlier.append(_spaces(moment, free_spaces(garage, moment), garage.capacity, status))
         moment += STEP
     for index, series in enumerate(place.series):
