@@ -121,4 +121,4 @@ def one(connection: Connection, slug: str, silent_after: float) -> dict[str, Any
 def marks(connection: Connection, slugs: list[str]) -> dict[str, datetime]:
     """When each screen's layout last changed (a deleted screen is absent)."""
     statement = select(_screens.c.slug, _screens.c.modified_at).where(_screens.c.slug.in_(slugs))
-    return dict(connection.execute(statement).tuples().all())
+    return {key: value for key, value in connection.execute(statement)}

@@ -39,7 +39,8 @@ def base_url(request: Request, configured: str | None) -> str:
     """The hub's public URL (setting ``base_url``, else as this request reached it)."""
     if configured:
         return configured.rstrip("/")
-    root = request.scope.get("root_path", "")
+    # The hub's own prefix (behind a proxy), not that of the /api mount this may run in.
+    root = request.scope.get("app_root_path", request.scope.get("root_path", ""))
     return f"{request.url.scheme}://{request.url.netloc}{root}".rstrip("/")
 
 

@@ -117,4 +117,4 @@ def latest_marks(connection: Connection, ids: list[int]) -> dict[int, int | None
     if not ids:
         return {}
     statement = select(_ds.c.id, _ds.c.latest_observation_id).where(_ds.c.id.in_(sorted(ids)))
-    return dict(connection.execute(statement).tuples().all())
+    return {key: value for key, value in connection.execute(statement)}
