@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 import pytest
 from tests.browser.conftest import axe_violations
 
+import cityhub
+
 SCREEN = "/screens/rathaus"
 
 
@@ -47,6 +49,11 @@ def test_the_demo_screen_shows_every_tile(live_hub, page, page_log, shoot):
     shoot(page, "landscape")
     violations = axe_violations(page)
     assert violations == [], violations
+    with live_hub.http() as http:
+        screen = http.get("/api/admin/screens/rathaus", headers=live_hub.admin).json()
+    assert screen["last_seen"] is not None  # the page's heartbeat
+    assert screen["version"] == cityhub.__version__
+    assert screen["silent"] is False
     page_log.assert_clean()
 
 
