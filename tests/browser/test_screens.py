@@ -102,24 +102,22 @@ def test_the_screen_keeps_its_values_through_an_outage(live_hub, page, shoot):
     shoot(page, "recovered")
 
 
+def _push(live_hub, http, text: str, severity: str):
+    response = http.post(
+        "/api/admin/crisis", json={"text": text, "severity": severity}, headers=live_hub.admin
+    )
+    assert response.status_code == 201, response.text
+    return response
+
+
 def test_a_crisis_message_takes_the_screen_over_until_withdrawn(live_hub, page, page_log, shoot):
     _open(page, live_hub)
     with live_hub.http() as http:
-        warning = http.post(
-            "/api/admin/crisis",
-            json={"text": "Glatteis auf Gehwegen", "severity": "warning"},
-            headers=live_hub.admin,
-        )
-        assert warning.status_code == 201
+        warning = _push(live_hub, http, "Glatteis auf Gehwegen", "warning")
         page.wait_for_selector(".banner-warning", timeout=10000)
         assert "Glatteis" in page.locator("#banners").inner_text()
         shoot(page, "warning")
-        critical = http.post(
-            "/api/admin/crisis",
-            json={"text": "Hochwasser: Wupperufer räumen", "severity": "critical"},
-            headers=live_hub.admin,
-        )
-        assert critical.status_code == 201
+        critical = _push(live_hub, http, "Hochwasser: Wupperufer räumen", "critical")
         page.wait_for_selector("#takeover:not([hidden])", timeout=10000)
         assert "Hochwasser" in page.locator("#takeover").inner_text()
         shoot(page, "critical")

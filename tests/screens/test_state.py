@@ -4,7 +4,7 @@ level trends, stale values, the page and its service worker."""
 from __future__ import annotations
 
 import pytest
-from tests.screens.helpers import create_sensor, observe
+from tests.screens.helpers import TILE_TYPES, create_sensor, observe
 
 from cityhub.demo import load_demo
 
@@ -18,17 +18,7 @@ def demo_hub(sqlite_hub):
 def test_the_demo_screen_fills_every_tile_type(demo_hub):
     state = demo_hub.get("/api/screens/rathaus").json()
     tiles = {tile["type"]: tile for tile in state["tiles"]}
-    assert set(tiles) == {
-        "departures",
-        "parking",
-        "weather",
-        "uv",
-        "water",
-        "air",
-        "map",
-        "qr",
-        "ticker",
-    }
+    assert set(tiles) == TILE_TYPES
     for tile in tiles.values():
         assert tile.get("available", True), tile
     assert len(tiles["departures"]["departures"]) >= tiles["departures"]["limit"]
