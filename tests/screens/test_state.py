@@ -3,7 +3,10 @@ level trends, stale values, the page and its service worker."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
+from tests.features.helpers import add_collection, add_dataset, add_features
 from tests.screens.helpers import TILE_TYPES, create_sensor, observe
 
 from cityhub.demo import load_demo
@@ -93,3 +96,33 @@ def test_the_page_and_its_service_worker(sqlite_hub):
     assert "javascript" in worker.headers["content-type"]
     assert worker.headers["service-worker-allowed"] == "/screens/"
     assert "caches.match" in worker.text
+
+
+def test_the_ticker_shows_texts_then_current_and_coming_events(hub):
+    now = datetime.now(UTC)
+    public = add_collection(hub, add_dataset(hub, "kultur"), "termine")
+    hidden = add_collection(hub, add_dataset(hub, "intern", "restricted"), "geheim")
+    add_features(
+        hub,
+        public,
+        [
+            {"properties": {"title": "Markt"}, "start": now + timedelta(days=2)},
+            {"properties": {"title": "Konzert"}, "start": now + timedelta(hours=3)},
+            {
+                "properties": {"title": "Ausstellung"},
+                "start": now - timedelta(days=5),
+                "end": now + timedelta(days=5),
+            },
+            {"properties": {"title": "Vorbei"}, "start": now - timedelta(days=3)},
+            {"properties": {"title": "Zu fern"}, "start": now + timedelta(days=60)},
+        ],
+    )
+    add_features(hub, hidden, [{"properties": {"title": "Intern"}, "start": now}])
+    tile = {"type": "ticker", "items": ["Willkommen"], "collection": "termine"}
+    assert hub.put("/api/admin/screens/kultur", json={"title": "K", "tiles": [tile]}).is_success
+    items = hub.get("/api/screens/kultur").json()["tiles"][0]["items"]
+    assert [i["text"] for i in items] == ["Willkommen", "Ausstellung", "Konzert", "Markt"]
+    refused = {"title": "K", "tiles": [{"type": "ticker", "collection": "geheim"}]}
+    response = hub.put("/api/admin/screens/kultur", json=refused)
+    assert response.status_code == 400
+    assert "no public feature collection 'geheim'" in response.json()["message"]
