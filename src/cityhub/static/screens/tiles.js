@@ -170,7 +170,7 @@
         if (tile.trend) {
           const arrow = { rising: "↑", falling: "↓", steady: "→" }[tile.trend];
           body.appendChild(el("p", "trend", arrow + " " + t("screens.water." + tile.trend)));
-          const sign = tile.change > 0 ? "+" : "";
+          const sign = Math.round(tile.change) > 0 ? "+" : "";
           body.appendChild(el("p", "advice", t("screens.water.change", {
             change: sign + number(tile.change, 0) + (tile.unit ? " " + tile.unit : ""),
             minutes: tile.trend_minutes,
