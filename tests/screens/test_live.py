@@ -10,6 +10,7 @@ import pytest
 from tests.conftest import HubClient
 from tests.screens.helpers import create_sensor, observe
 
+from cityhub.screens import live
 from cityhub.screens.live import GONE
 
 BASE = "http://hub.example"
@@ -91,3 +92,12 @@ def test_the_poller_stops_when_the_last_screen_leaves(hub, lobby):
 
 async def _unsubscribe(feed, queue):
     feed.unsubscribe("lobby", queue)
+
+
+def test_an_observation_of_this_process_wakes_the_poller(hub, lobby, monkeypatch):
+    monkeypatch.setattr(live, "INTERVAL", 60.0)  # by the clock, no look for a minute
+    queue = _subscribe(hub, "lobby")
+    hub.portal.call(asyncio.sleep, 0.5)  # the first look is taken; the poller waits
+    observe(hub, lobby, 7.0)
+    state = orjson.loads(_next(hub, queue, 5))
+    assert state["tiles"][0]["value"] == 7.0

@@ -1,12 +1,14 @@
 """Live updates: one poller per process pushes changed screen states to connected screens.
 
 A new Observation may be written by any process, so the poller reads the database instead of
-listening to this process's writes: about once a second, one read transaction asks for the
-latest Observation id of each Datastream the connected screens show, when their layouts
-last changed, and a mark of the crisis messages. A screen whose inputs changed (or whose
-state is older than ``REFRESH`` — departures move on, messages expire) is computed again,
-and pushed to its subscribers only if what it shows changed. With no screen connected the
-poller stops; the admin API wakes it at once after a change.
+listening to this process's writes only: about once a second, one read transaction asks for
+the latest Observation id of each Datastream the connected screens show, when their layouts
+last changed, and a mark of the crisis messages. A commit of this process that created
+Observations wakes it early (at most every ``MIN_GAP`` seconds), so its own writes show at
+once. A screen whose inputs changed (or whose state is older than ``REFRESH`` — departures
+move on, messages expire) is computed again, and pushed to its subscribers only if what it
+shows changed. With no screen connected the poller stops; the admin API wakes it at once
+after a change.
 """
 
 from __future__ import annotations
@@ -24,12 +26,15 @@ import orjson
 from cityhub.screens import crisis, layouts, readings
 from cityhub.screens.state import ScreenState, compute, without_time
 from cityhub.settings import Settings
+from cityhub.store.changes import Change
 from cityhub.store.database import Store
 
 log = logging.getLogger(__name__)
 
 #: Seconds between two looks at the database while screens are connected.
 INTERVAL = 1.0
+#: Seconds at least between two looks, however often commits wake the poller.
+MIN_GAP = 0.2
 #: A connected screen's state is computed again at least this often (seconds).
 REFRESH = 30.0
 #: Updates a slow client may have waiting; older ones are dropped (the newest is complete).
@@ -61,6 +66,8 @@ class ScreenFeed:
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         self._crisis_mark: Any = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._listener = self._on_commit  # one object, to remove it again
 
     async def state(self, slug: str, base_url: str) -> ScreenState | None:
         """The screen's state now (one read)."""
@@ -103,15 +110,30 @@ class ScreenFeed:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
 
+    def _on_commit(self, changes: list[Change]) -> None:
+        """In the writer thread: new Observations wake the poller in its loop."""
+        loop = self._loop
+        if loop is not None and any(change.entity == "Observation" for change in changes):
+            loop.call_soon_threadsafe(self._wake.set)
+
     async def _run(self) -> None:
-        while self._watched:
-            try:
-                await self._tick()
-            except Exception:  # an unreachable database must not end the live updates
-                log.warning("screens: looking for changes failed", exc_info=True)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), INTERVAL)
-            self._wake.clear()
+        self._loop = asyncio.get_running_loop()
+        self.store.add_commit_listener(self._listener)
+        try:
+            while self._watched:
+                started = time.monotonic()
+                self._wake.clear()
+                try:
+                    await self._tick()
+                except Exception:  # an unreachable database must not end the live updates
+                    log.warning("screens: looking for changes failed", exc_info=True)
+                rest = MIN_GAP - (time.monotonic() - started)
+                if rest > 0:
+                    await asyncio.sleep(rest)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), INTERVAL)
+        finally:
+            self.store.remove_commit_listener(self._listener)
 
     async def _tick(self) -> None:
         slugs = list(self._watched)
