@@ -177,6 +177,9 @@ def _load_demo(store: Store) -> None:
         from cityhub.demo_transit import GRAF_WILHELM_PLATZ
 
         click.echo(f"Demo timetable loaded: try /departures?stop={GRAF_WILHELM_PLATZ}")
+    from cityhub.screens.demo import DEMO_SLUG
+
+    click.echo(f"Demo information screen: /screens/{DEMO_SLUG}")
 
 
 @main.group()
