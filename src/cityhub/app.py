@@ -24,6 +24,7 @@ from starlette.staticfiles import StaticFiles
 
 from cityhub import __version__, web
 from cityhub.admin import admin_router, tokens_router
+from cityhub.adminui import admin_routes
 from cityhub.auth import Authenticator
 from cityhub.connectors.admin import connectors_router
 from cityhub.connectors.service import ConnectorService
@@ -100,6 +101,8 @@ def create_app(settings: Settings, *, migrate: bool = True) -> Starlette:
             # Scripts, styles and the front-end libraries of the pages, shipped in the package.
             Mount("/static", app=StaticFiles(packages=[("cityhub", "static")]), name="static"),
             Route("/", home, methods=["GET"]),
+            # The admin pages: HTML shells whose scripts call the admin API at /api/admin.
+            *admin_routes(),
         ],
         middleware=_middleware(settings),
         exception_handlers=_ERROR_HANDLERS,
