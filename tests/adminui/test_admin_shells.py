@@ -19,7 +19,8 @@ TEMPLATES = sorted((PACKAGE / "templates" / "admin").glob("*.html"))
 
 
 def _config(page: str) -> dict:
-    found = re.search(r'<script type="application/json" id="admin-config">(.*?)</script>', page, re.S)
+    pattern = r'<script type="application/json" id="admin-config">(.*?)</script>'
+    found = re.search(pattern, page, re.S)
     assert found, "the page hands its texts to its script"
     return json.loads(found.group(1))
 
@@ -32,7 +33,8 @@ def test_every_page_is_a_german_shell_without_data(sqlite_hub, path):
     assert answer.headers["x-frame-options"] == "DENY"
     page = answer.text
     assert '<html lang="de">' in page
-    assert 'href="#content"' in page and '<main id="content"' in page
+    assert 'href="#content"' in page
+    assert '<main id="content"' in page
     assert 'aria-current="page"' in page
     config = _config(page)
     assert config["lang"] == "de"
