@@ -57,8 +57,8 @@ async function runNow(control, name) {
     const text = outcome.status === "failed"
       ? t("connectors.run_failed", { name, error: outcome.error })
       : t("connectors.run_ok", { name, summary: summary(outcome) });
-    announce(text, outcome.status === "failed" ? "error" : "ok");
     await load();
+    announce(text, outcome.status === "failed" ? "error" : "ok");
   });
 }
 

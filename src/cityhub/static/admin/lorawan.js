@@ -99,8 +99,8 @@ async function retry(control, id) {
   await busy(control, async () => {
     const outcome = await api("POST", `/lorawan/dead-letters/${id}/retry`);
     const stored = outcome.status !== "dead";
-    announce(stored ? t("lorawan.retried_ok", { id, status: outcome.status }) : t("lorawan.retried_dead", { id, reason: outcome.detail }), stored ? "ok" : "error");
     await loadLetters();
+    announce(stored ? t("lorawan.retried_ok", { id, status: outcome.status }) : t("lorawan.retried_dead", { id, reason: outcome.detail }), stored ? "ok" : "error");
   });
 }
 
