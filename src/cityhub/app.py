@@ -39,6 +39,9 @@ from cityhub.lorawan.admin import lorawan_router
 from cityhub.lorawan.service import LorawanService
 from cityhub.lorawan.webhook import webhook_routes
 from cityhub.mqtt.service import MqttService
+from cityhub.screens import public as screens_public
+from cityhub.screens.admin import screens_admin_router
+from cityhub.screens.live import ScreenFeed
 from cityhub.sensorthings.api import VERSION, SensorThingsFace
 from cityhub.sensorthings.openapi import openapi_fragment
 from cityhub.settings import Settings
@@ -65,6 +68,7 @@ def create_app(settings: Settings, *, migrate: bool = True) -> Starlette:
     mqtt = MqttService(store, settings, auth) if settings.mqtt_enabled else None
     connectors = ConnectorService(store, settings)
     lorawan = LorawanService(store, settings)
+    screens = ScreenFeed(store, settings)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -83,6 +87,7 @@ def create_app(settings: Settings, *, migrate: bool = True) -> Starlette:
                 scheduler.cancel()
                 await asyncio.gather(scheduler, return_exceptions=True)
             await connectors.aclose()
+            await screens.aclose()
             await anyio.to_thread.run_sync(lorawan.stop)
             if mqtt is not None:
                 await anyio.to_thread.run_sync(mqtt.stop)
@@ -97,7 +102,8 @@ def create_app(settings: Settings, *, migrate: bool = True) -> Starlette:
             *FeaturesFace(store, settings, auth).routes(),
             *DeparturesFace(store, auth).routes(),
             *webhook_routes(lorawan.core, settings.max_body_bytes),
-            Mount("/api", app=_api(store, auth, mqtt, connectors, lorawan)),
+            *screens_public.ScreensFace(screens).routes(),
+            Mount("/api", app=_api(store, auth, mqtt, connectors, lorawan, screens)),
             # Scripts, styles and the front-end libraries of the pages, shipped in the package.
             Mount("/static", app=StaticFiles(packages=[("cityhub", "static")]), name="static"),
             Route("/", home, methods=["GET"]),
@@ -114,6 +120,7 @@ def create_app(settings: Settings, *, migrate: bool = True) -> Starlette:
     app.state.mqtt = mqtt
     app.state.connectors = connectors
     app.state.lorawan = lorawan
+    app.state.screens = screens
     return app
 
 
@@ -156,6 +163,7 @@ def _api(
     mqtt: MqttService | None,
     connectors: ConnectorService,
     lorawan: LorawanService,
+    screens: ScreenFeed | None = None,
 ) -> FastAPI:
     """The ``/api`` face: health, the admin API, interactive documentation of every face."""
     api = FastAPI(
@@ -205,8 +213,11 @@ def _api(
             imports_router(store, store.settings),
             connectors_router(connectors),
             lorawan_router(store, lorawan),
+            *([screens_admin_router(screens, auth)] if screens is not None else []),
         )
     )
+    if screens is not None:
+        api.include_router(screens_public.api_router(screens))
     return api
 
 

@@ -16,6 +16,7 @@ from cityhub import datasets
 from cityhub.demo_data import DEMO_DAYS, DEMO_MARKER, demo_observations, demo_things
 from cityhub.demo_places import COLLECTIONS, demo_places
 from cityhub.features.write import FeatureRecord, ensure_collection, write_features
+from cityhub.screens.demo import ensure_demo_screen
 from cityhub.sensorthings import derived, writes
 from cityhub.sensorthings.model import BY_NAME
 from cityhub.sensorthings.values import result_columns
@@ -95,6 +96,7 @@ def _load(connection: Connection, store: Store, start: datetime, end: datetime) 
     if rows:
         store.bulk_insert(connection, schema.observations, rows)
         derived.recompute_datastream_extents(connection, {s[0] for s in streams.values()})
+    ensure_demo_screen(connection)
     return DemoSummary(len(new), len(rows), len(bodies) - len(new))
 
 
