@@ -37,7 +37,8 @@ _CONTROLS = """() => {
   const selector = 'a[href], button, input, select, textarea, summary, [tabindex="0"]';
   const controls = [...document.querySelectorAll(selector)].filter((node) =>
     !node.disabled && node.getAttribute('tabindex') !== '-1' && node.type !== 'hidden'
-    && node.getClientRects().length > 0 && getComputedStyle(node).visibility !== 'hidden');
+    && node.checkVisibility({visibilityProperty: true})
+    && !node.closest('details:not([open]) > :not(summary)'));
   controls.forEach((node, index) => node.setAttribute('data-control', String(index)));
   return controls.map((node) => node.outerHTML.slice(0, 120));
 }"""

@@ -40,9 +40,10 @@ export function takeFlash() {
 }
 
 export class ApiError extends Error {
-  constructor(status, message) {
+  constructor(status, message, body = null) {
     super(message);
     this.status = status;
+    this.body = body; // the API's error body: code, message, and what it names (a tile…)
   }
 }
 
@@ -67,7 +68,7 @@ export async function api(method, path, body, bearer = token()) {
     signOut(t("signin.expired"));
   }
   if (!response.ok) {
-    throw new ApiError(response.status, data?.message ?? `${response.status} ${response.statusText}`);
+    throw new ApiError(response.status, data?.message ?? `${response.status} ${response.statusText}`, data);
   }
   return data;
 }
@@ -121,7 +122,7 @@ export function announce(message, kind = "ok") {
 
 /** Show an API error next to `form` (an alert) and mark the field it names, if any. */
 export function formError(form, message) {
-  const box = form.querySelector(".form-error");
+  const box = form.querySelector(".form-error[role=alert]");
   for (const field of form.querySelectorAll("[aria-invalid]")) field.removeAttribute("aria-invalid");
   box.textContent = message ?? "";
   if (!message) return;
@@ -156,7 +157,7 @@ export function onSubmit(form, action) {
     } catch (error) {
       formError(form, error.message);
       const invalid = form.querySelector("[aria-invalid]");
-      (invalid ?? form.querySelector(".form-error")).focus();
+      (invalid ?? form.querySelector(".form-error[role=alert]")).focus();
     } finally {
       submit.disabled = false;
     }

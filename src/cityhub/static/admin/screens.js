@@ -1,11 +1,12 @@
 // Screens: the list (silent ones said in words), and the layout editor: a tile list built
 // from the tile types the API describes, tiles added, removed and reordered, a JSON view for
 // power users. The API checks the layout; its error is shown next to the form and the tile.
-import { announce, api, busy, button, el, fill, formError, formatTime, start, t, table } from "./admin.js";
+import { announce, api, busy, button, el, fill, formError, formatTime, root, start, t, table } from "./admin.js";
 
 const form = document.getElementById("screen-form");
 const tileList = document.getElementById("tile-list");
 const jsonText = document.getElementById("sc-json");
+const NUMBERS = new Set(["integer", "number", "datastream"]); // a Datastream by its @iot.id
 let tileTypes = {}; // type -> {title, description, options: [{name, type, required, description}]}
 let layout = null; // {title, group, orientation, tiles}
 let editing = null; // the slug of a screen being edited; null for a new one
@@ -44,7 +45,7 @@ async function load() {
         [t("screens.last_seen"), (s) => (s.last_seen ? formatTime(s.last_seen) : "–")],
         [t("actions"), (s) => el("span", { class: "row-actions" },
           button(t("edit"), t("screens.edit_label", { name: s.title || s.slug }), (e) => edit(e.currentTarget, s.slug)),
-          el("a", { href: `../screens/${encodeURIComponent(s.slug)}`, "aria-label": t("screens.open_label", { name: s.title || s.slug }) }, t("screens.open")),
+          el("a", { href: `${root}/screens/${encodeURIComponent(s.slug)}`, "aria-label": t("screens.open_label", { name: s.title || s.slug }) }, t("screens.open")),
           button(t("delete"), t("screens.delete_label", { name: s.title || s.slug }), (e) => remove(e.currentTarget, s), "danger"))],
       ],
       screens,
@@ -139,7 +140,6 @@ function optionField(tile, index, option) {
   const hint = option.description ? el("span", { class: "hint", id: `${id}-hint` }, option.description) : null;
   const input = optionInput(option, id, tile[option.name]);
   if (hint) input.setAttribute("aria-describedby", hint.id);
-  input.name = option.name;
   input.dataset.tile = String(index);
   input.addEventListener("change", () => readOption(tile, option, input));
   const label = `${option.label ?? option.name}${option.required ? ` (${t("screens.required")})` : ""}`;
@@ -162,8 +162,15 @@ function optionInput(option, id, value) {
     box.checked = Boolean(value ?? option.default);
     return box;
   }
-  if (option.type === "integer" || option.type === "number") {
-    return el("input", { id, type: "number", step: option.type === "integer" ? "1" : "any", required, value: value ?? "" });
+  if (NUMBERS.has(option.type)) {
+    const step = option.type === "number" ? "any" : "1";
+    return el("input", { id, type: "number", step, min: option.minimum, max: option.maximum, required, value: value ?? "" });
+  }
+  if (option.type === "text-list") {
+    return el("input", { id, required, "data-list": true, value: Array.isArray(value) ? value.join(", ") : value ?? "" });
+  }
+  if (option.type === "url") {
+    return el("input", { id, required, inputmode: "url", spellcheck: "false", value: value ?? "" });
   }
   if (option.type === "object" || option.type === "array" || (value !== null && typeof value === "object")) {
     const area = el("textarea", { id, rows: "3", class: "code", required, spellcheck: "false" });
@@ -179,6 +186,7 @@ function readOption(tile, option, input) {
   if (input.type === "checkbox") tile[option.name] = input.checked;
   else if (text === "") delete tile[option.name];
   else if (input.type === "number") tile[option.name] = Number(text);
+  else if (input.dataset.list !== undefined) tile[option.name] = text.split(",").map((s) => s.trim()).filter(Boolean);
   else if (input.tagName === "TEXTAREA") {
     try {
       tile[option.name] = JSON.parse(text);
@@ -211,7 +219,7 @@ function addTile() {
   const type = document.getElementById("tile-type").value;
   const tile = { type };
   for (const option of tileTypes[type]?.options ?? []) {
-    if (option.default !== undefined) tile[option.name] = option.default;
+    if (option.default !== undefined && option.default !== null) tile[option.name] = option.default;
   }
   layout.tiles.push(tile);
   const index = layout.tiles.length - 1;
@@ -252,17 +260,18 @@ function applyJson() {
   announce(t("screens.json_applied"));
 }
 
-/** Show an API error at the tile (and option) it names: `tiles[2].stop`, `tile 2: stop`. */
-function markTile(message) {
-  const found = /tiles?\s*\[?\.?\s*(\d+)\]?(?:[.:\s]+(?:option\s+)?['"]?([A-Za-z_][\w-]*))?/i.exec(message ?? "");
-  if (!found) return null;
-  const index = Number(found[1]);
-  const box = document.getElementById(`tile-${index}-error`);
+/** Show an API error at the tile (and option) it names: the body's `tile` and `option`,
+ * as the message says them too (`tiles[2].stop (departures): …`). */
+function markTile(error) {
+  const found = /^tiles\[(\d+)\](?:\.([\w-]+))?/.exec(error.message ?? "");
+  const index = error.body?.tile ?? (found ? Number(found[1]) : null);
+  const option = error.body?.option ?? found?.[2];
+  const box = index === null ? null : document.getElementById(`tile-${index}-error`);
   if (!box) return null;
-  box.textContent = message;
-  const field = found[2] ? document.getElementById(`tile-${index}-${found[2]}`) : null;
-  (field ?? box.closest("li")).setAttribute("aria-invalid", "true");
-  return field;
+  box.textContent = error.message;
+  const field = option ? document.getElementById(`tile-${index}-${option}`) : null;
+  field?.setAttribute("aria-invalid", "true");
+  return field ?? box.closest("li").querySelector("input, select, textarea, button");
 }
 
 form.addEventListener("submit", async (event) => {
@@ -280,7 +289,7 @@ form.addEventListener("submit", async (event) => {
     await api("PUT", `/screens/${encodeURIComponent(slug)}`, body());
   } catch (error) {
     formError(form, error.message);
-    (markTile(error.message) ?? form.querySelector("[aria-invalid]") ?? document.getElementById("screen-form-error")).focus();
+    (markTile(error) ?? form.querySelector("[aria-invalid]") ?? document.getElementById("screen-form-error")).focus();
     return;
   }
   editing = slug;
