@@ -178,6 +178,20 @@ export async function busy(control, action) {
   }
 }
 
+/** Switch the create form `#<prefix>-form` to editing `name`, or back to creating (null):
+ * its heading, submit button, cancel button and key field (fixed while editing) follow. */
+export function editMode(prefix, area, keyField, name) {
+  const form = document.getElementById(`${prefix}-form`);
+  const heading = document.getElementById(`${prefix}-form-title`);
+  const creating = name === null;
+  if (creating) form.reset();
+  form.elements[keyField].disabled = !creating;
+  heading.textContent = creating ? t(`${area}.create`) : t(`${area}.edit_title`, { name });
+  document.getElementById(`${prefix}-submit`).textContent = t(creating ? `${area}.create_submit` : `${area}.save`);
+  document.getElementById(`${prefix}-cancel`).hidden = creating;
+  if (!creating) heading.focus();
+}
+
 /** Replace the children of `#id` with `nodes`. */
 export function fill(id, ...nodes) {
   document.getElementById(id).replaceChildren(...nodes);

@@ -1,6 +1,6 @@
 // Connectors: state, last run and its error, run now, the runs of one; those created through
 // the API can be edited as JSON (the file's entries are read-only, the API says so).
-import { announce, api, busy, button, el, fill, formatTime, onSubmit, start, t, table } from "./admin.js";
+import { announce, api, busy, button, editMode, el, fill, formatTime, onSubmit, start, t, table } from "./admin.js";
 
 const form = document.getElementById("connector-form");
 let editing = null;
@@ -91,22 +91,14 @@ async function edit(control, name) {
     const { name: _name, source: _source, ...configuration } = shown.configuration;
     editing = name;
     form.elements.name.value = name;
-    form.elements.name.disabled = true;
     form.elements.configuration.value = JSON.stringify(configuration, null, 2);
-    document.getElementById("connector-form-title").textContent = t("connectors.edit_title", { name });
-    document.getElementById("connector-submit").textContent = t("connectors.save");
-    document.getElementById("connector-cancel").hidden = false;
-    document.getElementById("connector-form-title").focus();
+    editMode("connector", "connectors", "name", name);
   });
 }
 
 function stopEditing() {
   editing = null;
-  form.reset();
-  form.elements.name.disabled = false;
-  document.getElementById("connector-form-title").textContent = t("connectors.create");
-  document.getElementById("connector-submit").textContent = t("connectors.create_submit");
-  document.getElementById("connector-cancel").hidden = true;
+  editMode("connector", "connectors", "name", null);
 }
 
 async function remove(control, name) {

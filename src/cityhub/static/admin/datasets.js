@@ -1,5 +1,5 @@
 // Datasets and organizations: list, create, edit, delete; a file imported into a collection.
-import { announce, api, busy, button, el, fill, formError, onSubmit, start, t, table } from "./admin.js";
+import { announce, api, busy, button, editMode, el, fill, formError, onSubmit, start, t, table } from "./admin.js";
 
 const form = document.getElementById("dataset-form");
 const importForm = document.getElementById("import-form");
@@ -57,20 +57,12 @@ function edit(dataset) {
   for (const field of form.elements) {
     if (field.name) field.value = values[field.name] ?? "";
   }
-  form.elements.slug.disabled = true;
-  document.getElementById("dataset-form-title").textContent = t("datasets.edit_title", { name: dataset.slug });
-  document.getElementById("dataset-submit").textContent = t("datasets.save");
-  document.getElementById("dataset-cancel").hidden = false;
-  document.getElementById("dataset-form-title").focus();
+  editMode("dataset", "datasets", "slug", dataset.slug);
 }
 
 function stopEditing() {
   editing = null;
-  form.reset();
-  form.elements.slug.disabled = false;
-  document.getElementById("dataset-form-title").textContent = t("datasets.create");
-  document.getElementById("dataset-submit").textContent = t("datasets.create_submit");
-  document.getElementById("dataset-cancel").hidden = true;
+  editMode("dataset", "datasets", "slug", null);
 }
 
 async function remove(control, dataset) {
