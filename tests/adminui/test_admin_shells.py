@@ -31,6 +31,9 @@ def test_every_page_is_a_german_shell_without_data(sqlite_hub, path):
     assert answer.status_code == 200
     assert answer.headers["content-type"].startswith("text/html")
     assert answer.headers["x-frame-options"] == "DENY"
+    policy = answer.headers["content-security-policy"]
+    assert "script-src 'self';" in policy
+    assert "frame-ancestors 'none'" in policy
     page = answer.text
     assert '<html lang="de">' in page
     assert 'href="#content"' in page

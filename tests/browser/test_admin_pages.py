@@ -5,6 +5,7 @@ reaching every control, axe-core finding no serious violation."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 
 from .admin_helpers import (
     TOKEN_KEY,
@@ -112,6 +113,22 @@ def test_each_page_loads_cleanly_is_accessible_and_keyboard_complete(
     page_log.assert_clean()
     assert axe_violations(page) == []
     assert_keyboard_reaches_every_control(page)
+
+
+def test_every_page_works_under_its_content_security_policy(live_hub, page, page_log):
+    """The pages run only the hub's own scripts: an injected inline script is refused."""
+    page.goto(live_hub.url + "/admin")
+    page.evaluate(f"sessionStorage.setItem('{TOKEN_KEY}', '{ADMIN_TOKEN}')")
+    for path, ready in PAGES:
+        answer = page.goto(live_hub.url + path)
+        assert "script-src 'self'" in answer.headers["content-security-policy"]
+        page.wait_for_selector(ready)
+        with pytest.raises(PlaywrightError):
+            page.add_script_tag(content="window.injected = true")
+        assert page.evaluate("window.injected") is None
+    refused = [e for e in page_log.errors if "Content Security Policy" in e]
+    assert len(refused) == len(PAGES)
+    assert refused == page_log.errors
 
 
 def test_the_english_pages_say_the_same_in_english(live_hub, page, page_log):

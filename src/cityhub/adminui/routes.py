@@ -28,6 +28,14 @@ class AdminPage:
         return f"admin/{self.slug or 'home'}.html"
 
 
+#: The pages hold an admin token: only the hub's own scripts run in them, they talk only to
+#: the hub, and no other site may frame them.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
+
 PAGES: tuple[AdminPage, ...] = (
     AdminPage("", "home.js"),
     AdminPage("datasets", "datasets.js"),
@@ -53,6 +61,7 @@ def _page_endpoint(page: AdminPage):  # type: ignore[no-untyped-def]
         response.headers["Cache-Control"] = "no-cache"
         response.headers["X-Frame-Options"] = "DENY"
         response.headers["Referrer-Policy"] = "same-origin"
+        response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
         return response
 
     return show
