@@ -118,3 +118,14 @@ def test_no_script_keeps_the_token_anywhere_but_the_session_storage():
         text = script.read_text(encoding="utf-8")
         assert "document.cookie" not in text, script.name
         assert "localStorage" not in text, script.name
+
+
+def test_every_tile_type_and_option_has_a_name_in_both_languages():
+    from cityhub.screens.tiles import tile_types
+
+    for language in ("de", "en"):
+        catalogue = messages(language)
+        for kind in tile_types():
+            assert f"admin.tile.{kind['type']}" in catalogue, (language, kind["type"])
+            for option in kind["options"]:
+                assert f"admin.option.{option['name']}" in catalogue, (language, option["name"])

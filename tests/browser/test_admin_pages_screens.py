@@ -70,7 +70,8 @@ def test_a_layout_is_built_reordered_and_saved_through_the_editor(live_hub, page
     page.focus("#tile-1 [data-action=up]")
     page.keyboard.press("Enter")
     assert page.evaluate("document.activeElement.closest('li').id") == "tile-0"
-    assert page.inner_text("#tile-0 legend") == "Kachel 1: ticker"
+    assert page.inner_text("#tile-0 legend") == "Kachel 1: Laufschrift"
+    assert page.inner_text("label[for=tile-1-url]") == "Adresse (url, Pflicht)"
     assert "an Stelle 1" in page.inner_text("#admin-status")
 
     page.click("#json-view summary")

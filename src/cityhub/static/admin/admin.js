@@ -17,6 +17,11 @@ export function t(key, values = {}) {
   return text;
 }
 
+/** The message `admin.<key>` if the catalogue has one, else `fallback` (a name of the API). */
+export function tOr(key, fallback) {
+  return config.messages[`admin.${key}`] ?? fallback;
+}
+
 export const token = () => sessionStorage.getItem(TOKEN);
 
 export function keepToken(value) {

@@ -105,8 +105,8 @@ async function remove(control, name) {
   if (!window.confirm(t("connectors.delete_confirm", { name }))) return;
   await busy(control, async () => {
     await api("DELETE", `/connectors/${encodeURIComponent(name)}`);
-    announce(t("connectors.deleted", { name }));
     await load();
+    announce(t("connectors.deleted", { name }));
     document.getElementById("connectors-list-title").focus();
   });
 }
@@ -120,9 +120,10 @@ onSubmit(form, async (values) => {
   }
   const name = editing ?? values.name ?? "";
   await api(editing ? "PUT" : "POST", `/connectors/${encodeURIComponent(name)}`, configuration);
-  announce(t(editing ? "connectors.saved" : "connectors.created", { name }));
+  const done = t(editing ? "connectors.saved" : "connectors.created", { name });
   stopEditing();
   await load();
+  announce(done);
 });
 document.getElementById("connector-cancel").addEventListener("click", () => {
   stopEditing();

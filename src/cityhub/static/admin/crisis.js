@@ -43,8 +43,8 @@ async function withdraw(control, message) {
   if (!window.confirm(t("crisis.withdraw_confirm", { text: message.text }))) return;
   await busy(control, async () => {
     await api("DELETE", `/crisis/${encodeURIComponent(message.id)}`);
-    announce(t("crisis.withdrawn_done"));
     await load();
+    announce(t("crisis.withdrawn_done"));
     document.getElementById("crisis-list-title").focus();
   });
 }
@@ -57,8 +57,8 @@ onSubmit(form, async (values) => {
   }
   await api("POST", "/crisis", values);
   form.reset();
-  announce(t("crisis.pushed"));
   await load();
+  announce(t("crisis.pushed"));
 });
 document.getElementById("crisis-reload").addEventListener("click", (e) => busy(e.currentTarget, load));
 

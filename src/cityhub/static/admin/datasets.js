@@ -73,24 +73,26 @@ async function remove(control, dataset) {
   if (!window.confirm(question)) return;
   await busy(control, async () => {
     await api("DELETE", `/datasets/${encodeURIComponent(dataset.slug)}${content ? "?with_content=true" : ""}`);
-    announce(t("datasets.deleted", { name: dataset.slug }));
     await load();
+    announce(t("datasets.deleted", { name: dataset.slug }));
     document.getElementById("datasets-list-title").focus();
   });
 }
 
 onSubmit(form, async (values) => {
+  let done;
   if (editing) {
     delete values.slug;
     const changed = await api("PATCH", `/datasets/${encodeURIComponent(editing)}`, values);
-    announce(t("datasets.saved", { name: changed.slug }));
+    done = t("datasets.saved", { name: changed.slug });
     stopEditing();
   } else {
     const created = await api("POST", "/datasets", values);
-    announce(t("datasets.created", { name: created.slug }));
+    done = t("datasets.created", { name: created.slug });
     form.reset();
   }
   await load();
+  announce(done);
 });
 document.getElementById("dataset-cancel").addEventListener("click", () => {
   stopEditing();
@@ -99,9 +101,9 @@ document.getElementById("dataset-cancel").addEventListener("click", () => {
 
 onSubmit(document.getElementById("organization-form"), async (values) => {
   const created = await api("POST", "/organizations", values);
-  announce(t("organizations.created", { name: created.slug }));
   document.getElementById("organization-form").reset();
   await load();
+  announce(t("organizations.created", { name: created.slug }));
 });
 
 onSubmit(importForm, async (values) => {
@@ -113,8 +115,8 @@ onSubmit(importForm, async (values) => {
   const result = await api("POST", path, upload);
   const summary = Object.entries(result).filter(([, v]) => typeof v !== "object").map(([k, v]) => `${k}: ${v}`).join(", ");
   fill("import-result", el("p", {}, t("import.done", { summary })));
-  announce(t("import.done", { summary }));
   await load();
+  announce(t("import.done", { summary }));
 });
 
 start(load);

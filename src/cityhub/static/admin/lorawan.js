@@ -108,9 +108,9 @@ async function drop(control, id) {
   if (!window.confirm(t("lorawan.drop_confirm", { id }))) return;
   await busy(control, async () => {
     await api("DELETE", `/lorawan/dead-letters/${id}`);
-    announce(t("lorawan.dropped", { id }));
     document.getElementById("letter").hidden = true;
     await loadLetters();
+    announce(t("lorawan.dropped", { id }));
     document.getElementById("letters-title").focus();
   });
 }
@@ -119,8 +119,8 @@ document.getElementById("letters-reload").addEventListener("click", (e) => busy(
 document.getElementById("letters-retry-all").addEventListener("click", (e) =>
   busy(e.currentTarget, async () => {
     const result = await api("POST", "/lorawan/dead-letters/retry");
-    announce(t("lorawan.retried_all", { count: result.retried, stored: result.stored ?? 0, dead: result.dead ?? 0 }));
     await loadLetters();
+    announce(t("lorawan.retried_all", { count: result.retried, stored: result.stored ?? 0, dead: result.dead ?? 0 }));
   }),
 );
 

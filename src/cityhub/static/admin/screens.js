@@ -1,7 +1,7 @@
 // Screens: the list (silent ones said in words), and the layout editor: a tile list built
 // from the tile types the API describes, tiles added, removed and reordered, a JSON view for
 // power users. The API checks the layout; its error is shown next to the form and the tile.
-import { announce, api, busy, button, el, fill, formError, formatTime, root, start, t, table } from "./admin.js";
+import { announce, api, busy, button, el, fill, formError, formatTime, root, start, t, table, tOr } from "./admin.js";
 
 const form = document.getElementById("screen-form");
 const tileList = document.getElementById("tile-list");
@@ -17,7 +17,7 @@ function typesOf(answer) {
   return Object.fromEntries(
     entries.map(([type, entry]) => {
       const options = Array.isArray(entry.options) ? entry.options : Object.entries(entry.options ?? {}).map(([name, o]) => ({ name, ...o }));
-      return [type, { title: entry.title ?? entry.label ?? type, description: entry.description ?? "", options }];
+      return [type, { title: tOr(`tile.${type}`, entry.title ?? type), description: entry.description ?? "", options }];
     }),
   );
 }
@@ -142,7 +142,9 @@ function optionField(tile, index, option) {
   if (hint) input.setAttribute("aria-describedby", hint.id);
   input.dataset.tile = String(index);
   input.addEventListener("change", () => readOption(tile, option, input));
-  const label = `${option.label ?? option.name}${option.required ? ` (${t("screens.required")})` : ""}`;
+  // The page's name for the option, then its name in the API (as errors and the JSON say it).
+  const named = tOr(`option.${option.name}`, option.name);
+  const label = `${named} (${option.name}${option.required ? `, ${t("screens.required")}` : ""})`;
   const field = input.type === "checkbox"
     ? el("p", { class: "field checkbox" }, el("label", { for: id }, input, " ", label), hint)
     : el("p", { class: "field" }, el("label", { for: id }, label), input, hint);
@@ -294,8 +296,8 @@ form.addEventListener("submit", async (event) => {
   }
   editing = slug;
   form.elements.slug.disabled = true;
-  announce(t("screens.saved", { name: layout.title || slug }));
   await load();
+  announce(t("screens.saved", { name: layout.title || slug }));
 });
 
 for (const name of ["title", "group", "orientation"]) {

@@ -30,8 +30,8 @@ async function revoke(control, entry) {
   if (!window.confirm(t("tokens.revoke_confirm", { name: entry.name, id: entry.id }))) return;
   await busy(control, async () => {
     await api("DELETE", `/tokens/${entry.id}`);
-    announce(t("tokens.revoked", { name: entry.name }));
     await load();
+    announce(t("tokens.revoked", { name: entry.name }));
     document.getElementById("tokens-list-title").focus();
   });
 }
@@ -42,9 +42,9 @@ onSubmit(form, async (values) => {
   const shown = document.getElementById("new-token");
   shown.hidden = false;
   document.getElementById("new-token-value").value = created.token;
-  announce(t("tokens.created", { name: created.name }));
   shown.focus();
   await load();
+  announce(t("tokens.created", { name: created.name }));
 });
 
 document.getElementById("copy-token").addEventListener("click", async () => {
