@@ -98,6 +98,8 @@ def create_app(settings: Settings, *, migrate: bool = True) -> Starlette:
 
     app = Starlette(
         routes=[
+            # The admin pages: HTML shells whose scripts call the admin API at /api/admin.
+            *admin_routes(),
             *SensorThingsFace(store, settings, auth).routes(),
             *FeaturesFace(store, settings, auth).routes(),
             *DeparturesFace(store, auth).routes(),
@@ -107,8 +109,6 @@ def create_app(settings: Settings, *, migrate: bool = True) -> Starlette:
             # Scripts, styles and the front-end libraries of the pages, shipped in the package.
             Mount("/static", app=StaticFiles(packages=[("cityhub", "static")]), name="static"),
             Route("/", home, methods=["GET"]),
-            # The admin pages: HTML shells whose scripts call the admin API at /api/admin.
-            *admin_routes(),
         ],
         middleware=_middleware(settings),
         exception_handlers=_ERROR_HANDLERS,
