@@ -28,8 +28,14 @@ def test_a_connector_is_created_run_now_and_its_runs_shown(live_hub, page, page_
         _create_connector(page, "baenke", configuration)
         assert "noch nie gelaufen" in page.inner_text("#connectors-list")
 
-        page.click("button[aria-label='Konnektor baenke jetzt ausführen']")
+        run = "button[aria-label='Konnektor baenke jetzt ausführen']"
+        page.focus(run)
+        page.keyboard.press("Enter")
         page.wait_for_selector("#admin-status:has-text('erfolgreich gelaufen')")
+        # The list was drawn again; the keyboard is still on the connector's button.
+        assert page.evaluate("document.activeElement.getAttribute('aria-label')") == (
+            "Konnektor baenke jetzt ausführen"
+        )
         assert "erfolgreich" in page.inner_text("#connectors-list")
     with live_hub.http() as http:
         runs = http.get("/api/admin/connectors/baenke/runs", headers=live_hub.admin).json()
@@ -107,6 +113,11 @@ def test_dead_letters_are_shown_retried_and_dropped(live_hub, page, page_log, sh
     listed = page.inner_text("#letters-list")
     assert "malformed: not JSON" in listed
     assert "ttn-test" in page.inner_text("#integrations-list")
+    page.focus("#letters-reload")
+    page.keyboard.press("Enter")
+    page.wait_for_function(
+        "document.activeElement.id === 'letters-reload' && !document.activeElement.disabled"
+    )
 
     page.click(f"button[aria-label='Nachricht {oldest} mit Inhalt anzeigen']")
     page.wait_for_selector("#letter:not([hidden]) pre")

@@ -169,8 +169,11 @@ export function onSubmit(form, action) {
   });
 }
 
-/** Run `action` for a button, with the button busy meanwhile and its error announced. */
+/** Run `action` for a button, with the button busy meanwhile and its error announced. A
+ * keyboard user stays where they were: on the button, or on the one with the same name that
+ * replaced it when the list was drawn again (unless the action moved the focus elsewhere). */
 export async function busy(control, action) {
+  const focused = document.activeElement === control;
   control.disabled = true;
   control.setAttribute("aria-busy", "true");
   try {
@@ -180,6 +183,11 @@ export async function busy(control, action) {
   } finally {
     control.disabled = false;
     control.removeAttribute("aria-busy");
+    if (focused && (document.activeElement === document.body || document.activeElement === null)) {
+      const name = control.getAttribute("aria-label");
+      const same = name ? document.querySelector(`button[aria-label="${CSS.escape(name)}"]`) : null;
+      (control.isConnected ? control : same)?.focus();
+    }
   }
 }
 
