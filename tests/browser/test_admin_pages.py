@@ -9,6 +9,7 @@ from playwright.sync_api import Error as PlaywrightError
 
 from .admin_helpers import (
     TOKEN_KEY,
+    allow_test_scripts,
     assert_keyboard_reaches_every_control,
     open_signed_in,
     sign_in,
@@ -54,6 +55,18 @@ def test_sign_in_refuses_a_wrong_token_and_takes_the_right_one(live_hub, page, p
     shoot(page, "overview")
     # The one request that failed was the wrong token's, as it should.
     assert [e for e in page_log.errors if not _failed_request_logged(e)] == []
+
+
+def test_the_sign_in_page_is_accessible_with_its_error_shown(live_hub, page, shoot):
+    allow_test_scripts(page, live_hub)
+    page.goto(live_hub.url + "/admin?lang=en")
+    page.press("#token", "Enter")
+    page.wait_for_selector("#sign-in-error:has-text('Please enter a token')")
+    assert page.get_attribute("#token", "aria-describedby") == "token-hint sign-in-error"
+    assert page.is_hidden("#sign-out")
+    shoot(page, "sign-in-en")
+    assert axe_violations(page) == []
+    assert_keyboard_reaches_every_control(page)
 
 
 def test_a_token_of_another_role_is_not_let_in(live_hub, page):
