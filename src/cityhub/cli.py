@@ -173,6 +173,13 @@ def _load_demo(store: Store) -> None:
         )
     else:
         click.echo("Demo data already present; nothing added.")
+    if summary.timetable:
+        from cityhub.demo_transit import GRAF_WILHELM_PLATZ
+
+        click.echo(f"Demo timetable loaded: try /departures?stop={GRAF_WILHELM_PLATZ}")
+    from cityhub.screens.demo import DEMO_SLUG
+
+    click.echo(f"Demo information screen: /screens/{DEMO_SLUG}")
 
 
 @main.group()

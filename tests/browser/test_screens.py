@@ -8,8 +8,9 @@ import time
 from datetime import UTC, datetime
 
 import pytest
-
 from tests.browser.conftest import axe_violations
+
+import cityhub
 
 SCREEN = "/screens/rathaus"
 
@@ -48,6 +49,11 @@ def test_the_demo_screen_shows_every_tile(live_hub, page, page_log, shoot):
     shoot(page, "landscape")
     violations = axe_violations(page)
     assert violations == [], violations
+    with live_hub.http() as http:
+        screen = http.get("/api/admin/screens/rathaus", headers=live_hub.admin).json()
+    assert screen["last_seen"] is not None  # the page's heartbeat
+    assert screen["version"] == cityhub.__version__
+    assert screen["silent"] is False
     page_log.assert_clean()
 
 
@@ -90,39 +96,40 @@ def test_the_screen_keeps_its_values_through_an_outage(live_hub, page, shoot):
     page.wait_for_selector("#offline", state="hidden", timeout=30000)
     _observe(live_hub, stream, 4.0)
     page.wait_for_function(
-        "() => document.querySelector('.tile-uv .big').textContent.trim() === '4'",
+        "() => document.querySelector('.tile-uv .big').firstChild.textContent.trim() === '4'",
         timeout=15000,
     )
     shoot(page, "recovered")
 
 
+def _push(live_hub, http, text: str, severity: str):
+    response = http.post(
+        "/api/admin/crisis", json={"text": text, "severity": severity}, headers=live_hub.admin
+    )
+    assert response.status_code == 201, response.text
+    return response
+
+
 def test_a_crisis_message_takes_the_screen_over_until_withdrawn(live_hub, page, page_log, shoot):
     _open(page, live_hub)
     with live_hub.http() as http:
-        warning = http.post(
-            "/api/admin/crisis",
-            json={"text": "Glatteis auf Gehwegen", "severity": "warning"},
-            headers=live_hub.admin,
-        )
-        assert warning.status_code == 201
+        warning = _push(live_hub, http, "Glatteis auf Gehwegen", "warning")
         page.wait_for_selector(".banner-warning", timeout=10000)
         assert "Glatteis" in page.locator("#banners").inner_text()
         shoot(page, "warning")
-        critical = http.post(
-            "/api/admin/crisis",
-            json={"text": "Hochwasser: Wupperufer räumen", "severity": "critical"},
-            headers=live_hub.admin,
-        )
-        assert critical.status_code == 201
+        critical = _push(live_hub, http, "Hochwasser: Wupperufer räumen", "critical")
         page.wait_for_selector("#takeover:not([hidden])", timeout=10000)
         assert "Hochwasser" in page.locator("#takeover").inner_text()
         shoot(page, "critical")
         violations = axe_violations(page)
         assert violations == [], violations
         for message in (critical, warning):
-            assert http.delete(
-                f"/api/admin/crisis/{message.json()['id']}", headers=live_hub.admin
-            ).status_code == 204
+            assert (
+                http.delete(
+                    f"/api/admin/crisis/{message.json()['id']}", headers=live_hub.admin
+                ).status_code
+                == 204
+            )
     page.wait_for_selector("#takeover", state="hidden", timeout=10000)
     page.wait_for_selector(".banner-warning", state="detached", timeout=10000)
     page_log.assert_clean()
@@ -134,12 +141,12 @@ def test_a_portrait_screen_in_english(live_hub, browser, lang, shoot):
         layout = http.get("/api/admin/screens/rathaus", headers=live_hub.admin).json()
         layout = {k: layout[k] for k in ("title", "group", "tiles")} | {"orientation": "portrait"}
         assert http.put("/api/admin/screens/hochkant", json=layout, headers=live_hub.admin)
-    context = browser.new_context(viewport={"width": 1080 // 2, "height": 1920 // 2})
+    context = browser.new_context(viewport={"width": 1080, "height": 1920})
     page = context.new_page()
     try:
         page.goto(f"{live_hub.url}/screens/hochkant?lang={lang}")
         page.wait_for_selector(".tile-uv .big", timeout=15000)
-        assert "UV index" in page.locator(".tile-uv h3").inner_text()
+        assert page.locator(".tile-uv h3").text_content() == "UV index"
         shoot(page, "portrait-en")
         assert axe_violations(page) == []
     finally:

@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+#: Every tile type a screen offers.
+TILE_TYPES = {"departures", "parking", "weather", "uv", "water", "air", "map", "ticker", "qr"}
+
 
 def create_sensor(hub: Any, name: str, unit: str = "", dataset: str | None = None) -> int:
     """A Thing with one Datastream named ``name``; its Datastream's id."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from tests.screens.helpers import create_sensor, observe
+from tests.screens.helpers import TILE_TYPES, create_sensor, observe
 
 
 @pytest.fixture
@@ -135,17 +135,7 @@ def test_tile_types_describe_every_option_for_a_form(hub):
     types = {
         t["type"]: t for t in hub.get("/api/admin/screens/tile-types", headers=hub.admin).json()
     }
-    assert set(types) >= {
-        "departures",
-        "parking",
-        "weather",
-        "uv",
-        "water",
-        "air",
-        "map",
-        "ticker",
-        "qr",
-    }
+    assert set(types) == TILE_TYPES
     for tile in types.values():
         for option in tile["options"]:
             assert set(option) >= {"name", "type", "required", "description"}

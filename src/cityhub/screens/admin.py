@@ -21,6 +21,35 @@ from cityhub.screens.tiles import check_references, tile_types
 from cityhub.web import JSONResponse, read_json
 
 
+def _json_body(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
+    schema = {"type": "object", "properties": properties, "required": required}
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
+SCREEN_BODY = _json_body(
+    {
+        "title": {"type": "string"},
+        "group": {"type": ["string", "null"]},
+        "orientation": {"type": "string", "enum": ["landscape", "portrait"]},
+        "tiles": {
+            "type": "array",
+            "items": {"type": "object", "properties": {"type": {"type": "string"}}},
+            "description": "Tiles {type, options…}; see GET /api/admin/screens/tile-types.",
+        },
+    },
+    ["title", "tiles"],
+)
+CRISIS_BODY = _json_body(
+    {
+        "text": {"type": "string", "maxLength": crisis.MAX_TEXT},
+        "severity": {"type": "string", "enum": list(crisis.SEVERITIES)},
+        "group": {"type": ["string", "null"]},
+        "expires": {"type": ["string", "null"], "format": "date-time"},
+    },
+    ["text", "severity"],
+)
+
+
 def screens_admin_router(feed: ScreenFeed, auth: Authenticator) -> APIRouter:
     """Screens (layouts, heartbeats, silent ones) and crisis messages."""
     store, settings = feed.store, feed.settings
@@ -48,6 +77,7 @@ def screens_admin_router(feed: ScreenFeed, auth: Authenticator) -> APIRouter:
     @router.put(
         "/screens/{slug}",
         summary="Create (201) or replace (200) a screen: {title, group, orientation, tiles}",
+        openapi_extra={"requestBody": SCREEN_BODY},
     )
     async def put(slug: str, request: Request) -> JSONResponse:
         layouts.check_slug(slug)
@@ -78,6 +108,7 @@ def screens_admin_router(feed: ScreenFeed, auth: Authenticator) -> APIRouter:
         "/crisis",
         status_code=201,
         summary="Push a crisis message: {text, severity: info|warning|critical, group?, expires?}",
+        openapi_extra={"requestBody": CRISIS_BODY},
     )
     async def push(request: Request, principal: Principal = Depends(who)) -> JSONResponse:  # noqa: B008
         now = datetime.now(UTC)

@@ -48,15 +48,17 @@ def key_of(collection: Collection, item: Item) -> str:
 
 
 def by_keys(context: TileContext, collection: Collection, keys: list[str]) -> dict[str, Item]:
-    """The features of ``collection`` named by ``keys`` (keys or ids), by how they were named."""
+    """The features of ``collection`` named by ``keys`` (keys, else ids), by how they were
+    named. Keys and ids are asked apart, each through its index (one page, no count)."""
     source = sources.source(collection, context.hidden)
-    ids = [int(key) for key in keys if key.isdigit()]
-    wanted = [source.c.id.in_(ids)]
+    found: dict[str, Item] = {}
     if not collection.is_sensors:
-        wanted.append(source.c.key.in_(keys))
-    items = _items(context, collection, len(keys), or_(*wanted))
-    found = {key_of(collection, item): item for item in items}
-    found.update({str(item.id): item for item in items})
+        for item in _items(context, collection, len(keys) + 1, source.c.key.in_(keys)):
+            found[key_of(collection, item)] = item
+    ids = [int(key) for key in keys if key.isdigit() and key not in found]
+    if ids:
+        for item in _items(context, collection, len(ids) + 1, source.c.id.in_(ids)):
+            found[str(item.id)] = item
     return found
 
 

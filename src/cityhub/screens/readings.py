@@ -13,11 +13,13 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, func, select
 
+from cityhub.sensorthings.model import BY_NAME
 from cityhub.sensorthings.serialize import result_value
+from cityhub.sensorthings.visibility import visible
 from cityhub.store import schema
 from cityhub.store.access import Hidden
 
-_ds, _obs, _things = schema.datastreams, schema.observations, schema.things
+_ds, _obs = schema.datastreams, schema.observations
 
 
 @dataclass(frozen=True)
@@ -32,10 +34,7 @@ class Reading:
 
 
 def _visible(hidden: Hidden) -> list[ColumnElement[bool]]:
-    if not hidden:
-        return []
-    hidden_things = select(_things.c.id).where(_things.c.dataset_id.in_(sorted(hidden.datasets)))
-    return [_ds.c.thing_id.not_in(hidden_things)]
+    return visible(BY_NAME["Datastream"], _ds, hidden)
 
 
 def visible_datastreams(connection: Connection, ids: list[int], hidden: Hidden) -> set[int]:

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection
 
+from cityhub.errors import BadRequest
 from cityhub.gtfs.departures import find_stops
 from cityhub.screens import places, qr, readings, sensors, transit
 from cityhub.screens.context import TileContext
@@ -227,9 +230,9 @@ def tile_types() -> list[dict[str, Any]]:
 def check_tiles(tiles: Any) -> list[dict[str, Any]]:
     """The tiles with their options checked and defaults filled in (no store needed)."""
     if not isinstance(tiles, list):
-        raise TileError(0, "?", 'tiles must be a list of objects {"type": …, options…}')
+        raise BadRequest('tiles must be a list of objects {"type": …, options…}')
     if len(tiles) > MAX_TILES:
-        raise TileError(MAX_TILES, "?", f"a screen has at most {MAX_TILES} tiles")
+        raise BadRequest(f"a screen has at most {MAX_TILES} tiles, not {len(tiles)}")
     checked = []
     for index, tile in enumerate(tiles):
         kind = tile.get("type") if isinstance(tile, dict) else None
@@ -265,7 +268,7 @@ def check_references(connection: Connection, tiles: list[dict[str, Any]]) -> Non
 
 def _check_places(connection: Connection, hidden: Hidden, index: int, options: dict) -> None:
     kind = options["type"]
-    context = TileContext(connection, hidden, None, None, "")  # type: ignore[arg-type]
+    context = TileContext(connection, hidden, datetime.now(UTC), ZoneInfo("UTC"), "")
     slugs = {
         "parking": [options.get("collection")],
         "map": options.get("collections"),

@@ -107,8 +107,10 @@
         const list = el("ul", "garages");
         for (const garage of tile.garages || []) {
           const item = el("li");
-          item.appendChild(el("span", null, garage.name));
-          const figure = el("span");
+          const name = el("span", "name", garage.name);
+          if (garage.capacity) name.appendChild(el("span", "capacity", t("screens.parking.of", { n: number(garage.capacity, 0) })));
+          item.appendChild(name);
+          const figure = el("span", "figure");
           if (garage.free === null) {
             figure.textContent = "–";
           } else if (garage.free <= 0) {
@@ -116,9 +118,6 @@
           } else {
             figure.appendChild(el("strong", "free", number(garage.free, 0)));
             figure.appendChild(document.createTextNode(" " + t("screens.parking.free")));
-            if (garage.capacity) {
-              figure.appendChild(document.createTextNode(" " + t("screens.parking.of", { n: number(garage.capacity, 0) })));
-            }
           }
           item.appendChild(figure);
           list.appendChild(item);
@@ -135,9 +134,9 @@
         const list = el("ul", "facts");
         const today = tile.today || {};
         if (today.low !== undefined && today.low !== null) {
-          fact(list, t("screens.weather.today"), t("screens.weather.range", {
+          body.appendChild(el("p", "advice", t("screens.weather.range", {
             low: number(today.low, 0) + "°", high: number(today.high, 0) + "°",
-          }));
+          })));
         }
         if (now_.humidity) fact(list, t("screens.weather.humidity"), withUnit(now_.humidity, 0));
         if (now_.wind) fact(list, t("screens.weather.wind"), withUnit(now_.wind, 1));
@@ -171,7 +170,7 @@
         if (tile.trend) {
           const arrow = { rising: "↑", falling: "↓", steady: "→" }[tile.trend];
           body.appendChild(el("p", "trend", arrow + " " + t("screens.water." + tile.trend)));
-          const sign = tile.change > 0 ? "+" : "";
+          const sign = Math.round(tile.change) > 0 ? "+" : "";
           body.appendChild(el("p", "advice", t("screens.water.change", {
             change: sign + number(tile.change, 0) + (tile.unit ? " " + tile.unit : ""),
             minutes: tile.trend_minutes,
@@ -188,7 +187,7 @@
           body.appendChild(el("p", "unavailable", t("screens.unavailable")));
           return;
         }
-        const line = el("p", "big");
+        const line = el("p", "index-line");
         const index = band("air", tile.index);
         index.classList.add("band-large");
         line.appendChild(index);
@@ -198,8 +197,7 @@
         for (const name of ["pm10", "pm2p5", "no2", "o3"]) {
           const p = (tile.pollutants || {})[name];
           if (!p) continue;
-          fact(list, t("screens.air." + name), number(p.value, 0) + " " + (p.unit || "µg/m³")
-            + " · " + t("screens.air.band." + p.band));
+          fact(list, t("screens.air." + name), number(p.value, 0) + " " + (p.unit || "µg/m³"));
         }
         body.appendChild(list);
       },
