@@ -24,6 +24,7 @@ from starlette.staticfiles import StaticFiles
 
 from cityhub import __version__, web
 from cityhub.admin import admin_router, tokens_router
+from cityhub.adminui import admin_routes
 from cityhub.auth import Authenticator
 from cityhub.connectors.admin import connectors_router
 from cityhub.connectors.service import ConnectorService
@@ -97,6 +98,8 @@ def create_app(settings: Settings, *, migrate: bool = True) -> Starlette:
 
     app = Starlette(
         routes=[
+            # The admin pages: HTML shells whose scripts call the admin API at /api/admin.
+            *admin_routes(),
             *SensorThingsFace(store, settings, auth).routes(),
             *FeaturesFace(store, settings, auth).routes(),
             *DeparturesFace(store, auth).routes(),
