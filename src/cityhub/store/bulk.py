@@ -174,7 +174,8 @@ class BulkLoader:
         if spatial and self.postgresql:
             # COPY cannot parse GeoJSON; SQLAlchemy's batched INSERT passes it through
             # ST_GeomFromGeoJSON, the geometry column's bind expression.
-            rows = [dict(zip(names, row, strict=True)) for row in zip(*columns.values())]
+            values = zip(*columns.values(), strict=True)
+            rows = [dict(zip(names, row, strict=True)) for row in values]
             self.connection.execute(insert(table), rows)
             return
         converted = [self._converted(table, name, columns[name]) for name in names]
