@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from cityhub.datasets.manage import create_dataset
 from cityhub.features.write import (
@@ -125,3 +126,63 @@ def test_a_collection_slug_of_another_dataset_is_refused(hub, collection):
 def test_bad_geometries_are_refused_saying_why(value, says):
     with pytest.raises(GeometryError, match=says):
         check_geometry(value)
+
+
+def _boxed_keys(hub, bbox: str) -> set[str]:
+    """Ids (or names) of the current features the items face finds in ``bbox``."""
+    answer = hub.get("/features/collections/toiletten/items", params={"bbox": bbox, "limit": 1000})
+    assert answer.status_code == 200, answer.text
+    found = answer.json()["features"]
+    return {f["properties"].get("id") or f["properties"]["name"] for f in found}
+
+
+def _grid(count: int) -> list[FeatureRecord]:
+    """``count`` points on a grid west of 7.1° E, and a line and a polygon east of it."""
+    records = [
+        FeatureRecord(
+            {"id": str(i)},
+            {"type": "Point", "coordinates": [7.0 + (i % 30) / 1000, 51.1 + (i // 30) / 1000]},
+            key=str(i),
+        )
+        for i in range(count)
+    ]
+    line = {"type": "LineString", "coordinates": [[7.2, 51.2], [7.3, 51.3]]}
+    square = [[[7.4, 51.4], [7.5, 51.4], [7.5, 51.5], [7.4, 51.5], [7.4, 51.4]]]
+    records.append(FeatureRecord({"id": "line"}, line, key="line"))
+    records.append(FeatureRecord({"id": "square"}, {"type": "Polygon", "coordinates": square}))
+    return records
+
+
+def test_a_bulk_write_leaves_every_geometry_found_by_box_searches(hub, collection):
+    # Enough records for the bulk path, which indexes the boxes after the rows.
+    _write(hub, collection, _grid(900))
+    west = _boxed_keys(hub, "7.0,51.1,7.0095,51.2")
+    assert west == {str(i) for i in range(900) if i % 30 < 10}
+    assert _boxed_keys(hub, "7.25,51.25,7.26,51.26") == {"line"}
+    assert _boxed_keys(hub, "7.45,51.45,7.46,51.46") == {"square"}
+    # A single feature written afterwards is indexed as before (the row-by-row path).
+    _write(hub, collection, [_toilet("late", "Spät", 7.6, 51.6)])
+    assert _boxed_keys(hub, "7.59,51.59,7.61,51.61") == {"Spät"}
+    # Moved in bulk: found where it is now, no longer where it was.
+    moved = [FeatureRecord({"id": "0"}, {"type": "Point", "coordinates": [7.7, 51.7]}, key="0")]
+    _write(hub, collection, moved + _grid(900)[1:])
+    assert _boxed_keys(hub, "7.69,51.69,7.71,51.71") == {"0"}
+    assert "0" not in _boxed_keys(hub, "7.0,51.1,7.0095,51.2")
+
+
+def test_a_failed_bulk_write_keeps_the_geometry_index_working(sqlite_hub):
+    def setup(connection):
+        dataset = create_dataset(connection, slug="wc", title="WC", licence="dl-zero-de/2.0")
+        return ensure_collection(connection, dataset, "toiletten", key_property="id")
+
+    collection = sqlite_hub.store.write_blocking(setup)
+    broken = [*_grid(900), FeatureRecord({"id": "x"}, None, key="x", thing_id=999_999)]
+    with pytest.raises(IntegrityError):  # no Thing 999999: nothing of the write is kept
+        _write(sqlite_hub, collection, broken)
+    trigger = "SELECT count(*) FROM sqlite_master WHERE name = 'features_geom_insert'"
+    assert sqlite_hub.store.read_blocking(lambda c: c.exec_driver_sql(trigger).scalar()) == 1
+    assert _boxed_keys(sqlite_hub, "7.0,51.1,7.0095,51.2") == set()
+    _write(sqlite_hub, collection, _grid(900))
+    _write(sqlite_hub, collection, [_toilet("late", "Spät", 7.6, 51.6)])
+    assert _boxed_keys(sqlite_hub, "7.59,51.59,7.61,51.61") == {"Spät"}
+    assert len(_boxed_keys(sqlite_hub, "7.0,51.1,7.0095,51.2")) == 300

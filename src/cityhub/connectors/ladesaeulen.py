@@ -18,12 +18,10 @@ Rows are read one at a time from the decoded text; nothing but the rows kept is 
 from __future__ import annotations
 
 import csv
-import gc
 import hashlib
 import io
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -41,6 +39,7 @@ from cityhub.connectors.base import (
     SourceError,
 )
 from cityhub.connectors.context import RunContext
+from cityhub.cycles import no_cycle_collection
 
 REGISTER_URL = (
     "https://data.bundesnetzagentur.de/Bundesnetzagentur/SharedDocs/Downloads/DE/Sachgebiete/"
@@ -122,7 +121,7 @@ class Ladesaeulenregister(Connector):
     }
 
     async def run(self, context: RunContext) -> RunSummary:
-        with _no_cycle_collection():
+        with no_cycle_collection():
             return await super().run(context)
 
     async def harvest(self, context: RunContext, url: str) -> Harvest | None:
@@ -139,23 +138,6 @@ class Ladesaeulenregister(Connector):
         wanted = _Filter(self.options)
         text = decode(url, content, content_type)
         return [_place(station) for station in read_register(url, text) if wanted(station)]
-
-
-@contextmanager
-def _no_cycle_collection() -> Iterator[None]:
-    """Pause Python's cycle collector while a register is read and written.
-
-    Reading creates hundreds of thousands of small containers that live until the write;
-    the collector would traverse them again and again (it doubled the time of a run) and
-    find nothing, since they hold no cycles. Memory is still freed by reference counting.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def decode(url: str, content: bytes, content_type: str = "") -> str:

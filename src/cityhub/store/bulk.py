@@ -21,7 +21,8 @@ Why explicit ids are safe:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from operator import itemgetter
 from typing import Any
@@ -31,8 +32,16 @@ from psycopg.types.json import Jsonb
 from sqlalchemy import JSON, Connection, Table, insert
 from sqlalchemy.exc import DBAPIError
 
-from cityhub.store.dialects import normalise_geojson
+from cityhub.store.dialects import (
+    normalise_geojson,
+    sqlite_geometry_index,
+    sqlite_geometry_index_fill,
+)
 from cityhub.store.types import Geometry, UTCDateTime
+
+#: Rows from which an insert into a table with a geometry index indexes them after the
+#: load (on SQLite; see ``_geometry_index_after_load``): fewer are indexed row by row.
+INDEX_AFTER_ROWS = 500
 
 _SQLITE_TIME_LENGTH = len("2026-01-01 00:00:00.000000")
 
@@ -76,6 +85,25 @@ def _json_text(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
+def _sqlite_time(value: datetime) -> str:
+    return value.isoformat(" ", "microseconds")[:_SQLITE_TIME_LENGTH]
+
+
+def _each_once(values: Sequence[Any], convert: Callable[[Any], Any]) -> list[Any]:
+    """``convert`` of each value, ``None`` kept; a value given again in a row (the same
+    object: a time or a provenance shared by every row) is converted once."""
+    converted: list[Any] = []
+    append = converted.append
+    last: Any = None
+    result: Any = None
+    for value in values:
+        if value is not last:
+            last = value
+            result = None if value is None else convert(value)
+        append(result)
+    return converted
+
+
 class BulkLoader:
     """Bulk loading on one connection, inside its current transaction."""
 
@@ -101,16 +129,13 @@ class BulkLoader:
             cut = _sqlite_times_from_utc_texts(texts)
             if cut is not None:
                 return cut
-        return [
-            None if v is None else v.isoformat(" ", "microseconds")[:_SQLITE_TIME_LENGTH]
-            for v in values
-        ]
+        return _each_once(values, _sqlite_time)
 
     def documents(self, values: Sequence[Any]) -> list[Any]:
         """A column of JSON values; ``None`` is SQL NULL (as ``JSONDocument`` stores it)."""
         if self.postgresql:
             return [None if v is None else Jsonb(v, _json_text) for v in values]
-        return [None if v is None else _json_text(v) for v in values]
+        return _each_once(values, _json_text)
 
     # --- ids and rows -------------------------------------------------------------------
 
@@ -134,27 +159,41 @@ class BulkLoader:
         """Insert rows given as mappings of column to Python value (the keys of the first
         row name the columns); datetime, JSON and geometry (GeoJSON text) columns are
         converted here."""
-        if not rows:
+        if rows:
+            self.insert_columns(table, {name: [row[name] for row in rows] for name in rows[0]})
+
+    def insert_columns(self, table: Table, columns: Mapping[str, Sequence[Any]]) -> None:
+        """Insert rows given column by column (equally long lists of Python values), for
+        callers that have their values that way and need build no row mappings; converted
+        as by ``insert``."""
+        names = list(columns)
+        count = len(columns[names[0]]) if names else 0
+        if not count:
             return
-        names = list(rows[0])
         spatial = any(isinstance(table.c[name].type, Geometry) for name in names)
         if spatial and self.postgresql:
             # COPY cannot parse GeoJSON; SQLAlchemy's batched INSERT passes it through
             # ST_GeomFromGeoJSON, the geometry column's bind expression.
-            self.connection.execute(insert(table), list(rows))
+            values = zip(*columns.values(), strict=True)
+            rows = [dict(zip(names, row, strict=True)) for row in values]
+            self.connection.execute(insert(table), rows)
             return
-        columns = []
-        for name in names:
-            values = [row[name] for row in rows]
-            kind = table.c[name].type
-            if isinstance(kind, UTCDateTime):
-                values = self.times(values)
-            elif isinstance(kind, JSON):
-                values = self.documents(values)
-            elif isinstance(kind, Geometry):
-                values = [normalise_geojson(v) for v in values]
-            columns.append(values)
-        self.load(table, names, zip(*columns, strict=True))
+        converted = [self._converted(table, name, columns[name]) for name in names]
+        if spatial and "id" not in names and count >= INDEX_AFTER_ROWS:
+            with _geometry_index_after_load(self.connection, table.name):
+                self.load(table, names, zip(*converted, strict=True))
+            return
+        self.load(table, names, zip(*converted, strict=True))
+
+    def _converted(self, table: Table, name: str, values: Sequence[Any]) -> Sequence[Any]:
+        kind = table.c[name].type
+        if isinstance(kind, UTCDateTime):
+            return self.times(values)
+        if isinstance(kind, JSON):
+            return self.documents(values)
+        if isinstance(kind, Geometry):
+            return [normalise_geojson(v) for v in values]
+        return values
 
     def load(self, table: Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
         """Insert ``rows`` (tuples in the order of ``columns``) in one go."""
@@ -192,6 +231,34 @@ class BulkLoader:
             connection_invalidated=lost,
             dialect=dialect,
         )
+
+
+@contextmanager
+def _geometry_index_after_load(connection: Connection, table: str) -> Iterator[None]:
+    """On SQLite, load the rows of the block without the trigger that puts each new row's
+    box into the table's R*Tree index, then index them all in one go.
+
+    Row by row, the trigger took more time than the rest of the insert (a trigger program
+    and four calls into Python per row). It is dropped and made again from its stored
+    definition inside the caller's transaction: no other connection ever sees the table
+    without it, and a rollback restores it with everything else.
+    """
+    _, trigger = sqlite_geometry_index(table)
+    execute = connection.exec_driver_sql
+    definition = execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?", (trigger,)
+    ).scalar()
+    if definition is None:  # no index on this table
+        yield
+        return
+    newest = execute(f'SELECT coalesce(max(id), 0) FROM "{table}"').scalar_one()
+    execute(f'DROP TRIGGER "{trigger}"')
+    try:
+        yield
+    finally:
+        execute(definition)
+    for statement in sqlite_geometry_index_fill(table):
+        execute(statement, (newest,))
 
 
 _SEQUENCES: dict[tuple[str, str], str] = {}

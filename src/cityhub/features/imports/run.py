@@ -14,6 +14,7 @@ from typing import Any
 from shapely.geometry import shape
 from sqlalchemy import Connection, select
 
+from cityhub.cycles import no_cycle_collection
 from cityhub.datasets import dataset_id_of
 from cityhub.datasets.fields import check_slug
 from cityhub.errors import BadRequest
@@ -104,10 +105,11 @@ def import_features(
     key = target.key or _key_property(connection, collection_id)
     description = reader.description
     result = _Records(reader, key, progress)
-    records = result.collect()
-    summary = write_features(
-        connection, collection_id, records, provenance=_provenance(target, description)
-    )
+    with no_cycle_collection():  # every row is kept until the write
+        records = result.collect()
+        summary = write_features(
+            connection, collection_id, records, provenance=_provenance(target, description)
+        )
     outcome = ImportResult(target.collection, description, key, summary, result.rejected)
     warning = axis_warning(_bounds(records))
     if warning:

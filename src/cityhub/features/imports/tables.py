@@ -50,6 +50,9 @@ def fold(name: str) -> str:
 
 def _width(cells: Cells) -> int:
     """Cells up to the last one that is not empty."""
+    last = cells[-1] if cells else None
+    if isinstance(last, str) and last and not last.isspace():  # most rows: no search
+        return len(cells)
     for index in range(len(cells) - 1, -1, -1):
         if not _empty(cells[index]):
             return index + 1
@@ -173,41 +176,44 @@ class TableRows:
         self.header_line, header_cells = self._sample[self._header]
         self.names = column_names(header_cells)
         self.geometry = CoordinateColumns(self.names, options)
+        used = self.geometry.used
+        self._property_columns = [(i, name) for i, name in enumerate(self.names) if i not in used]
 
     def __iter__(self) -> Iterator[SourceRow | Rejected]:
+        row = self._row
         for line, cells in self._sample[self._header + 1 :]:
-            yield from self._row(line, cells)
+            if (item := row(line, cells)) is not None:
+                yield item
         for line, cells in self._rows:
-            yield from self._row(line, cells)
+            if (item := row(line, cells)) is not None:
+                yield item
 
-    def _row(self, line: int, cells: Cells) -> Iterator[SourceRow | Rejected]:
+    def _row(self, line: int, cells: Cells) -> SourceRow | Rejected | None:
+        """The row as a feature, or why it cannot be one; None for a blank row."""
         width = _width(cells)
         if width == 0:
-            return
+            return None
         if width > len(self.names):
-            yield self._reject(
+            return self._reject(
                 line,
                 f"{width} values, but the header (line {self.header_line}) names "
                 f"{len(self.names)} columns",
             )
-            return
         try:
             geometry = self._geometry(cells)
         except (CoordinateError, ValueError) as exc:
-            yield self._reject(line, str(exc))
-            return
-        yield SourceRow(line, self._properties(cells), geometry)
+            return self._reject(line, str(exc))
+        return SourceRow(line, self._properties(cells), geometry)
 
     def _reject(self, line: int, reason: str) -> Rejected:
         return Rejected(line, reason, self.unit)
 
     def _properties(self, cells: Cells) -> dict[str, Any]:
-        used = self.geometry.used
-        properties = {}
-        for index, name in enumerate(self.names):
-            if index not in used:
-                properties[name] = self._value(cells[index] if index < len(cells) else None)
-        return properties
+        value, count = self._value, len(cells)
+        return {
+            name: value(cells[index]) if index < count else None
+            for index, name in self._property_columns
+        }
 
     def _value(self, cell: Any) -> Any:
         if isinstance(cell, str):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from functools import lru_cache
 from typing import Any
 
 _INTEGER = re.compile(r"[+-]?(0|[1-9]\d*)")
@@ -16,8 +17,12 @@ TRUE_WORDS = frozenset({"true", "ja", "wahr", "yes"})
 FALSE_WORDS = frozenset({"false", "nein", "falsch", "no"})
 
 
+@lru_cache(maxsize=16384)
 def typed(text: str, decimal_comma: bool) -> Any:
-    """The value a cell's text stands for. Leading zeros (postal codes, ids) stay text."""
+    """The value a cell's text stands for. Leading zeros (postal codes, ids) stay text.
+
+    Cached: most columns hold a few values again and again (kinds, years, districts).
+    """
     value = text.strip()
     if not value:
         return None
@@ -63,11 +68,14 @@ def coordinate(value: Any) -> float | None:
     One comma is a decimal comma, one point a decimal point: coordinates carry no thousands
     separators worth guessing about, and a file may mix both conventions.
     """
-    if isinstance(value, bool) or value is None:
+    if type(value) is str:  # most cells; the checks below in the order of the others
+        text = value.strip()
+    elif isinstance(value, bool) or value is None:
         return None
-    if isinstance(value, int | float):
+    elif isinstance(value, int | float):
         return float(value)
-    text = str(value).strip()
+    else:
+        text = str(value).strip()
     if "," in text and "." not in text:
         text = text.replace(",", ".")
     try:
