@@ -17,9 +17,8 @@ from sqlalchemy.exc import DBAPIError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.requests import Request
 from starlette.responses import HTMLResponse
-from starlette.routing import Mount, Route
+from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
 from cityhub import __version__, web
@@ -38,6 +37,7 @@ from cityhub.lorawan.admin import lorawan_router
 from cityhub.lorawan.service import LorawanService
 from cityhub.lorawan.webhook import webhook_routes
 from cityhub.mqtt.service import MqttService
+from cityhub.portal import portal_routes
 from cityhub.sensorthings.api import VERSION, SensorThingsFace
 from cityhub.sensorthings.openapi import openapi_fragment
 from cityhub.settings import Settings
@@ -87,19 +87,17 @@ def create_app(settings: Settings, *, migrate: bool = True) -> Starlette:
                 await anyio.to_thread.run_sync(mqtt.stop)
             store.close()
 
-    async def home(request: Request) -> HTMLResponse:
-        return HTMLResponse(_home_page(str(request.base_url).rstrip("/")))
-
     app = Starlette(
         routes=[
             *SensorThingsFace(store, settings, auth).routes(),
             *FeaturesFace(store, settings, auth).routes(),
             *DeparturesFace(store, auth).routes(),
             *webhook_routes(lorawan.core, settings.max_body_bytes),
+            # The citizen portal at / (its /api/search comes before the /api mount).
+            *portal_routes(store, settings, auth),
             Mount("/api", app=_api(store, auth, mqtt, connectors, lorawan)),
             # Scripts, styles and the front-end libraries of the pages, shipped in the package.
             Mount("/static", app=StaticFiles(packages=[("cityhub", "static")]), name="static"),
-            Route("/", home, methods=["GET"]),
         ],
         middleware=_middleware(settings),
         exception_handlers=_ERROR_HANDLERS,
@@ -223,18 +221,3 @@ def _openapi(api: FastAPI) -> dict[str, Any]:
         components["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"}}
         api.openapi_schema = document
     return api.openapi_schema
-
-
-def _home_page(base: str) -> str:
-    return f"""<!doctype html>
-<html lang="de"><head><meta charset="utf-8"><title>cityhub</title>
-<meta name="viewport" content="width=device-width, initial-scale=1"></head>
-<body><main>
-<h1>cityhub – Open Smart City Hub</h1>
-<p>Urbane Daten der Stadt, offen über Standards. / The city's data through open standards.</p>
-<ul>
-<li><a href="{base}/{VERSION}">OGC SensorThings API 1.1</a></li>
-<li><a href="{base}/features">OGC API – Features</a></li>
-<li><a href="{base}/api/docs">API-Dokumentation / API documentation</a></li>
-</ul>
-</main></body></html>"""
