@@ -73,9 +73,11 @@ def test_config_shows_every_setting_without_secrets(tmp_path: Path):
 
 def test_demo_load_twice_adds_nothing_the_second_time(tmp_path: Path):
     first = run("demo", "load", "--data-dir", str(tmp_path))
-    assert re.search(r"10 Things, \d{4} Observations", first.output)
+    assert re.search(r"16 Things, \d{4} Observations", first.output)
+    assert "/departures?stop=sg-graf-wilhelm-platz" in first.output
     second = run("demo", "load", "--data-dir", str(tmp_path))
     assert "nothing added" in second.output
+    assert "timetable" not in second.output
 
 
 def test_serve_on_port_zero_prints_urls_and_answers(tmp_path: Path):

@@ -173,6 +173,10 @@ def _load_demo(store: Store) -> None:
         )
     else:
         click.echo("Demo data already present; nothing added.")
+    if summary.timetable:
+        from cityhub.demo_transit import GRAF_WILHELM_PLATZ
+
+        click.echo(f"Demo timetable loaded: try /departures?stop={GRAF_WILHELM_PLATZ}")
 
 
 @main.group()

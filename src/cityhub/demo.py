@@ -1,21 +1,43 @@
 """Loading the Solingen demo dataset through the same write path as any client.
 
-Loading twice adds nothing: Things already present (by their demo key) are skipped.
+Besides the sensors and places, the demo has car parks and a weather forecast shaped and saved
+as the ParkAPI and Bright Sky connectors would, and a timetable loaded as the GTFS connector
+loads one, so every tile of the portal and the screens has data (``demo_identifiers``).
+
+Loading twice adds nothing: Things already present (by their demo key) are skipped, the car
+parks and the forecast are skipped once their datasets hold Things, and the timetable is
+loaded only when the store does not hold this very feed (by its digest).
 """
 
 from __future__ import annotations
 
 import copy
+import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
 from cityhub import datasets
+from cityhub.connectors import parkapi
+from cityhub.connectors.base import Harvest, RunSummary
+from cityhub.connectors.gtfs import save_timetable
+from cityhub.connectors.saving import Target, save_harvests
 from cityhub.demo_data import DEMO_DAYS, DEMO_MARKER, demo_observations, demo_things
+from cityhub.demo_parking import COLLECTION as PARKING_COLLECTION
+from cityhub.demo_parking import GARAGES, parking_harvest
 from cityhub.demo_places import COLLECTIONS, demo_places
+from cityhub.demo_transit import FEED_NAME, GRAF_WILHELM_PLATZ, STOPS, feed_zip
+from cityhub.demo_weather import COLLECTION as FORECAST_COLLECTION
+from cityhub.demo_weather import CONNECTOR as FORECAST_CONNECTOR
+from cityhub.demo_weather import NAME as FORECAST_THING
+from cityhub.demo_weather import PARAMETERS as FORECAST_PARAMETERS
+from cityhub.demo_weather import forecast_harvest
 from cityhub.features.write import FeatureRecord, ensure_collection, write_features
+from cityhub.gtfs.load import FeedSource, feed_row
 from cityhub.sensorthings import derived, writes
 from cityhub.sensorthings.model import BY_NAME
 from cityhub.sensorthings.values import result_columns
@@ -25,9 +47,13 @@ from cityhub.store.database import Store
 
 @dataclass(frozen=True)
 class DemoSummary:
+    """What a load added: Things (sensors and car parks), Observations, Things already there,
+    and whether the demo timetable was loaded."""
+
     things: int
     observations: int
     skipped: int
+    timetable: bool = False
 
 
 def load_demo(store: Store, now: datetime | None = None) -> DemoSummary:
@@ -95,7 +121,16 @@ def _load(connection: Connection, store: Store, start: datetime, end: datetime) 
     if rows:
         store.bulk_insert(connection, schema.observations, rows)
         derived.recompute_datastream_extents(connection, {s[0] for s in streams.values()})
-    return DemoSummary(len(new), len(rows), len(bodies) - len(new))
+    parking = _load_parking(connection, start, end)
+    forecast = _load_forecast(connection, end)
+    timetable = _load_timetable(connection, end)
+    harvested = parking.things_created + forecast.things_created
+    return DemoSummary(
+        len(new) + harvested,
+        len(rows) + parking.observations_added + forecast.observations_added,
+        len(bodies) - len(new) + len(GARAGES) + 1 - harvested,
+        timetable,
+    )
 
 
 #: Where the demo's places (districts, toilets) are published.
@@ -165,3 +200,164 @@ def _datastreams_by_key(connection: Connection, thing_ids: list[int]) -> dict[st
         for ds_id, thing_id, props in rows
         if isinstance(props, dict) and "demoKey" in props
     }
+
+
+#: Where the demo's car parks are published (a ParkAPI-shaped source of their own).
+DEMO_PARKING_DATASET = {
+    "slug": "solingen-parken",
+    "title": "Parkhäuser in Solingen (Demo)",
+    "description": "Invented car parks of Solingen with their free and total spaces, "
+    "shaped as the ParkAPI connector delivers them.",
+    "organization": DEMO_ORGANIZATION["slug"],
+    "licence": "dl-zero-de/2.0",
+    "keywords": ["Demo", "Parken", "Parkhaus", "Stellplätze"],
+    "themes": ["TRAN"],
+    "update_frequency": "15MIN",
+}
+#: The connector name the demo's car parks carry (``properties.connector`` of their Things).
+DEMO_PARKING_CONNECTOR = "demo-parkhaeuser"
+
+
+def _load_parking(connection: Connection, start: datetime, end: datetime) -> RunSummary:
+    """The car parks through the connectors' own saving path, unless loaded before."""
+    target = Target(
+        DEMO_PARKING_CONNECTOR, "parkapi", DEMO_PARKING_DATASET["slug"], PARKING_COLLECTION, {}
+    )
+    harvest = partial(parking_harvest, start, end)
+    return _save_once(connection, DEMO_PARKING_DATASET, target, harvest, end)
+
+
+#: Where the demo's weather forecast is published (shaped as the Bright Sky connector's).
+DEMO_WEATHER_DATASET = {
+    "slug": "solingen-wetter",
+    "title": "Wettervorhersage für Solingen (Demo)",
+    "description": "An invented hourly forecast for the next two days, shaped as the Bright "
+    "Sky connector delivers the DWD's MOSMIX forecasts.",
+    "organization": DEMO_ORGANIZATION["slug"],
+    "licence": "dl-zero-de/2.0",
+    "keywords": ["Demo", "Wetter", "Vorhersage"],
+    "themes": ["ENVI"],
+    "update_frequency": "HOURLY",
+}
+
+
+def _load_forecast(connection: Connection, end: datetime) -> RunSummary:
+    """The forecast through the connectors' own saving path, unless loaded before."""
+    target = Target(
+        FORECAST_CONNECTOR, "brightsky", DEMO_WEATHER_DATASET["slug"], FORECAST_COLLECTION, {}
+    )
+    harvest = partial(forecast_harvest, end)
+    return _save_once(connection, DEMO_WEATHER_DATASET, target, harvest, end)
+
+
+def _save_once(
+    connection: Connection,
+    dataset: dict[str, Any],
+    target: Target,
+    harvest: Callable[[], Harvest],
+    end: datetime,
+) -> RunSummary:
+    """Save a connector-shaped harvest (made only when needed) into its own demo dataset, as
+    fetched at ``end``, unless that dataset holds Things already."""
+    found = datasets.dataset_by_slug(connection, dataset["slug"])
+    if found is None:
+        datasets.create_dataset(connection, **dataset)
+    elif connection.scalar(select(func.count()).where(schema.things.c.dataset_id == found["id"])):
+        return RunSummary()
+    return save_harvests(connection, target, [harvest()], fetched_at=end)
+
+
+#: Where the demo timetable is published; its stops become features of ``haltestellen``.
+DEMO_TRANSIT_DATASET = {
+    "slug": "solingen-fahrplan",
+    "title": "Fahrplan und Haltestellen in Solingen (Demo)",
+    "description": "An invented timetable of three bus and trolleybus lines in Solingen "
+    "(GTFS), with its stops, for trying departure boards.",
+    "organization": DEMO_ORGANIZATION["slug"],
+    "licence": "dl-zero-de/2.0",
+    "keywords": ["Demo", "ÖPNV", "Haltestellen", "Fahrplan", "GTFS"],
+    "themes": ["TRAN"],
+    "update_frequency": "IRREG",
+}
+DEMO_STOPS_COLLECTION = "haltestellen"
+
+
+def _load_timetable(connection: Connection, now: datetime) -> bool:
+    """The demo GTFS feed through the GTFS connector's loading path; False if already held."""
+    content = feed_zip()
+    digest = hashlib.sha256(content).hexdigest()
+    feed = feed_row(connection, FEED_NAME)
+    if feed is not None and feed["digest"] == digest:
+        return False
+    found = datasets.dataset_by_slug(connection, DEMO_TRANSIT_DATASET["slug"])
+    dataset_id = (
+        found["id"] if found else datasets.create_dataset(connection, **DEMO_TRANSIT_DATASET)
+    )
+    source = FeedSource(FEED_NAME, dataset_id, "cityhub demo timetable", digest)
+    save_timetable(connection, source, content, DEMO_STOPS_COLLECTION, now)
+    return True
+
+
+# --------------------------------------------------------------------------------------------
+# What a portal or a screen configures itself with
+# --------------------------------------------------------------------------------------------
+
+#: Datastreams a screen shows, by role: the ``properties.demoKey`` of each (stable across
+#: databases, unlike ``@iot.id``; find one with ``$filter=properties/demoKey eq '…'``).
+DEMO_STREAM_KEYS = {
+    "uv-index": "lamp-clemens-galerien:uv-index",
+    "air-temperature": "weather-rathaus:air-temperature",
+    "water-level": "gauge-wupper-glueder:water-level",
+    "pm10": "air-schlagbaum:pm10",
+    "pm2p5": "air-schlagbaum:pm2p5",
+}
+
+
+@dataclass(frozen=True)
+class DemoStream:
+    """A demo Datastream: its demo key, its name and its Thing's name."""
+
+    key: str
+    name: str
+    thing: str
+
+
+@dataclass(frozen=True)
+class DemoIdentifiers:
+    """The names and keys by which a demo screen or the portal finds its data."""
+
+    feed: str  # the GTFS feed's name
+    stop: str  # stop_id of "Solingen Graf-Wilhelm-Platz", for /departures?stop=
+    stops: dict[str, str]  # stop_id -> stop name, every stop of the demo feed
+    stops_collection: str  # the stops as features
+    parking_collection: str  # the car parks as live features
+    parking_keys: tuple[str, ...]  # feature keys (property ``id``) of the car parks
+    parking_free: str  # live property with the free spaces (ParkAPI's name)
+    parking_total: str  # live property with the total spaces
+    streams: dict[str, DemoStream]  # by role: uv-index, air-temperature, water-level, …
+    forecast_thing: str  # name of the Thing with the hourly forecast (Bright Sky's shape)
+    forecast_keys: tuple[str, ...]  # its Datastreams' ``properties.sourceKey``
+
+
+def demo_identifiers() -> DemoIdentifiers:
+    """Everything a demo screen needs to be configured, without asking the store."""
+    named = {
+        stream["properties"]["demoKey"]: DemoStream(
+            stream["properties"]["demoKey"], stream["name"], body["name"]
+        )
+        for body in demo_things()
+        for stream in body["Datastreams"]
+    }
+    return DemoIdentifiers(
+        feed=FEED_NAME,
+        stop=GRAF_WILHELM_PLATZ,
+        stops={stop_id: name for stop_id, (name, _lon, _lat) in STOPS.items()},
+        stops_collection=DEMO_STOPS_COLLECTION,
+        parking_collection=PARKING_COLLECTION,
+        parking_keys=tuple(garage.key for garage in GARAGES),
+        parking_free=parkapi.FREE["name"],
+        parking_total=parkapi.TOTAL["name"],
+        streams={role: named[key] for role, key in DEMO_STREAM_KEYS.items()},
+        forecast_thing=FORECAST_THING,
+        forecast_keys=tuple(f"{parameter}:forecast" for parameter in FORECAST_PARAMETERS),
+    )

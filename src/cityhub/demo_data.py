@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-__all__ = ["DEMO_DAYS", "DEMO_MARKER", "demo_observations", "demo_things"]
+__all__ = ["DEMO_DAYS", "DEMO_MARKER", "demo_observations", "demo_things", "weather_forecast"]
 
 DEMO_MARKER = "cityhub-demo"
 """Value of ``properties.demo`` on every demo Thing, so a loader can detect an earlier load."""
@@ -827,3 +827,31 @@ def _build_devices() -> tuple[_Device, ...]:
 
 
 _DEVICES = _build_devices()
+
+
+# --------------------------------------------------------------------------------------------
+# Forecast
+# --------------------------------------------------------------------------------------------
+
+
+def weather_forecast(moment: datetime) -> dict[str, float]:
+    """A forecast of the weather over Solingen for ``moment``, in Bright Sky's parameter names
+    and units: the same weather scenario the station measures, with a forecast's own errors
+    (deterministic per hour)."""
+    moment = _as_utc(moment, "moment")
+    rng = random.Random(f"{_SEED}|forecast|{moment.isoformat()}")
+    walk = _Walk(window_start=moment)
+
+    def value(reading: _Reading) -> float:
+        result = reading(moment, rng, walk)
+        assert isinstance(result, float)
+        return result
+
+    return {
+        "temperature": value(_temperature_reading),
+        "relative_humidity": value(_humidity_reading),
+        "precipitation": round(_rain_rate(moment), 1),
+        "wind_speed": round(3.6 * value(_wind_reading), 1),
+        "pressure_msl": value(_pressure_reading),
+        "cloud_cover": round(100 * _clamp(_blend(moment, "cloud_cover"), 0.0, 1.0)),
+    }

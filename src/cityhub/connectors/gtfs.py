@@ -34,7 +34,12 @@ from cityhub.connectors.config import ConnectorConfig, parse_duration
 from cityhub.connectors.context import RunContext
 from cityhub.connectors.saving import KEY_PROPERTY
 from cityhub.errors import ApiError
-from cityhub.features.write import FeatureRecord, ensure_collection, write_features
+from cityhub.features.write import (
+    FeatureRecord,
+    WriteSummary,
+    ensure_collection,
+    write_features,
+)
 from cityhub.gtfs import realtime
 from cityhub.gtfs.feed import FeedError, FeedZip
 from cityhub.gtfs.load import FeedSource, Loaded, Stop, feed_row, load_feed, mark_checked
@@ -177,25 +182,8 @@ class Gtfs(Connector):
     ) -> Loaded:
         dataset_id = _ensure_dataset(connection, self.dataset, self.dataset_defaults)
         source = FeedSource(source.name, dataset_id, source.source, source.digest)
-        try:
-            zipped = FeedZip(content)
-            try:
-                loaded = load_feed(connection, source, zipped, context.fetched_at)
-            finally:
-                zipped.close()
-        except FeedError as exc:
-            raise SourceError(f"{source.source}: {exc}") from None
-        collection_id = ensure_collection(
-            connection, dataset_id, self.collection, key_property=KEY_PROPERTY
-        )
-        provenance = {
-            "connector": self.name,
-            "source": source.source,
-            "fetched_at": context.fetched_at.isoformat(),
-        }
-        records = [_feature(stop, self.name) for stop in loaded.stops if _located(stop)]
-        written = write_features(
-            connection, collection_id, records, provenance=provenance, mark_missing_gone=True
+        loaded, written = save_timetable(
+            connection, source, content, self.collection, context.fetched_at
         )
         summary.timetable_loaded = True
         summary.stop_times = loaded.counts["stop_times"]
@@ -228,6 +216,31 @@ class Gtfs(Connector):
         summary.cancelled = counts["cancelled"]
         summary.skipped = counts["skipped"]
         summary.unmatched = counts["unmatched"]
+
+
+def save_timetable(
+    connection: Connection, source: FeedSource, content: bytes, collection: str, now: datetime
+) -> tuple[Loaded, WriteSummary]:
+    """Load the feed zip ``content`` as the timetable of ``source.name`` and write its located
+    stops as features of ``collection`` (made if missing), in the caller's transaction: the
+    one path by which a static feed comes in, for the connector and the demo alike."""
+    try:
+        zipped = FeedZip(content)
+        try:
+            loaded = load_feed(connection, source, zipped, now)
+        finally:
+            zipped.close()
+    except FeedError as exc:
+        raise SourceError(f"{source.source}: {exc}") from None
+    collection_id = ensure_collection(
+        connection, source.dataset_id, collection, key_property=KEY_PROPERTY
+    )
+    provenance = {"connector": source.name, "source": source.source, "fetched_at": now.isoformat()}
+    records = [_feature(stop, source.name) for stop in loaded.stops if _located(stop)]
+    written = write_features(
+        connection, collection_id, records, provenance=provenance, mark_missing_gone=True
+    )
+    return loaded, written
 
 
 def _located(stop: Stop) -> bool:
