@@ -11,11 +11,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from tests.browser.conftest import ADMIN_TOKEN, LiveHub, axe_violations
 
 from cityhub.demo import load_demo
 from cityhub.settings import load_settings
 from cityhub.store.database import Store
-from tests.browser.conftest import ADMIN_TOKEN, LiveHub, axe_violations
 
 TILES = "/static/vendor/leaflet/images/layers.png?z={z}&x={x}&y={y}"
 
@@ -53,7 +53,8 @@ def requests_seen(page: Any) -> list[str]:
 
 def _all_local(seen: list[str], hub: LiveHub) -> None:
     foreign = [url for url in seen if not url.startswith((hub.url, "data:", "blob:"))]
-    assert seen and foreign == []
+    assert seen
+    assert foreign == []
 
 
 def _station(hub: LiveHub) -> str:
@@ -89,8 +90,10 @@ def test_the_map_shows_the_layers_and_a_sensor_popup_with_values(
     popup = page.locator(".leaflet-popup-content .card")
     popup.wait_for()
     text = popup.inner_text()
-    assert "Wetterstation Rathaus" in text and "Lufttemperatur" in text
-    assert "°C" in text and "Stand" in text
+    assert "Wetterstation Rathaus" in text
+    assert "Lufttemperatur" in text
+    assert "°C" in text
+    assert "Stand" in text
     assert "feature=sensors/7" in page.url
     shoot(page, "map-popup")
     page_log.assert_clean()

@@ -84,6 +84,14 @@ def _current_statement() -> Any:
     )
 
 
+def _unit(unit: dict[str, Any]) -> str:
+    """The unit's symbol; for a UCUM annotation such as ``{spaces}``, its name."""
+    symbol = unit.get("symbol") or ""
+    if symbol.startswith("{"):
+        return unit.get("name") or symbol.strip("{}")
+    return symbol or unit.get("name") or ""
+
+
 def _current(row: Any, now: datetime) -> dict[str, Any]:
     unit = row["unit_of_measurement"] or {}
     has_value = row["result_type"] is not None
@@ -97,7 +105,7 @@ def _current(row: Any, now: datetime) -> dict[str, Any]:
         "thing_id": row["thing_id"],
         "thing_name": row["thing_name"],
         "observed": row["observed"],
-        "unit": unit.get("symbol") or unit.get("name") or "",
+        "unit": _unit(unit),
         "unit_name": unit.get("name") or "",
         "value": result_value(row) if has_value else None,
         "has_value": has_value,

@@ -29,6 +29,7 @@ from cityhub.pages import Translator, client_messages, language_of, render
 from cityhub.portal import reads, search, series
 from cityhub.portal.formats import Formats
 from cityhub.portal.mapview import MapView, badges, centre_of
+from cityhub.portal.transit import departures_of
 from cityhub.settings import Settings
 from cityhub.store.access import Hidden, hidden_datasets
 from cityhub.store.database import Store
@@ -181,8 +182,10 @@ class Portal:
         slug = request.path_params["slug"]
         feature_id = _number(request.path_params["fid"])
         now = datetime.now(UTC)
+        reader = (await self.auth.principal(request)).reader
 
-        def work(connection: Connection, hidden: Hidden) -> dict[str, Any]:
+        def work(connection: Connection) -> dict[str, Any]:
+            hidden = hidden_datasets(connection, reader)
             found = find_collection(connection, slug, hidden)
             item = None
             if found is not None and not found.is_sensors:
@@ -192,9 +195,10 @@ class Portal:
             values = []
             if item.thing_id is not None:
                 values = reads.current_values(connection, [item.thing_id], hidden, now)
-            return {"collection": found, "item": item, "values": values}
+            departures = departures_of(connection, item.properties, reader, now)
+            return {"collection": found, "item": item, "values": values, "departures": departures}
 
-        context = await self._read(request, work)
+        context = await self.store.read(work)
         context["centre"] = centre_of(context["item"].geometry)
         return context
 
