@@ -11,7 +11,7 @@ gives at most ``MAX_BUCKETS`` buckets. The chart reads the same figures from the
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -48,7 +48,12 @@ _observations = schema.observations
 class Span:
     name: str  # day, week, month or custom
     start: datetime
-    end: datetime
+    end: datetime  # exclusive
+
+    @property
+    def last(self) -> datetime:
+        """The last moment in the range (for the "to" day of a form)."""
+        return self.end - timedelta(microseconds=1)
 
 
 @dataclass(frozen=True)
@@ -71,8 +76,9 @@ def parse_span(params: Any, latest: datetime | None, now: datetime, zone: ZoneIn
     first, last = _day(params, "from"), _day(params, "to")
     if last < first:
         raise BadRequest("the range ends (to) before it starts (from)")
-    start = datetime.combine(first, time(), zone)
-    end = datetime.combine(last + timedelta(days=1), time(), zone)
+    # In UTC: arithmetic on times of one zone would ignore the clock changes.
+    start = datetime.combine(first, time(), zone).astimezone(UTC)
+    end = datetime.combine(last + timedelta(days=1), time(), zone).astimezone(UTC)
     if end - start > LONGEST_CUSTOM:
         raise BadRequest("a custom range spans at most 20 years")
     return Span(CUSTOM, start, end)
