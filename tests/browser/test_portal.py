@@ -84,7 +84,7 @@ def test_the_map_shows_the_layers_and_a_sensor_popup_with_values(
     markers = page.locator(".leaflet-marker-icon")
     assert markers.count() > 0
     assert "Objekte auf der Karte" in page.locator("#map-status").inner_text()
-    _open_map(page, live_hub, f"?map=18/{_station(live_hub)}&layers=sensors")
+    _open_map(page, live_hub, f"?map=19/{_station(live_hub)}&layers=sensors")
     marker = page.locator(".leaflet-marker-icon[title*='Wetterstation Rathaus']")
     marker.click()
     popup = page.locator(".leaflet-popup-content .card")
@@ -170,11 +170,40 @@ def test_the_keyboard_reaches_every_control(page, live_hub, path):
 
 
 def test_a_popup_opens_from_the_keyboard(page, page_log, live_hub):
-    _open_map(page, live_hub, f"?map=18/{_station(live_hub)}&layers=sensors")
+    _open_map(page, live_hub, f"?map=19/{_station(live_hub)}&layers=sensors")
     marker = page.locator(".leaflet-marker-icon[title*='Wetterstation Rathaus']")
     marker.focus()
     page.keyboard.press("Enter")
     page.locator(".leaflet-popup-content .card").wait_for()
+    focused = page.evaluate("() => document.activeElement.textContent")
+    assert focused == "Wetterstation Rathaus"  # focus moves to the popup's heading
+    page_log.assert_clean()
+
+
+def _feature_path(hub: LiveHub, name: str) -> str:
+    """COLLECTION/ID of the feature named ``name``, found by the portal's search."""
+    with hub.http() as client:
+        found = client.get("/api/search", params={"q": name}).json()["results"]
+    path = next(hit["path"] for hit in found if hit["kind"] == "feature" and hit["name"] == name)
+    return path.removeprefix("/collections/")
+
+
+def test_a_stop_shows_its_next_departures_and_a_car_park_its_free_spaces(
+    page, page_log, live_hub, shoot
+):
+    stop = _feature_path(live_hub, "Solingen Graf-Wilhelm-Platz")
+    page.goto(f"{live_hub.url}/?layers=haltestellen&feature={stop}")
+    card = page.locator(".leaflet-popup-content .card")
+    card.wait_for(timeout=20000)
+    assert "Nächste Abfahrten" in card.inner_text()
+    assert card.locator("table.departures tbody tr").count() == 5
+    shoot(page, "stop-popup")
+    garage = _feature_path(live_hub, "Parkhaus Rathaus")
+    page.goto(f"{live_hub.url}/?layers=parkhaeuser&feature={garage}")
+    card = page.locator(".leaflet-popup-content .card")
+    card.wait_for(timeout=20000)
+    assert "Freie Stellplätze" in card.inner_text()
+    assert "Stand" in card.inner_text()
     page_log.assert_clean()
 
 

@@ -49,12 +49,14 @@
     layer.on("popupopen", function (event) {
       openFeature = layer.featureKey;
       remember();
+      var fromKeyboard = layer.getElement && document.activeElement === layer.getElement();
       fetch(cardUrl(slug, feature.id)).then(function (r) {
         if (!r.ok) { throw new Error(r.status); }
         return r.text();
       }).then(function (html) {
         event.popup.setContent(html);
-        window.dispatchEvent(new CustomEvent("portal:card", { detail: event.popup.getElement() }));
+        var title = event.popup.getElement().querySelector(".card-title a");
+        if (fromKeyboard && title) { title.focus(); }  // read on from the popup's heading
       }).catch(function () {
         event.popup.setContent(text["portal.map.popup.failed"]);
       });
@@ -65,7 +67,9 @@
   }
 
   function makeLayer(meta, features) {
-    var group = L.markerClusterGroup({ showCoverageOnHover: false, maxClusterRadius: 50 });
+    var group = L.markerClusterGroup({
+      showCoverageOnHover: false, maxClusterRadius: 50, disableClusteringAtZoom: 18,
+    });
     var shapes = L.geoJSON({ type: "FeatureCollection", features: features }, {
       style: function () { return { className: "shape shape-" + (meta.index % 6), weight: 2 }; },
       pointToLayer: function (feature, latlng) {
