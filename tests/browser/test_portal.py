@@ -158,6 +158,7 @@ FOCUSABLE = """() => [...document.querySelectorAll(
 @pytest.mark.parametrize(
     "path",
     ["/?map=15/51.1712/7.0845&layers=oeffentliche-toiletten", "/datastreams/13", "/datasets"],
+    ids=["map", "datastream", "datasets"],
 )
 def test_the_keyboard_reaches_every_control(page, live_hub, path):
     page.goto(live_hub.url + path)
@@ -221,6 +222,7 @@ def test_a_stop_shows_its_next_departures_and_a_car_park_its_free_spaces(
         "/datasets/no-such-dataset",
         "/?lang=en",
     ],
+    ids=lambda path: path.strip("/").replace("/", "-").replace("?", "-") or "map",
 )
 def test_axe_finds_no_serious_violations(page, live_hub, shoot, path):
     page.goto(live_hub.url + path)
