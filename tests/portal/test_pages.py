@@ -22,7 +22,7 @@ NOW = datetime.now(UTC).replace(microsecond=0)
 class City:
     fresh: int  # Datastream reporting every 10 minutes, latest value 2 minutes old
     stale: int  # declares PT10M, latest value an hour old
-    dense: int  # a minute apart for two weeks
+    dense: int  # a minute apart for two weeks, once _fill has run
     secret_thing: int
     thing: int
     toilet: int
@@ -69,6 +69,11 @@ def _thing(
     return thing_id, [d["@iot.id"] for d in found]
 
 
+def _fill(hub: Any, city: City) -> None:
+    """Two weeks of minute values in the dense Datastream (only where a test needs them)."""
+    _observe(hub, city.dense, [NOW - timedelta(minutes=i) for i in range(14 * 24 * 60)])
+
+
 def _observe(hub: Any, datastream: int, times: list[datetime], start: float = 10.0) -> None:
     rows = [[format_instant(t), start + (i % 50) / 10] for i, t in enumerate(times)]
     body = [
@@ -102,7 +107,6 @@ def city(hub: Any) -> City:
     )
     _observe(hub, fresh, [NOW - timedelta(minutes=2 + 10 * i) for i in range(6)])
     _observe(hub, stale, [NOW - timedelta(minutes=60 + 10 * i) for i in range(6)])
-    _observe(hub, dense, [NOW - timedelta(minutes=i) for i in range(14 * 24 * 60)])
     secret, _ = _thing(hub, "Geheime Messstelle", "intern", [{"name": "Temperatur geheim"}])
     places = add_dataset(hub, "orte")
     collection = add_collection(hub, places, "toiletten", "Öffentliche Toiletten")
@@ -178,6 +182,7 @@ def test_a_day_shows_raw_values_and_a_long_range_is_aggregated_server_side(hub, 
     assert day.status_code == 200
     assert day.text.count('<th scope="row"><time') == 6
     assert f"/v1.1/Datastreams({city.fresh})/Observations?" in unquote(day.text)
+    _fill(hub, city)
     week = hub.get(f"/datastreams/{city.dense}?range=week")
     assert week.status_code == 200
     assert "Mittel" in week.text  # buckets: mean, minimum, maximum, count
@@ -190,6 +195,7 @@ def test_a_day_shows_raw_values_and_a_long_range_is_aggregated_server_side(hub, 
 
 
 def test_a_custom_range_is_whole_local_days_and_bad_ranges_are_400_pages(hub, city):
+    _fill(hub, city)
     today = NOW.date()
     query = f"range=custom&from={today - timedelta(days=2)}&to={today}"
     custom = hub.get(f"/datastreams/{city.dense}?{query}")
@@ -243,6 +249,9 @@ def test_search_ranks_exact_then_prefix_then_contained_names(hub, city):
         ("/?map=abc", 400, "Ungültige Anfrage"),
         ("/?feature=../etc", 400, "Ungültige Anfrage"),
         ("/datasets/no-such?lang=en", 404, "Page not found"),
+        ("/datasets/a%00b", 404, "Seite nicht gefunden"),
+        ("/collections/a%00b/1", 404, "Seite nicht gefunden"),
+        ("/search?q=a%00b", 400, "Ungültige Anfrage"),
     ],
 )
 def test_unknown_or_bad_addresses_are_html_error_pages_in_the_page_language(

@@ -43,6 +43,8 @@ class Hit:
 
 def clean_query(text: str | None) -> str:
     query = " ".join((text or "").split())
+    if "\x00" in query:
+        raise BadRequest("q must not contain NUL characters")
     if len(query) > MAX_QUERY:
         raise BadRequest(f"q is at most {MAX_QUERY} characters long")
     return query

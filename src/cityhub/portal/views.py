@@ -7,6 +7,7 @@ a 400 page, both in the page language.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from functools import wraps
@@ -38,6 +39,7 @@ from cityhub.web import JSONResponse
 Handler = Callable[[Any, Request], Awaitable[Response]]
 #: Features listed on a collection's page; the rest are a link to the API away.
 COLLECTION_PAGE = 500
+_SLUG = re.compile(r"[A-Za-z0-9_.-]{1,200}")
 
 
 def _page(handler: Handler) -> Handler:
@@ -53,6 +55,14 @@ def _page(handler: Handler) -> Handler:
             return self.page(request, "portal/error.html", error.status, error=error)
 
     return run
+
+
+def _slug(request: Request) -> str:
+    """A path slug: letters, digits, hyphens and underscores, or the page does not exist."""
+    slug = request.path_params["slug"]
+    if not _SLUG.fullmatch(slug):
+        raise NotFound(f"no such name '{slug[:100]}'")
+    return slug
 
 
 def _number(text: str) -> int:
@@ -145,7 +155,7 @@ class Portal:
 
     @_page
     async def dataset(self, request: Request) -> Response:
-        slug = request.path_params["slug"]
+        slug = _slug(request)
         now = datetime.now(UTC)
 
         def work(connection: Connection, hidden: Hidden) -> dict[str, Any]:
@@ -164,7 +174,7 @@ class Portal:
 
     @_page
     async def collection(self, request: Request) -> Response:
-        slug = request.path_params["slug"]
+        slug = _slug(request)
 
         def work(connection: Connection, hidden: Hidden) -> dict[str, Any]:
             found = find_collection(connection, slug, hidden)
@@ -179,7 +189,7 @@ class Portal:
     # --- features and Things -----------------------------------------------------------
 
     async def _feature(self, request: Request) -> dict[str, Any]:
-        slug = request.path_params["slug"]
+        slug = _slug(request)
         feature_id = _number(request.path_params["fid"])
         now = datetime.now(UTC)
         reader = (await self.auth.principal(request)).reader
