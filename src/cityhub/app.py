@@ -23,6 +23,7 @@ from starlette.staticfiles import StaticFiles
 
 from cityhub import __version__, web
 from cityhub.admin import admin_router, tokens_router
+from cityhub.adminui import admin_routes
 from cityhub.auth import Authenticator
 from cityhub.connectors.admin import connectors_router
 from cityhub.connectors.service import ConnectorService
@@ -38,6 +39,9 @@ from cityhub.lorawan.service import LorawanService
 from cityhub.lorawan.webhook import webhook_routes
 from cityhub.mqtt.service import MqttService
 from cityhub.portal import portal_routes
+from cityhub.screens import public as screens_public
+from cityhub.screens.admin import screens_admin_router
+from cityhub.screens.live import ScreenFeed
 from cityhub.sensorthings.api import VERSION, SensorThingsFace
 from cityhub.sensorthings.openapi import openapi_fragment
 from cityhub.settings import Settings
@@ -64,6 +68,7 @@ def create_app(settings: Settings, *, migrate: bool = True) -> Starlette:
     mqtt = MqttService(store, settings, auth) if settings.mqtt_enabled else None
     connectors = ConnectorService(store, settings)
     lorawan = LorawanService(store, settings)
+    screens = ScreenFeed(store, settings)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -82,6 +87,7 @@ def create_app(settings: Settings, *, migrate: bool = True) -> Starlette:
                 scheduler.cancel()
                 await asyncio.gather(scheduler, return_exceptions=True)
             await connectors.aclose()
+            await screens.aclose()
             await anyio.to_thread.run_sync(lorawan.stop)
             if mqtt is not None:
                 await anyio.to_thread.run_sync(mqtt.stop)
@@ -89,13 +95,16 @@ def create_app(settings: Settings, *, migrate: bool = True) -> Starlette:
 
     app = Starlette(
         routes=[
+            # The admin pages: HTML shells whose scripts call the admin API at /api/admin.
+            *admin_routes(),
             *SensorThingsFace(store, settings, auth).routes(),
             *FeaturesFace(store, settings, auth).routes(),
             *DeparturesFace(store, auth).routes(),
             *webhook_routes(lorawan.core, settings.max_body_bytes),
+            *screens_public.ScreensFace(screens).routes(),
             # The citizen portal at / (its /api/search comes before the /api mount).
             *portal_routes(store, settings, auth),
-            Mount("/api", app=_api(store, auth, mqtt, connectors, lorawan)),
+            Mount("/api", app=_api(store, auth, mqtt, connectors, lorawan, screens)),
             # Scripts, styles and the front-end libraries of the pages, shipped in the package.
             Mount("/static", app=StaticFiles(packages=[("cityhub", "static")]), name="static"),
         ],
@@ -109,6 +118,7 @@ def create_app(settings: Settings, *, migrate: bool = True) -> Starlette:
     app.state.mqtt = mqtt
     app.state.connectors = connectors
     app.state.lorawan = lorawan
+    app.state.screens = screens
     return app
 
 
@@ -151,6 +161,7 @@ def _api(
     mqtt: MqttService | None,
     connectors: ConnectorService,
     lorawan: LorawanService,
+    screens: ScreenFeed | None = None,
 ) -> FastAPI:
     """The ``/api`` face: health, the admin API, interactive documentation of every face."""
     api = FastAPI(
@@ -200,8 +211,11 @@ def _api(
             imports_router(store, store.settings),
             connectors_router(connectors),
             lorawan_router(store, lorawan),
+            *([screens_admin_router(screens, auth)] if screens is not None else []),
         )
     )
+    if screens is not None:
+        api.include_router(screens_public.api_router(screens))
     return api
 
 

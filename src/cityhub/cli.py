@@ -126,7 +126,14 @@ def serve(demo: bool, no_mqtt: bool, config_file: Path | None, **flags: Any) -> 
     if settings.port == 0:  # links in MQTT notifications name the port really in use
         settings = settings.model_copy(update={"port": port})
     app = create_app(settings, migrate=False)
-    config = uvicorn.Config(app, log_level=settings.log_level, proxy_headers=True, access_log=False)
+    # Screens hold event streams open; a stop waits for them at most a few seconds.
+    config = uvicorn.Config(
+        app,
+        log_level=settings.log_level,
+        proxy_headers=True,
+        access_log=False,
+        timeout_graceful_shutdown=5,
+    )
     uvicorn.Server(config).run(sockets=[listener])
 
 
@@ -177,6 +184,9 @@ def _load_demo(store: Store) -> None:
         from cityhub.demo_transit import GRAF_WILHELM_PLATZ
 
         click.echo(f"Demo timetable loaded: try /departures?stop={GRAF_WILHELM_PLATZ}")
+    from cityhub.screens.demo import DEMO_SLUG
+
+    click.echo(f"Demo information screen: /screens/{DEMO_SLUG}")
 
 
 @main.group()

@@ -38,6 +38,7 @@ from cityhub.demo_weather import PARAMETERS as FORECAST_PARAMETERS
 from cityhub.demo_weather import forecast_harvest
 from cityhub.features.write import FeatureRecord, ensure_collection, write_features
 from cityhub.gtfs.load import FeedSource, feed_row
+from cityhub.screens.demo import ensure_demo_screen
 from cityhub.sensorthings import derived, writes
 from cityhub.sensorthings.model import BY_NAME
 from cityhub.sensorthings.values import result_columns
@@ -124,6 +125,7 @@ def _load(connection: Connection, store: Store, start: datetime, end: datetime) 
     parking = _load_parking(connection, start, end)
     forecast = _load_forecast(connection, end)
     timetable = _load_timetable(connection, end)
+    ensure_demo_screen(connection, demo_identifiers())
     harvested = parking.things_created + forecast.things_created
     return DemoSummary(
         len(new) + harvested,

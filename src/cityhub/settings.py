@@ -227,6 +227,17 @@ class Settings(BaseModel):
             ) from None
         return value
 
+    screen_heartbeat_seconds: int = Field(
+        60,
+        ge=5,
+        description="How often an information screen reports that it is alive; one silent "
+        "for three times as long is listed as silent.",
+    )
+    screen_timezone: str = Field(
+        "Europe/Berlin",
+        description="Time zone of the information screens' 'today' (weather, UV) and clock.",
+    )
+
     @field_validator("lorawan")
     @classmethod
     def _unique_integrations(cls, value: list[LorawanIntegration]) -> list[LorawanIntegration]:

@@ -54,6 +54,9 @@ class LiveHub:
         self.settings = settings
         self.app = create_app(settings)
         sock = socket.socket()
+        # Connections accepted from it inherit the flag, so ``stop`` can bind the port again
+        # while they are still closing.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", 0))
         self._socket = sock
         self.port = sock.getsockname()[1]
@@ -82,6 +85,8 @@ class LiveHub:
 
     def stop(self) -> None:
         """Stop serving (the port closes), as an outage would; ``start`` serves again."""
+        # An outage does not wait for open streams (server-sent events) to finish.
+        self.server.config.timeout_graceful_shutdown = 1
         self.server.should_exit = True
         if self._thread is not None:
             self._thread.join(timeout=30)

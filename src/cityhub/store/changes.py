@@ -2,7 +2,8 @@
 
 Write code calls ``record`` for every entity it creates or updates. The writer keeps only what
 belongs to committed requests (a rolled-back savepoint or a redone batch drops its part) and
-gives the list to the store's commit listener, e.g. the MQTT notifier. Without a listener the
+gives the list to the store's commit listeners, e.g. the MQTT notifier and the screens' feed
+(while screens are connected). Without a listener the
 connection carries no list and ``record`` does nothing, so writes pay nothing for it.
 """
 

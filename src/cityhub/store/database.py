@@ -124,6 +124,13 @@ class Store:
         """Receive what each commit created or updated (see ``store.changes``)."""
         self._writer.set_commit_listener(listener)
 
+    def add_commit_listener(self, listener: CommitListener) -> None:
+        """Receive what each commit created or updated, beside any other listener."""
+        self._writer.add_commit_listener(listener)
+
+    def remove_commit_listener(self, listener: CommitListener) -> None:
+        self._writer.remove_commit_listener(listener)
+
     def bulk_insert(self, connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
         """Load many rows the fastest way the backend offers, in the caller's transaction."""
         BulkLoader(connection).insert(table, rows)

@@ -681,3 +681,42 @@ lorawan_integrations = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("modified_at", UTCDateTime, nullable=False),
 )
+
+# --- Information screens and crisis messages -----------------------------------------------------
+
+# A public information screen: its layout (the tiles and their options, checked by
+# cityhub.screens.tiles), and what it last reported of itself (heartbeat).
+screens = Table(
+    "screens",
+    metadata,
+    Column("slug", Text, primary_key=True),
+    Column("title", Text, nullable=False),
+    Column("screen_group", Text),
+    Column("orientation", Text, nullable=False),
+    Column("layout", JSONDocument, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("modified_at", UTCDateTime, nullable=False),
+    Column("last_seen", UTCDateTime),
+    Column("version", Text),
+    CheckConstraint("orientation IN ('landscape', 'portrait')", name="ck_screens_orientation"),
+)
+
+# A message pushed to the screens of a group (all screens when screen_group is NULL); shown
+# until withdrawn or expired. A critical one takes a screen over; others are a banner.
+crisis_messages = Table(
+    "crisis_messages",
+    metadata,
+    _id(),
+    Column("text", Text, nullable=False),
+    Column("severity", Text, nullable=False),
+    Column("screen_group", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime),
+    Column("withdrawn_at", UTCDateTime),
+    Column("created_by", Text),
+    CheckConstraint(
+        "severity IN ('info', 'warning', 'critical')", name="ck_crisis_messages_severity"
+    ),
+    Index("ix_crisis_messages_withdrawn_at_expires_at", "withdrawn_at", "expires_at"),
+    **_AUTOINCREMENT,
+)

@@ -63,11 +63,36 @@ class GroupCommitWriter:
         self._lock = threading.Lock()
         self._closed = False
         self._listener: CommitListener | None = None
+        #: Listeners besides the one of ``set_commit_listener`` (e.g. the screens' feed).
+        self._extra_listeners: tuple[CommitListener, ...] = ()
 
     def set_commit_listener(self, listener: CommitListener | None) -> None:
         """Hand the changes of every commit to ``listener`` (called in the writer thread, so
         it must only queue them), or stop doing so with ``None``."""
         self._listener = listener
+
+    def add_commit_listener(self, listener: CommitListener) -> None:
+        """Hand the changes of every commit to ``listener`` as well (in the writer thread)."""
+        self._extra_listeners = (*self._extra_listeners, listener)
+
+    def remove_commit_listener(self, listener: CommitListener) -> None:
+        self._extra_listeners = tuple(x for x in self._extra_listeners if x is not listener)
+
+    def _current_listener(self) -> CommitListener | None:
+        """The listener of ``set_commit_listener`` and the added ones, as one (or None)."""
+        extra = self._extra_listeners
+        if not extra:
+            return self._listener
+        listeners = (self._listener, *extra) if self._listener is not None else extra
+
+        def every(changes: list[Change]) -> None:
+            for listener in listeners:
+                try:
+                    listener(changes)
+                except Exception:  # one listener's fault must not cost the others
+                    log.exception("a commit listener failed")
+
+        return every
 
     def submit(self, fn: WriteFn) -> Future[Any]:
         """Queue ``fn(connection)``; the future resolves after its transaction commits."""
@@ -148,7 +173,7 @@ class GroupCommitWriter:
         Rejected requests are rare on the ingest path, so the common case pays for no
         savepoints; the rare case pays for running the batch twice.
         """
-        listener = self._listener
+        listener = self._current_listener()
         self._start_recording(connection, listener)
         try:
             with connection.begin():

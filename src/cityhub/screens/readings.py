@@ -1,0 +1,119 @@
+"""Datastream readings for tiles: latest values, extremes since a time, a value some time ago.
+
+Every query keeps to Datastreams of Things in datasets the public may read (a screen is
+public), reads the maintained latest Observation of each Datastream (an index lookup), and
+the (datastream, time) index for ranges.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, func, select
+
+from cityhub.sensorthings.model import BY_NAME
+from cityhub.sensorthings.serialize import result_value
+from cityhub.sensorthings.visibility import visible
+from cityhub.store import schema
+from cityhub.store.access import Hidden
+
+_ds, _obs = schema.datastreams, schema.observations
+
+
+@dataclass(frozen=True)
+class Reading:
+    """The latest Observation of one Datastream."""
+
+    datastream: int
+    name: str
+    value: Any
+    unit: str | None
+    time: datetime
+
+
+def _visible(hidden: Hidden) -> list[ColumnElement[bool]]:
+    return visible(BY_NAME["Datastream"], _ds, hidden)
+
+
+def visible_datastreams(connection: Connection, ids: list[int], hidden: Hidden) -> set[int]:
+    """Those of ``ids`` that exist and the public may read."""
+    if not ids:
+        return set()
+    statement = select(_ds.c.id).where(_ds.c.id.in_(sorted(set(ids))), *_visible(hidden))
+    return set(connection.scalars(statement))
+
+
+def latest(connection: Connection, ids: list[int], hidden: Hidden) -> dict[int, Reading]:
+    """The latest reading of each of ``ids`` that has one and is public."""
+    if not ids:
+        return {}
+    statement = (
+        select(
+            _ds.c.id,
+            _ds.c.name,
+            _ds.c.unit_of_measurement,
+            _obs.c.phenomenon_time_start,
+            _obs.c.result_type,
+            _obs.c.result_number,
+            _obs.c.result_string,
+            _obs.c.result_json,
+        )
+        .select_from(_ds.join(_obs, _obs.c.id == _ds.c.latest_observation_id))
+        .where(_ds.c.id.in_(sorted(set(ids))), *_visible(hidden))
+    )
+    readings = {}
+    for row in connection.execute(statement).mappings():
+        unit = row["unit_of_measurement"] or {}
+        readings[row["id"]] = Reading(
+            row["id"],
+            row["name"],
+            result_value(row),
+            unit.get("symbol") or unit.get("name"),
+            row["phenomenon_time_start"],
+        )
+    return readings
+
+
+def extremes(
+    connection: Connection, datastream: int, since: datetime
+) -> tuple[float | None, float | None, float | None]:
+    """Minimum, maximum and sum of the numeric results from ``since`` on."""
+    statement = select(
+        func.min(_obs.c.result_number),
+        func.max(_obs.c.result_number),
+        func.sum(_obs.c.result_number),
+    ).where(_obs.c.datastream_id == datastream, _obs.c.phenomenon_time_start >= since)
+    low, high, total = connection.execute(statement).one()
+    return low, high, total
+
+
+def mean(connection: Connection, datastream: int, since: datetime, until: datetime) -> float | None:
+    """The mean numeric result in ``[since, until]``."""
+    statement = select(func.avg(_obs.c.result_number)).where(
+        _obs.c.datastream_id == datastream,
+        _obs.c.phenomenon_time_start >= since,
+        _obs.c.phenomenon_time_start <= until,
+    )
+    value = connection.execute(statement).scalar()
+    return None if value is None else float(value)
+
+
+def value_at(connection: Connection, datastream: int, moment: datetime) -> float | None:
+    """The numeric result of the last Observation at or before ``moment``."""
+    statement = (
+        select(_obs.c.result_number)
+        .where(_obs.c.datastream_id == datastream, _obs.c.phenomenon_time_start <= moment)
+        .order_by(_obs.c.phenomenon_time_start.desc())
+        .limit(1)
+    )
+    return connection.execute(statement).scalar()
+
+
+def latest_marks(connection: Connection, ids: list[int]) -> dict[int, int | None]:
+    """The id of each Datastream's latest Observation: what the live poller compares."""
+    if not ids:
+        return {}
+    statement = select(_ds.c.id, _ds.c.latest_observation_id).where(_ds.c.id.in_(sorted(ids)))
+    return {key: value for key, value in connection.execute(statement)}
