@@ -11,34 +11,20 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from tests.browser.conftest import ADMIN_TOKEN, LiveHub, axe_violations
-
-from cityhub.demo import load_demo
-from cityhub.settings import load_settings
-from cityhub.store.database import Store
+from tests.browser.conftest import LiveHub, axe_violations, start_demo_hub
 
 TILES = "/static/vendor/leaflet/images/layers.png?z={z}&x={x}&y={y}"
 
 
 @pytest.fixture(scope="module")
 def live_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveHub]:
-    folder = tmp_path_factory.mktemp("portal-hub")
-    overrides = {
-        "data_dir": folder,
-        "admin_token": ADMIN_TOKEN,
-        "mqtt_enabled": False,
-        "map_tiles": TILES,
-        "map_attribution": "Test tiles",
-        "map_base_collection": "stadtbezirke",
-        "city_name": "Solingen",
-    }
-    settings = load_settings(overrides, environ={})
-    store = Store(settings)
-    store.migrate()
-    load_demo(store)
-    store.close()
-    hub = LiveHub(settings)
-    hub.start()
+    hub = start_demo_hub(
+        tmp_path_factory.mktemp("portal-hub"),
+        map_tiles=TILES,
+        map_attribution="Test tiles",
+        map_base_collection="stadtbezirke",
+        city_name="Solingen",
+    )
     yield hub
     hub.close()
 
