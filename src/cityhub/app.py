@@ -17,9 +17,8 @@ from sqlalchemy.exc import DBAPIError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.requests import Request
 from starlette.responses import HTMLResponse
-from starlette.routing import Mount, Route
+from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
 from cityhub import __version__, web
@@ -39,6 +38,7 @@ from cityhub.lorawan.admin import lorawan_router
 from cityhub.lorawan.service import LorawanService
 from cityhub.lorawan.webhook import webhook_routes
 from cityhub.mqtt.service import MqttService
+from cityhub.portal import portal_routes
 from cityhub.screens import public as screens_public
 from cityhub.screens.admin import screens_admin_router
 from cityhub.screens.live import ScreenFeed
@@ -93,9 +93,6 @@ def create_app(settings: Settings, *, migrate: bool = True) -> Starlette:
                 await anyio.to_thread.run_sync(mqtt.stop)
             store.close()
 
-    async def home(request: Request) -> HTMLResponse:
-        return HTMLResponse(_home_page(str(request.base_url).rstrip("/")))
-
     app = Starlette(
         routes=[
             # The admin pages: HTML shells whose scripts call the admin API at /api/admin.
@@ -105,10 +102,11 @@ def create_app(settings: Settings, *, migrate: bool = True) -> Starlette:
             *DeparturesFace(store, auth).routes(),
             *webhook_routes(lorawan.core, settings.max_body_bytes),
             *screens_public.ScreensFace(screens).routes(),
+            # The citizen portal at / (its /api/search comes before the /api mount).
+            *portal_routes(store, settings, auth),
             Mount("/api", app=_api(store, auth, mqtt, connectors, lorawan, screens)),
             # Scripts, styles and the front-end libraries of the pages, shipped in the package.
             Mount("/static", app=StaticFiles(packages=[("cityhub", "static")]), name="static"),
-            Route("/", home, methods=["GET"]),
         ],
         middleware=_middleware(settings),
         exception_handlers=_ERROR_HANDLERS,
@@ -237,18 +235,3 @@ def _openapi(api: FastAPI) -> dict[str, Any]:
         components["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"}}
         api.openapi_schema = document
     return api.openapi_schema
-
-
-def _home_page(base: str) -> str:
-    return f"""<!doctype html>
-<html lang="de"><head><meta charset="utf-8"><title>cityhub</title>
-<meta name="viewport" content="width=device-width, initial-scale=1"></head>
-<body><main>
-<h1>cityhub – Open Smart City Hub</h1>
-<p>Urbane Daten der Stadt, offen über Standards. / The city's data through open standards.</p>
-<ul>
-<li><a href="{base}/{VERSION}">OGC SensorThings API 1.1</a></li>
-<li><a href="{base}/features">OGC API – Features</a></li>
-<li><a href="{base}/api/docs">API-Dokumentation / API documentation</a></li>
-</ul>
-</main></body></html>"""

@@ -12,6 +12,7 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
@@ -188,6 +189,43 @@ class Settings(BaseModel):
         description="Days a stored LoRaWAN uplink (its deduplication key and radio metadata) "
         "is kept; 0 keeps them all. Must exceed any redelivery a network server may do.",
     )
+
+    city_name: str = Field(
+        "", description="Name of the city or region, shown in the portal's titles (e.g. Solingen)."
+    )
+    map_tiles: str = Field(
+        "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+        description="Raster base map of the portal, a tile URL template with {z}/{x}/{y} "
+        "(and {s}); '' shows no tiles (e.g. inside a data centre without internet).",
+    )
+    map_attribution: str = Field(
+        '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>',
+        description="Attribution of the base map (HTML, shown on the map).",
+    )
+    map_base_collection: str = Field(
+        "",
+        description="Slug of a feature collection drawn as a vector base map under the layers "
+        "(e.g. district outlines); works without any tile server.",
+    )
+    map_center: tuple[float, float] = Field(
+        (51.1712, 7.0845), description="Where the portal map opens: [latitude, longitude]."
+    )
+    map_zoom: int = Field(13, ge=1, le=19, description="Zoom level the portal map opens at.")
+    local_time_zone: str = Field(
+        "Europe/Berlin",
+        description="IANA time zone in which the portal shows times and cuts days for charts.",
+    )
+
+    @field_validator("local_time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {value!r}; use an IANA name such as Europe/Berlin"
+            ) from None
+        return value
 
     screen_heartbeat_seconds: int = Field(
         60,

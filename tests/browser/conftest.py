@@ -111,18 +111,23 @@ class LiveHub:
 @pytest.fixture(scope="module")
 def live_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveHub]:
     """A hub with the demo data, served on a free port for the whole test module."""
-    folder = tmp_path_factory.mktemp("live-hub")
-    settings = load_settings(
-        {"data_dir": folder, "admin_token": ADMIN_TOKEN, "mqtt_enabled": False}, environ={}
-    )
+    hub = start_demo_hub(tmp_path_factory.mktemp("live-hub"))
+    yield hub
+    hub.close()
+
+
+def start_demo_hub(folder: Path, **overrides: Any) -> LiveHub:
+    """A started hub on a new SQLite file in ``folder`` with the demo loaded; ``overrides``
+    are settings beyond the defaults of browser tests (a module's own fixture uses them)."""
+    flags = {"data_dir": folder, "admin_token": ADMIN_TOKEN, "mqtt_enabled": False, **overrides}
+    settings = load_settings(flags, environ={})
     store = Store(settings)
     store.migrate()
     load_demo(store)
     store.close()
     hub = LiveHub(settings)
     hub.start()
-    yield hub
-    hub.close()
+    return hub
 
 
 @pytest.fixture(scope="session")

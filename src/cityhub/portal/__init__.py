@@ -1,0 +1,16 @@
+"""The citizen portal at ``/``: a map of every public collection and the sensors, pages per
+dataset, collection, feature, Thing and Datastream, and search (docs/portal.md)."""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute
+
+from cityhub.auth import Authenticator
+from cityhub.portal.views import Portal
+from cityhub.settings import Settings
+from cityhub.store.database import Store
+
+
+def portal_routes(store: Store, settings: Settings, auth: Authenticator) -> list[BaseRoute]:
+    """The portal's routes; they go before the ``/api`` mount (``/api/search`` is one)."""
+    return Portal(store, settings, auth).routes()

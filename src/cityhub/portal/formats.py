@@ -1,0 +1,54 @@
+"""How the portal writes numbers, times and durations for people, in the page language."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from cityhub.pages import Translator
+
+
+class Formats:
+    """``f.number(x)``, ``f.time(t)``, ``f.duration(d)`` in templates."""
+
+    def __init__(self, t: Translator, zone: ZoneInfo) -> None:
+        self.t = t
+        self.zone = zone
+        self.german = t.language == "de"
+
+    def number(self, value: Any) -> str:
+        if isinstance(value, bool):
+            return self.t("portal.yes") if value else self.t("portal.no")
+        if isinstance(value, int):
+            text = f"{value:,}"
+        elif isinstance(value, float):
+            text = f"{value:,.2f}".rstrip("0").rstrip(".")
+        else:
+            return "" if value is None else str(value)
+        if self.german:
+            text = text.replace(",", " ").replace(".", ",").replace(" ", ".")
+        return text
+
+    def time(self, value: datetime | None, seconds: bool = False) -> str:
+        if value is None:
+            return ""
+        local = value.astimezone(self.zone)
+        clock = "%H:%M:%S" if seconds else "%H:%M"
+        return local.strftime(("%d.%m.%Y " if self.german else "%Y-%m-%d ") + clock)
+
+    def iso(self, value: datetime | None) -> str:
+        return "" if value is None else value.astimezone(self.zone).isoformat()
+
+    def duration(self, value: timedelta | None) -> str:
+        if value is None:
+            return ""
+        minutes = round(value.total_seconds() / 60)
+        if minutes < 1:
+            return self.t("portal.duration.seconds", n=round(value.total_seconds()))
+        if minutes < 120:
+            return self.t("portal.duration.minutes", n=minutes)
+        hours = round(minutes / 60)
+        if hours < 48:
+            return self.t("portal.duration.hours", n=hours)
+        return self.t("portal.duration.days", n=round(hours / 24))

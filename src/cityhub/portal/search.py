@@ -1,0 +1,137 @@
+"""Search across datasets, collections, Things and features, with the access rule applied.
+
+Matching is a case-insensitive substring test on names and descriptions, done by the
+database on either backend (SQLite lowers ASCII letters only, so there "Ö" and "ö" differ).
+Ranking is simple and predictable: a name equal to the query first, then names starting
+with it, then names containing it, then matches in the description only; within a rank,
+datasets before collections before Things before features, then by name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, String, cast, func, or_, select
+
+from cityhub.errors import BadRequest
+from cityhub.store import schema
+from cityhub.store.access import Hidden, in_visible_dataset
+
+KINDS = ("dataset", "collection", "thing", "feature")
+MAX_QUERY = 200
+#: Most hits read per kind; the page shows the best ``limit`` of all kinds.
+PER_KIND = 200
+
+
+@dataclass(frozen=True)
+class Hit:
+    kind: str
+    name: str
+    description: str
+    path: str  # the portal page, relative to the hub's root
+    rank: int
+
+    def json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "name": self.name,
+            "description": self.description,
+            "path": self.path,
+        }
+
+
+def clean_query(text: str | None) -> str:
+    query = " ".join((text or "").split())
+    if "\x00" in query:
+        raise BadRequest("q must not contain NUL characters")
+    if len(query) > MAX_QUERY:
+        raise BadRequest(f"q is at most {MAX_QUERY} characters long")
+    return query
+
+
+def search(connection: Connection, query: str, hidden: Hidden, limit: int) -> list[Hit]:
+    """The best ``limit`` hits for ``query`` (already cleaned; empty finds nothing)."""
+    if not query:
+        return []
+    needle = query.lower()
+    pattern = "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    hits: list[Hit] = []
+    for kind, statement in _statements(pattern, hidden):
+        for row in connection.execute(statement.limit(PER_KIND)).mappings():
+            name = str(row["name"] or "")
+            hits.append(
+                Hit(kind, name, row["description"] or "", _path(kind, row), _rank(name, needle))
+            )
+    hits.sort(key=lambda hit: (hit.rank, KINDS.index(hit.kind), hit.name.lower(), hit.path))
+    return hits[:limit]
+
+
+def _rank(name: str, needle: str) -> int:
+    lowered = name.lower()
+    if lowered == needle:
+        return 0
+    if lowered.startswith(needle):
+        return 1
+    return 2 if needle in lowered else 3
+
+
+def _like(column: ColumnElement[Any], pattern: str) -> ColumnElement[bool]:
+    return func.lower(column).like(pattern, escape="\\")
+
+
+def _statements(pattern: str, hidden: Hidden) -> list[tuple[str, Any]]:
+    datasets, collections = schema.datasets, schema.collections
+    things, features = schema.things, schema.features
+    found = []
+    dataset_query = select(
+        datasets.c.slug, datasets.c.title.label("name"), datasets.c.description
+    ).where(or_(_like(datasets.c.title, pattern), _like(datasets.c.description, pattern)))
+    if hidden:
+        dataset_query = dataset_query.where(datasets.c.id.not_in(sorted(hidden.datasets)))
+    found.append(("dataset", dataset_query))
+    collection_query = select(
+        collections.c.slug, collections.c.title.label("name"), collections.c.description
+    ).where(
+        or_(
+            _like(collections.c.title, pattern),
+            _like(collections.c.slug, pattern),
+            _like(func.coalesce(collections.c.description, ""), pattern),
+        )
+    )
+    if hidden:
+        collection_query = collection_query.where(
+            in_visible_dataset(collections.c.dataset_id, hidden)
+        )
+    found.append(("collection", collection_query))
+    thing_query = select(things.c.id, things.c.name, things.c.description).where(
+        or_(_like(things.c.name, pattern), _like(things.c.description, pattern))
+    )
+    if hidden:
+        thing_query = thing_query.where(in_visible_dataset(things.c.dataset_id, hidden))
+    found.append(("thing", thing_query))
+    name = func.coalesce(features.c.properties["name"].as_string(), features.c.key, "")
+    feature_query = (
+        select(
+            features.c.id,
+            cast(name, String).label("name"),
+            collections.c.slug,
+            collections.c.title.label("description"),
+        )
+        .select_from(features.join(collections, collections.c.id == features.c.collection_id))
+        .where(features.c.gone_at.is_(None), _like(name, pattern))
+    )
+    if hidden:
+        feature_query = feature_query.where(in_visible_dataset(collections.c.dataset_id, hidden))
+    found.append(("feature", feature_query))
+    return found
+
+
+def _path(kind: str, row: Any) -> str:
+    if kind == "dataset":
+        return f"/datasets/{row['slug']}"
+    if kind == "collection":
+        return f"/collections/{row['slug']}"
+    if kind == "thing":
+        return f"/things/{row['id']}"
+    return f"/collections/{row['slug']}/{row['id']}"
