@@ -211,12 +211,13 @@ class Settings(BaseModel):
         (51.1712, 7.0845), description="Where the portal map opens: [latitude, longitude]."
     )
     map_zoom: int = Field(13, ge=1, le=19, description="Zoom level the portal map opens at.")
-    local_time_zone: str = Field(
+    time_zone: str = Field(
         "Europe/Berlin",
-        description="IANA time zone in which the portal shows times and cuts days for charts.",
+        description="The city's IANA time zone: times on the portal and the screens, the days "
+        "of charts, the screens' 'today' and clock.",
     )
 
-    @field_validator("local_time_zone")
+    @field_validator("time_zone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
         try:
@@ -233,11 +234,6 @@ class Settings(BaseModel):
         description="How often an information screen reports that it is alive; one silent "
         "for three times as long is listed as silent.",
     )
-    screen_timezone: str = Field(
-        "Europe/Berlin",
-        description="Time zone of the information screens' 'today' (weather, UV) and clock.",
-    )
-
     @field_validator("lorawan")
     @classmethod
     def _unique_integrations(cls, value: list[LorawanIntegration]) -> list[LorawanIntegration]:

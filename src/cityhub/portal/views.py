@@ -79,7 +79,7 @@ class Portal:
         self.store = store
         self.settings = settings
         self.auth = auth
-        self.zone = ZoneInfo(settings.local_time_zone)
+        self.zone = ZoneInfo(settings.time_zone)
 
     def routes(self) -> list[BaseRoute]:
         return [

@@ -61,7 +61,7 @@ class ScreenFeed:
     def __init__(self, store: Store, settings: Settings) -> None:
         self.store = store
         self.settings = settings
-        self.zone = ZoneInfo(settings.screen_timezone)
+        self.zone = ZoneInfo(settings.time_zone)
         self._watched: dict[str, _Watched] = {}
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()

@@ -69,7 +69,7 @@ class ScreensFace:
             screen=found,
             messages=client_messages(language, "screens."),
             heartbeat_seconds=settings.screen_heartbeat_seconds,
-            timezone=settings.screen_timezone,
+            timezone=settings.time_zone,
         )
 
     async def service_worker(self, request: Request) -> Response:
