@@ -13,6 +13,7 @@ the statement hands the number over for Python to write in (``JsonText.columns``
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from functools import reduce
 from typing import Any
 
@@ -22,6 +23,7 @@ from sqlalchemy import (
     ColumnElement,
     FromClause,
     Text,
+    bindparam,
     case,
     cast,
     func,
@@ -36,10 +38,23 @@ from cityhub.store import schema
 
 #: Where a floating-point result is written in by Python.
 GAP = object()
+#: Arguments of one ``format``/``printf`` call at most (PostgreSQL takes 100 in all), and
+#: fewer than which ``||`` is cheaper.
+_MAX_ARGUMENTS = 60
+_FEW_ARGUMENTS = 6
+
+
+@dataclass(frozen=True)
+class _When:
+    """Pieces written only where ``condition`` holds."""
+
+    condition: ColumnElement[bool]
+    pieces: tuple[Any, ...]
 
 
 class JsonText:
-    """JSON text being built from constant text, SQL text expressions and at most one ``GAP``."""
+    """JSON text being built from constant text, SQL text expressions and at most one ``GAP``;
+    ``columns`` writes it as SQL."""
 
     def __init__(self) -> None:
         self.pieces: list[Any] = []
@@ -70,23 +85,24 @@ class JsonText:
 
     def when(self, condition: ColumnElement[bool], other: JsonText) -> JsonText:
         """``other`` where ``condition`` holds, nothing elsewhere (its gap stays a gap: the
-        number handed over is NULL where the condition fails)."""
+        number handed over must be NULL where the condition fails)."""
         for run in _runs(other.pieces):
             if run is GAP:
                 self.gap()
             else:
-                self.sql(case((condition, _concat(run)), else_=_constant("")))
+                self.pieces.append(_When(condition, tuple(run)))
         return self
 
     def columns(
-        self, number: ColumnElement[Any]
+        self, values: Values, number: ColumnElement[Any]
     ) -> tuple[ColumnElement[str], ColumnElement[Any], ColumnElement[str]]:
         """The text before the gap, ``number`` (the value for the gap), the text after it;
         without a gap, all the text and NULL."""
         if GAP not in self.pieces:
-            return _concat(self.pieces), sql_null(), _constant("")
+            return values.concat(self.pieces), sql_null(), values.concat([])
         split = self.pieces.index(GAP)
-        return _concat(self.pieces[:split]), number, _concat(self.pieces[split + 1 :])
+        before, after = self.pieces[:split], self.pieces[split + 1 :]
+        return values.concat(before), number, values.concat(after)
 
 
 def _runs(pieces: Sequence[Any]) -> Iterable[Any]:
@@ -110,16 +126,15 @@ def _constant(value: str) -> ColumnElement[str]:
     return literal_column("'" + value.replace("'", "''") + "'", Text)
 
 
-def bound(value: str) -> ColumnElement[str]:
-    """Text from a request (a base URL, a query) as a parameter of the statement."""
-    return literal(value, Text)
-
-
-def _concat(pieces: Sequence[Any]) -> ColumnElement[str]:
+def _joined(*pieces: str | ColumnElement[str]) -> ColumnElement[str]:
+    """A few pieces of text joined with ``||``."""
     parts = [_constant(p) if isinstance(p, str) else p for p in pieces]
-    if not parts:
-        return _constant("")
     return reduce(lambda left, right: left.concat(right), parts)
+
+
+def bound(name: str) -> ColumnElement[str]:
+    """Text from a request (a base URL, a query), bound as parameter ``name`` at execution."""
+    return bindparam(name, type_=Text)
 
 
 def joined(rows: Iterable[tuple[str, float | None, str]]) -> str:
@@ -145,6 +160,44 @@ class Values:
     def __init__(self, backend: str) -> None:
         self.backend = backend
 
+    def concat(self, pieces: Sequence[Any]) -> ColumnElement[str]:
+        """The pieces as one text: one ``printf`` (SQLite) or ``format`` (PostgreSQL) call
+        with the constant text as its format, which writes a row's text at once (each ``||``
+        would copy all of it so far); a few pieces with ``||``."""
+        if not pieces:
+            return _constant("")
+        if len(pieces) == 1 and not isinstance(pieces[0], str):
+            return self._argument(pieces[0])
+        if sum(not isinstance(piece, str) for piece in pieces) < _FEW_ARGUMENTS:
+            return _joined(*(p if isinstance(p, str) else self._argument(p) for p in pieces))
+        parts: list[ColumnElement[str]] = []
+        template: list[str] = []
+        arguments: list[ColumnElement[Any]] = []
+        for piece in pieces:
+            if isinstance(piece, str):
+                template.append(piece.replace("%", "%%"))
+                continue
+            if len(arguments) == _MAX_ARGUMENTS:
+                parts.append(self._format(template, arguments))
+                template, arguments = [], []
+            template.append("%s")
+            arguments.append(self._argument(piece))
+        if template:
+            parts.append(self._format(template, arguments))
+        return reduce(lambda left, right: left.concat(right), parts)
+
+    def _argument(self, piece: Any) -> ColumnElement[str]:
+        if isinstance(piece, _When):
+            return case((piece.condition, self.concat(piece.pieces)), else_=_constant(""))
+        return piece
+
+    def _format(self, template: list[str], arguments: list[ColumnElement[Any]]) -> Any:
+        if not arguments:
+            return _constant("".join(template).replace("%%", "%"))
+        name = "format" if self.backend == "postgresql" else "printf"
+        # The format is bound: a "%" in the statement itself would be a parameter to psycopg.
+        return getattr(func, name)(literal("".join(template), Text), *arguments, type_=Text)
+
     def string(self, column: ColumnElement[Any]) -> ColumnElement[str]:
         """A text column as a JSON string (``null`` for NULL), escaped as orjson escapes."""
         if self.backend == "postgresql":
@@ -157,32 +210,30 @@ class Values:
         return func.coalesce(cast(column, Text), _constant("null"))
 
     def instant(self, column: ColumnElement[Any]) -> ColumnElement[str]:
-        """A stored time as ``serialize.wire_instant`` writes it (not NULL), without quotes:
-        ISO 8601 in UTC, ``Z``, fractional seconds without trailing zeros."""
+        """A stored time (not NULL) as ``serialize.wire_instant`` writes it, but for the "Z":
+        ISO 8601 in UTC, fractional seconds without trailing zeros."""
         if self.backend == "postgresql":
             text = func.to_char(func.timezone("UTC", column), 'YYYY-MM-DD"T"HH24:MI:SS.US')
-            return func.rtrim(func.rtrim(text, "0"), ".").concat(_constant("Z"))
-        # SQLite keeps "YYYY-MM-DD HH:MM:SS.ffffff" (``UTCDateTime``).
-        iso = func.substr(column, 1, 10).concat(_constant("T")).concat(func.substr(column, 12))
-        fraction = func.substr(column, 20, 1) == "."
-        seconds = case(
-            (fraction, func.rtrim(func.rtrim(iso, "0"), ".")),
-            else_=func.substr(iso, 1, 19),
+            return func.rtrim(func.rtrim(text, "0"), ".")
+        # SQLite keeps "YYYY-MM-DD HH:MM:SS.ffffff", always with the six digits: every writer
+        # stores times through ``UTCDateTime`` or ``BulkLoader.times``.
+        whole = func.substr(column, 21) == "000000"
+        return case(
+            (whole, func.replace(func.substr(column, 1, 19), " ", "T")),
+            else_=func.replace(func.rtrim(column, "0"), " ", "T"),
         )
-        return seconds.concat(_constant("Z"))
 
     def time(self, start: ColumnElement[Any], end: ColumnElement[Any] | None) -> JsonText:
         """An instant, or an interval ``start/end`` when there is an end; ``null`` without a
         start."""
-        quoted_start = _constant('"').concat(self.instant(start))
+        instant = _joined('"', self.instant(start), 'Z"')
         if end is None:
-            value = quoted_start.concat(_constant('"'))
-            return JsonText().sql(case((start.is_(None), _constant("null")), else_=value))
-        interval = quoted_start.concat(_constant("/")).concat(self.instant(end))
+            return JsonText().sql(case((start.is_(None), _constant("null")), else_=instant))
+        interval = _joined('"', self.instant(start), "Z/", self.instant(end), 'Z"')
         value = case(
             (start.is_(None), _constant("null")),
-            (end.is_(None), quoted_start.concat(_constant('"'))),
-            else_=interval.concat(_constant('"')),
+            (end.is_(None), instant),
+            else_=interval,
         )
         return JsonText().sql(value)
 

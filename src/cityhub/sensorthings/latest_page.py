@@ -11,16 +11,17 @@ only joins one text per Datastream. Every other request takes the general path (
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from orjson import Fragment
-from sqlalchemy import Connection, Select, Text, and_, cast
+from sqlalchemy import Connection, Text, and_, cast
 
 from cityhub.sensorthings import json_sql, reads, statistics
 from cityhub.sensorthings.json_sql import JsonText, Values, bound, quoted
 from cityhub.sensorthings.model import BY_NAME
 from cityhub.sensorthings.options import QueryOptions
-from cityhub.sensorthings.reads import Listing, Page, Paging, Target
+from cityhub.sensorthings.reads import Page, Paging, Target
 from cityhub.sensorthings.serialize import next_link_parts, selected_names
 
 DATASTREAM = BY_NAME["Datastream"]
@@ -59,41 +60,55 @@ def read_page(
     reads.check_select(OBSERVATION, inner)
     if listing.top == 0:
         return Page([], listing.count, more=False), Fragment(b"[]")
-    rows = connection.execute(_statement(listing, backend, options, inner, url)).all()
+    before, after = next_link_parts(url, DATASTREAM, OBSERVATIONS, inner, top=1)
+    parameters = {
+        "service_url": quoted(url),
+        "before_id": quoted(before),
+        "after_id": quoted(after),
+    }
+    columns = _columns(
+        backend, selected_names(options.select), selected_names(inner.select), inner.count
+    )
+    rows = connection.execute(listing.statement(*columns, source=_SOURCE), parameters).all()
     more = len(rows) > listing.top
     return Page([], listing.count, more), Fragment(json_sql.joined(rows[: listing.top]))
 
 
-def _statement(
-    listing: Listing, backend: str, options: QueryOptions, inner: QueryOptions, url: str
-) -> Select[Any]:
+_LATEST = OBSERVATION.table.alias("latest")
+_SOURCE = DATASTREAM.table.outerjoin(
+    _LATEST, _LATEST.c.id == DATASTREAM.table.c.latest_observation_id
+)
+
+
+@lru_cache(maxsize=256)  # bounded: the $select values come from clients
+def _columns(
+    backend: str,
+    select: frozenset[str] | None,
+    inner_select: frozenset[str] | None,
+    count: bool,
+) -> tuple[Any, ...]:
     """Each Datastream of the page with its latest Observation, as the general path renders
     them (``api.render``): the Datastream, ``Observations@iot.count`` if asked, the
-    ``Observations`` (none or one), and their nextLink if the Datastream has more."""
+    ``Observations`` (none or one), and their nextLink if the Datastream has more. The
+    request's URLs are parameters: ``service_url``, and the nextLink ``before_id`` and
+    ``after_id``."""
     values = Values(backend)
     datastreams = DATASTREAM.table
-    latest = OBSERVATION.table.alias("latest")
-    base = bound(quoted(url))
-    text, any_members = json_sql.members(
-        values, DATASTREAM, datastreams, selected_names(options.select), base
-    )
+    base = bound("service_url")
+    text, any_members = json_sql.members(values, DATASTREAM, datastreams, select, base)
     name = OBSERVATIONS.name
     separator = "," if any_members else ""
-    if inner.count:
+    if count:
         text.text(f'{separator}"{name}@iot.count":')
         text.sql(cast(datastreams.c.observation_count, Text))
         separator = ","
     text.text(f'{separator}"{name}":[')
-    observation, _ = json_sql.members(
-        values, OBSERVATION, latest, selected_names(inner.select), base
-    )
-    found = latest.c.id.is_not(None)
+    observation, _ = json_sql.members(values, OBSERVATION, _LATEST, inner_select, base)
+    found = _LATEST.c.id.is_not(None)
     text.when(found, observation.text("}"))
     text.text("]")
-    before, after = next_link_parts(url, DATASTREAM, OBSERVATIONS, inner, top=1)
-    link = JsonText().text(f',"{name}@iot.nextLink":"').sql(bound(quoted(before)))
-    link.sql(cast(datastreams.c.id, Text)).sql(bound(quoted(after))).text('"')
+    link = JsonText().text(f',"{name}@iot.nextLink":"').sql(bound("before_id"))
+    link.sql(cast(datastreams.c.id, Text)).sql(bound("after_id")).text('"')
     text.when(and_(found, datastreams.c.observation_count > 1), link)
     text.text("}")
-    source = datastreams.outerjoin(latest, latest.c.id == datastreams.c.latest_observation_id)
-    return listing.statement(*text.columns(json_sql.number(latest)), source=source)
+    return text.columns(values, json_sql.number(_LATEST))
