@@ -15,13 +15,13 @@ from functools import lru_cache
 from typing import Any
 
 from orjson import Fragment
-from sqlalchemy import Connection, Text, and_, cast
+from sqlalchemy import Connection, Select, Text, and_, cast, func, select
 
 from cityhub.sensorthings import json_sql, reads, statistics
 from cityhub.sensorthings.json_sql import JsonText, Values, bound, quoted
 from cityhub.sensorthings.model import BY_NAME
 from cityhub.sensorthings.options import QueryOptions
-from cityhub.sensorthings.reads import Page, Paging, Target
+from cityhub.sensorthings.reads import Listing, Page, Paging, Target
 from cityhub.sensorthings.serialize import next_link_parts, selected_names
 
 DATASTREAM = BY_NAME["Datastream"]
@@ -69,15 +69,25 @@ def read_page(
     columns = _columns(
         backend, selected_names(options.select), selected_names(inner.select), inner.count
     )
-    rows = connection.execute(listing.statement(*columns, source=_SOURCE), parameters).all()
+    rows = connection.execute(_statement(listing, columns), parameters).all()
     more = len(rows) > listing.top
     return Page([], listing.count, more), Fragment(json_sql.joined(rows[: listing.top]))
 
 
+_LISTED = DATASTREAM.table.alias("listed")
 _LATEST = OBSERVATION.table.alias("latest")
-_SOURCE = DATASTREAM.table.outerjoin(
-    _LATEST, _LATEST.c.id == DATASTREAM.table.c.latest_observation_id
-)
+
+
+def _statement(listing: Listing, columns: tuple[Any, ...]) -> Select[Any]:
+    """The page's Datastreams are chosen first, then written: PostgreSQL would otherwise
+    write the rows that ``$skip`` passes over too (it computes a row before skipping it)."""
+    table = DATASTREAM.table
+    place = func.row_number().over(order_by=listing.order).label("place")
+    page = listing.statement(table.c.id, place).subquery("page")
+    source = page.join(_LISTED, _LISTED.c.id == page.c.id).outerjoin(
+        _LATEST, _LATEST.c.id == _LISTED.c.latest_observation_id
+    )
+    return select(*columns).select_from(source).order_by(page.c.place)
 
 
 @lru_cache(maxsize=256)  # bounded: the $select values come from clients
@@ -93,7 +103,7 @@ def _columns(
     request's URLs are parameters: ``service_url``, and the nextLink ``before_id`` and
     ``after_id``."""
     values = Values(backend)
-    datastreams = DATASTREAM.table
+    datastreams = _LISTED
     base = bound("service_url")
     text, any_members = json_sql.members(values, DATASTREAM, datastreams, select, base)
     name = OBSERVATIONS.name

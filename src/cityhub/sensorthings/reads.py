@@ -178,14 +178,11 @@ class Listing:
     top: int
     count: int | None
 
-    def statement(self, *columns: Any, source: FromClause | None = None) -> Select[Any]:
-        """``columns`` of the page's rows (from ``source``, a join of the entity's table, if
-        given), and one row more: it tells whether there is more."""
-        statement = select(*columns)
-        if source is not None:
-            statement = statement.select_from(source)
+    def statement(self, *columns: Any) -> Select[Any]:
+        """``columns`` of the page's rows, and one row more: it tells whether there is more."""
         return (
-            statement.where(*self.conditions)
+            select(*columns)
+            .where(*self.conditions)
             .order_by(*self.order)
             .offset(self.skip)
             .limit(self.top + 1)
