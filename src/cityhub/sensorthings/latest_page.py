@@ -15,7 +15,7 @@ from functools import lru_cache
 from typing import Any
 
 from orjson import Fragment
-from sqlalchemy import Connection, Select, Text, and_, cast, func, select
+from sqlalchemy import Connection, Select, Text, and_, cast, select
 
 from cityhub.sensorthings import json_sql, reads, statistics
 from cityhub.sensorthings.json_sql import JsonText, Values, bound, quoted
@@ -74,20 +74,17 @@ def read_page(
     return Page([], listing.count, more), Fragment(json_sql.joined(rows[: listing.top]))
 
 
-_LISTED = DATASTREAM.table.alias("listed")
 _LATEST = OBSERVATION.table.alias("latest")
 
 
 def _statement(listing: Listing, columns: tuple[Any, ...]) -> Select[Any]:
-    """The page's Datastreams are chosen first, then written: PostgreSQL would otherwise
-    write the rows that ``$skip`` passes over too (it computes a row before skipping it)."""
+    """The page's Datastreams are chosen first (by id), then written: PostgreSQL would
+    otherwise write the rows that ``$skip`` passes over too (it computes a row before it
+    skips it)."""
     table = DATASTREAM.table
-    place = func.row_number().over(order_by=listing.order).label("place")
-    page = listing.statement(table.c.id, place).subquery("page")
-    source = page.join(_LISTED, _LISTED.c.id == page.c.id).outerjoin(
-        _LATEST, _LATEST.c.id == _LISTED.c.latest_observation_id
-    )
-    return select(*columns).select_from(source).order_by(page.c.place)
+    page = listing.statement(table.c.id).correlate(None)  # its own FROM datastreams
+    source = table.outerjoin(_LATEST, _LATEST.c.id == table.c.latest_observation_id)
+    return select(*columns).select_from(source).where(table.c.id.in_(page)).order_by(*listing.order)
 
 
 @lru_cache(maxsize=256)  # bounded: the $select values come from clients
@@ -103,7 +100,7 @@ def _columns(
     request's URLs are parameters: ``service_url``, and the nextLink ``before_id`` and
     ``after_id``."""
     values = Values(backend)
-    datastreams = _LISTED
+    datastreams = DATASTREAM.table
     base = bound("service_url")
     text, any_members = json_sql.members(values, DATASTREAM, datastreams, select, base)
     name = OBSERVATIONS.name
