@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
+from orjson import Fragment
 from sqlalchemy import Connection
 from starlette.requests import Request
 from starlette.responses import Response
@@ -26,7 +27,7 @@ from cityhub.errors import (
     NotFound,
     UnsupportedMediaType,
 )
-from cityhub.sensorthings import aggregate, data_array, json_patch, reads, writes
+from cityhub.sensorthings import aggregate, data_array, json_patch, latest_page, reads, writes
 from cityhub.sensorthings.batch import format_batch, parse_batch
 from cityhub.sensorthings.batch_runner import BatchRunner
 from cityhub.sensorthings.ingest import OBSERVATION, ObservationCreate, ObservationLoad
@@ -36,7 +37,12 @@ from cityhub.sensorthings.places import resolve_places
 from cityhub.sensorthings.plan import BODY_METHODS, CREATE_OBSERVATIONS, VERSION, Call, Plan, T
 from cityhub.sensorthings.reads import Expanded, Page, Paging, Record, Target
 from cityhub.sensorthings.resource import ResourcePath, parse_resource_path
-from cityhub.sensorthings.serialize import property_value, selected_names, serialize
+from cityhub.sensorthings.serialize import (
+    next_link_parts,
+    property_value,
+    selected_names,
+    serialize,
+)
 from cityhub.settings import Settings
 from cityhub.store.access import Hidden, hidden_datasets
 from cityhub.store.database import Store
@@ -180,6 +186,9 @@ class SensorThingsFace:
             if target.single:
                 record = reads.read_entity(connection, backend, target, options, paging)
                 return JSONResponse(render(target.entity, record, url, options))
+            latest = latest_page.read_page(connection, backend, target, options, paging, url)
+            if latest is not None:
+                return JSONResponse(self._page_body(*latest, options, call))
             page = reads.read_collection(connection, backend, target, options, paging)
             items = [render(target.entity, record, url, options) for record in page.records]
             return JSONResponse(self._page_body(page, items, options, call))
@@ -193,11 +202,12 @@ class SensorThingsFace:
     def _page_body(
         self,
         page: Page,
-        items: list[dict[str, Any]],
+        items: list[dict[str, Any]] | Fragment,
         options: QueryOptions,
         call: Call,
     ) -> dict[str, Any]:
-        """A collection page: ``@iot.count`` if asked, the items, a nextLink if there is more."""
+        """A collection page: ``@iot.count`` if asked, the items (or their JSON text), a
+        nextLink if there is more."""
         body: dict[str, Any] = {}
         if page.count is not None:
             body["@iot.count"] = page.count
@@ -425,12 +435,10 @@ def render(entity: EntityType, record: Record, url: str, options: QueryOptions) 
 
 
 def _expanded_next_link(url: str, entity: EntityType, record: Record, expanded: Expanded) -> str:
-    """The next page of an expanded collection, with its inner options (but $top/$skip)."""
-    self_link = f"{url}/{entity.set_name}({record.row['id']})/{expanded.relation.name}"
-    top = len(expanded.items)
-    paging = f"$top={top}&$skip={(expanded.options.skip or 0) + top}"
-    query = expanded.options.link_query
-    return f"{self_link}?{query}&{paging}" if query else f"{self_link}?{paging}"
+    before, after = next_link_parts(
+        url, entity, expanded.relation, expanded.options, len(expanded.items)
+    )
+    return f"{before}{record.row['id']}{after}"
 
 
 def _property_response(entity: EntityType, record: Record, path: ResourcePath) -> Response:

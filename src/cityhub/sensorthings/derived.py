@@ -17,7 +17,7 @@ The statements on the ingest path are built once.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -160,24 +160,57 @@ def feature_from_location(connection: Connection, thing_id: int) -> int:
     )
 
 
+@dataclass
+class Added:
+    """New Observations of one stream, column by column: what widening its extents takes."""
+
+    ids: list[int] = field(default_factory=list)
+    starts: list[Any] = field(default_factory=list)
+    ends: list[Any] = field(default_factory=list)
+    result_times: list[Any] = field(default_factory=list)
+    features: list[Any] = field(default_factory=list)
+
+    def extend(self, other: Added) -> None:
+        self.ids += other.ids
+        self.starts += other.starts
+        self.ends += other.ends
+        self.result_times += other.result_times
+        self.features += other.features
+
+
 def extend_extents(
     connection: Connection, rows: list[Body], contexts: dict[StreamRef, Any] | None = None
 ) -> None:
+    """``extend_stream_extents`` for rows of inserted Observations (with their ``id``)."""
+    added: dict[StreamRef, Added] = {}
+    for row in rows:
+        ref = stream_of(row)
+        mine = added.get(ref)
+        if mine is None:
+            mine = added[ref] = Added()
+        mine.ids.append(row["id"])
+        mine.starts.append(row["phenomenon_time_start"])
+        mine.ends.append(row.get("phenomenon_time_end"))
+        mine.result_times.append(row.get("result_time"))
+        mine.features.append(row["feature_of_interest_id"])
+    extend_stream_extents(connection, added, contexts)
+
+
+def extend_stream_extents(
+    connection: Connection, added: dict[StreamRef, Added], contexts: dict[StreamRef, Any] | None
+) -> None:
     """Widen each stream's phenomenonTime, resultTime and observedArea to cover new
-    Observations (rows of inserted Observations, with their ``id``); a Datastream also counts
-    them and moves its latest Observation. One UPDATE per stream, sent as one executemany per
-    kind, in id order: concurrent writers lock stream rows in one order, never deadlocking.
+    Observations; a Datastream also counts them and moves its latest Observation. One UPDATE
+    per stream, sent as one executemany per kind, in id order: concurrent writers lock stream
+    rows in one order, never deadlocking.
 
     ``contexts`` (from ``stream_contexts``, if the caller has them) spare the lookups of
     observedArea and of the derived features' geometries.
     """
-    by_stream: dict[StreamRef, list[Body]] = {}
-    for row in rows:
-        by_stream.setdefault(stream_of(row), []).append(row)
     contexts = contexts or {}
     geometries = {c.feature_id: c.feature for c in contexts.values() if c.feature_id}
     for stream in STREAMS:
-        mine = {ref[1]: group for ref, group in by_stream.items() if ref[0] is stream}
+        mine = {ref[1]: columns for ref, columns in added.items() if ref[0] is stream}
         if not mine:
             continue
         bounds = [_time_bounds(i, mine[i], stream is DATASTREAM) for i in sorted(mine)]
@@ -186,38 +219,43 @@ def extend_extents(
         _extend_observed_areas(connection, stream, mine, areas, geometries)
 
 
-def _time_bounds(stream_id: int, rows: list[Body], statistics: bool) -> Body:
-    result_times = [r["result_time"] for r in rows if r.get("result_time") is not None]
+def _time_bounds(stream_id: int, added: Added, statistics: bool) -> Body:
+    """The stream's new bounds, worked out a column at a time (a bulk load brings many)."""
+    starts, ends = added.starts, added.ends
+    if ends.count(None) == len(ends):
+        end = max(starts)
+    else:
+        end = max(e if e is not None else s for s, e in zip(starts, ends, strict=True))
+    result_times = added.result_times
+    if result_times.count(None) == len(result_times):
+        result_start = result_end = None
+    else:
+        known = [t for t in result_times if t is not None]
+        result_start, result_end = min(known), max(known)
     bounds = {
         "target": stream_id,
-        "start": min(r["phenomenon_time_start"] for r in rows),
-        "end": max(r.get("phenomenon_time_end") or r["phenomenon_time_start"] for r in rows),
-        "result_start": min(result_times, default=None),
-        "result_end": max(result_times, default=None),
+        "start": min(starts),
+        "end": end,
+        "result_start": result_start,
+        "result_end": result_end,
     }
     if statistics:
-        latest = max(rows, key=_recency)
-        bounds.update(
-            added=len(rows), latest_id=latest["id"], latest_time=latest["phenomenon_time_start"]
-        )
+        # Latest: by phenomenonTime (start), then id, as ``$orderby`` breaks ties.
+        latest_time, latest_id = max(zip(starts, added.ids, strict=True))
+        bounds.update(added=len(starts), latest_id=latest_id, latest_time=latest_time)
     return bounds
-
-
-def _recency(row: Body) -> tuple[Any, int]:
-    """The order of "latest": phenomenonTime (start), then id, as ``$orderby`` breaks ties."""
-    return row["phenomenon_time_start"], row["id"]
 
 
 def _extend_observed_areas(
     connection: Connection,
     stream: Stream,
-    by_stream: dict[int, list[Body]],
+    by_stream: dict[int, Added],
     areas: dict[int, Any],
     geometries: dict[int, Any],
 ) -> None:
     """Grow observedArea where a feature lies outside it (rarely: features repeat)."""
     table, features = stream.table, schema.features_of_interest
-    feature_ids = {r["feature_of_interest_id"] for rows in by_stream.values() for r in rows}
+    feature_ids = {f for added in by_stream.values() for f in set(added.features)}
     if not feature_ids <= geometries.keys():
         geometries = dict(
             connection.execute(
@@ -231,9 +269,9 @@ def _extend_observed_areas(
             ).all()
         )
     changes = []
-    for stream_id, rows in by_stream.items():
+    for stream_id, added in by_stream.items():
         area = areas.get(stream_id)
-        for feature_id in sorted({r["feature_of_interest_id"] for r in rows}):
+        for feature_id in sorted(set(added.features)):
             area = grow_area(area, geometries[feature_id])
         if area != areas.get(stream_id):
             changes.append({"target": stream_id, "area": area})

@@ -201,21 +201,21 @@ def load_observations(connection: Connection, groups: list[ObservationColumns]) 
     ]
     new_ids: list[list] = []
     table_rows: list[tuple[Any, ...]] = []
-    extents: list[dict[str, Any]] = []
+    extents: dict[derived.StreamRef, derived.Added] = {}
     taken = 0
     for group, (columns, texts), size in zip(groups, accepted, sizes, strict=True):
         mine = ids[taken : taken + size]
         taken += size
         new_ids.append(_numbered(group, mine))
         if size:
-            extents.extend(_extent_rows(group, columns, mine))
+            _add_extents(extents, group, columns, mine)
             streams = [group.stream_id if key == group.stream.key else None for key in keys]
             rows = _table_rows(loader, streams, columns, texts, used, mine)
             table_rows.extend(rows)
     if table_rows:
         names = ("id", *keys, *(OBSERVATION_COLUMNS[i] for i in used))
         loader.load(schema.observations, names, table_rows)
-        derived.extend_extents(connection, extents, contexts)
+        derived.extend_stream_extents(connection, extents, contexts)
         changes.record_created(connection, OBSERVATION.name, ids)
     return new_ids
 
@@ -350,21 +350,24 @@ def _any_value(column: list[Any]) -> bool:
     return column.count(None) != len(column)
 
 
-def _extent_rows(
-    group: ObservationColumns, columns: list[list[Any]], ids: list[int]
-) -> Iterator[dict[str, Any]]:
-    """The rows ``derived.extend_extents`` needs: of each new Observation its stream, id,
-    times and feature (it widens the times, grows observedArea, counts the Observations and
-    moves a Datastream's latest one)."""
-    key, stream_id = group.stream.key, group.stream_id
-    for new_id, start, end, result_time, feature in zip(
-        ids, columns[_START], columns[_END], columns[_RESULT_TIME], columns[_FEATURE], strict=True
-    ):
-        yield {
-            key: stream_id,
-            "id": new_id,
-            "phenomenon_time_start": start,
-            "phenomenon_time_end": end,
-            "result_time": result_time,
-            "feature_of_interest_id": feature,
-        }
+def _add_extents(
+    extents: dict[derived.StreamRef, derived.Added],
+    group: ObservationColumns,
+    columns: list[list[Any]],
+    ids: list[int],
+) -> None:
+    """Add what ``derived.extend_stream_extents`` needs of the group's new Observations: their
+    ids, times and features, column by column (it widens the times, grows observedArea,
+    counts the Observations and moves a Datastream's latest one)."""
+    added = derived.Added(
+        list(ids),
+        list(columns[_START]),
+        list(columns[_END]),
+        list(columns[_RESULT_TIME]),
+        list(columns[_FEATURE]),
+    )
+    current = extents.get(group.ref)
+    if current is None:
+        extents[group.ref] = added
+    else:
+        current.extend(added)

@@ -167,14 +167,36 @@ def _describe(path: ResourcePath) -> str:
     return "/".join(parts)
 
 
-def read_collection(
+@dataclass(frozen=True)
+class Listing:
+    """What a page of a collection reads, whatever it reads of each row: the conditions, the
+    order, $skip and $top, and ``@iot.count`` if asked."""
+
+    conditions: list[ColumnElement[bool]]
+    order: list[Any]
+    skip: int
+    top: int
+    count: int | None
+
+    def statement(self, *columns: Any) -> Select[Any]:
+        """``columns`` of the page's rows, and one row more: it tells whether there is more."""
+        return (
+            select(*columns)
+            .where(*self.conditions)
+            .order_by(*self.order)
+            .offset(self.skip)
+            .limit(self.top + 1)
+        )
+
+
+def listing(
     connection: Connection,
     backend: str,
     target: Target,
     options: QueryOptions,
     paging: Paging,
-) -> Page:
-    """One page of a collection, with ``$count`` and ``$expand`` applied."""
+) -> Listing:
+    """How one page of a collection is read, with ``$count`` (if asked) counted."""
     entity = target.entity
     check_select(entity, options)
     translator = Translator(entity, entity.table, backend)
@@ -184,23 +206,30 @@ def read_collection(
     count = None
     if options.count:
         count = _count(connection, target, options, conditions, paging.hidden)
-    top = paging.top(options)
+    order = _order_by(translator, options, target.order)
+    return Listing(conditions, order, options.skip or 0, paging.top(options), count)
+
+
+def read_collection(
+    connection: Connection,
+    backend: str,
+    target: Target,
+    options: QueryOptions,
+    paging: Paging,
+) -> Page:
+    """One page of a collection, with ``$count`` and ``$expand`` applied."""
+    page = listing(connection, backend, target, options, paging)
+    top = page.top
     if top == 0:
         # "$top=0&$count=true" asks for the count alone: no rows to search for. (A LIMIT 1
         # by id also tempts PostgreSQL into walking the primary key of a large table.)
-        return Page([], count, more=False)
-    statement = (
-        select(*fetched(columns_for(entity, options)))
-        .where(*conditions)
-        .order_by(*_order_by(translator, options, target.order))
-        .offset(options.skip or 0)
-        .limit(top + 1)
-    )
-    records = read_records(connection, statement)
+        return Page([], page.count, more=False)
+    entity = target.entity
+    records = read_records(connection, page.statement(*fetched(columns_for(entity, options))))
     more = len(records) > top
     del records[top:]
     expand_records(connection, backend, entity, records, options.expand, paging)
-    return Page(records, count, more=more)
+    return Page(records, page.count, more=more)
 
 
 def _count(

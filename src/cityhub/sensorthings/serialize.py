@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
-from cityhub.sensorthings.model import BY_NAME, EntityType, Kind, Property
+from cityhub.sensorthings.model import BY_NAME, EntityType, Kind, Property, Relation
+from cityhub.sensorthings.options import QueryOptions
 from cityhub.store import schema
 from cityhub.timeutil import format_instant
 
@@ -88,15 +89,26 @@ def property_value(prop: Property, row: Row) -> Any:
     return value
 
 
-# What serialising one entity takes, worked out once per entity type and $select:
-# navigation link keys with their suffixes, and (wire name, column, reader) per property,
-# where a reader of None means the column value goes out as it is.
+# What serialising one entity takes, worked out once per entity type and $select: which of
+# the id and self link go out, navigation link keys with their suffixes, (wire name, column,
+# reader) per property, where a reader of None means the column value goes out as it is, and
+# whether the links come after the properties (with $select) or before them.
 _Links = tuple[tuple[str, str], ...]
 _Properties = tuple[tuple[str, str, Callable[[Row], Any] | None], ...]
 
 
+class Layout(NamedTuple):
+    """The members of one entity as they go out, in order; ``json_sql`` follows it too."""
+
+    with_id: bool
+    with_self_link: bool
+    links: _Links
+    properties: _Properties
+    links_last: bool
+
+
 @lru_cache(maxsize=1024)
-def _plan(entity_name: str, select: frozenset[str] | None) -> tuple[_Links, _Properties]:
+def layout(entity_name: str, select: frozenset[str] | None) -> Layout:
     entity = BY_NAME[entity_name]
     links = tuple(
         (f"{r.name}@iot.navigationLink", f"/{r.name}")
@@ -108,7 +120,10 @@ def _plan(entity_name: str, select: frozenset[str] | None) -> tuple[_Links, _Pro
         for p in entity.properties
         if select is None or p.name in select
     )
-    return links, properties
+    if select is None:
+        return Layout(True, True, links, properties, links_last=False)
+    with_id = "id" in select or "@iot.id" in select
+    return Layout(with_id, "@iot.selfLink" in select, links, properties, links_last=True)
 
 
 def _as_stored(prop: Property) -> bool:
@@ -129,21 +144,29 @@ def serialize(entity: EntityType, row: Row, base: str, select: frozenset[str] | 
     """
     entity_id = row["id"]
     self_link = f"{base}/{entity.set_name}({entity_id})"
-    links, properties = _plan(entity.name, select)
-    if select is None:
-        out = {"@iot.id": entity_id, "@iot.selfLink": self_link}
+    with_id, with_self_link, links, properties, links_last = layout(entity.name, select)
+    out: dict[str, Any] = {}
+    if with_id:
+        out["@iot.id"] = entity_id
+    if with_self_link:
+        out["@iot.selfLink"] = self_link
+    if not links_last:
         for key, suffix in links:
             out[key] = self_link + suffix
-        for name, column, read in properties:
-            out[name] = row[column] if read is None else read(row)
-        return out
-    out = {}
-    if "id" in select or "@iot.id" in select:
-        out["@iot.id"] = entity_id
-    if "@iot.selfLink" in select:
-        out["@iot.selfLink"] = self_link
     for name, column, read in properties:
         out[name] = row[column] if read is None else read(row)
-    for key, suffix in links:
-        out[key] = self_link + suffix
+    if links_last:
+        for key, suffix in links:
+            out[key] = self_link + suffix
     return out
+
+
+def next_link_parts(
+    url: str, entity: EntityType, relation: Relation, options: QueryOptions, top: int
+) -> tuple[str, str]:
+    """The nextLink of an expanded collection of ``top`` items, before and after its parent's
+    id: the next page, with the inner options but $top and $skip."""
+    paging = f"$top={top}&$skip={(options.skip or 0) + top}"
+    query = options.link_query
+    after = f")/{relation.name}?{query}&{paging}" if query else f")/{relation.name}?{paging}"
+    return f"{url}/{entity.set_name}(", after
