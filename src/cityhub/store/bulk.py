@@ -122,7 +122,7 @@ class BulkLoader:
         if self.postgresql:
             sequence = _sequence(self.connection, table.name)
             statement = "SELECT nextval(%(sequence)s::regclass) FROM generate_series(1, %(n)s)"
-            return list(execute(statement, {"sequence": sequence, "n": count}).scalars())
+            return execute(statement, {"sequence": sequence, "n": count}).scalars().all()
         high_water = execute(
             "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = ?), 0), "
             f'coalesce((SELECT max(id) FROM "{table.name}"), 0))',
