@@ -68,8 +68,13 @@ def parse(data: dict[str, Any], topic: str | None = None, event: str | None = No
     if event is None or MEMBERS.get(event, event) == "uplink_message":
         try:
             return quick_uplink(data, topic)
-        except (_Unusual, FormatError):
-            pass  # read again below, which names what is wrong
+        except (Unusual, FormatError):
+            pass  # read again, in full, which names what is wrong
+    return read(data, topic, event)
+
+
+def read(data: dict[str, Any], topic: str | None = None, event: str | None = None) -> Message:
+    """``parse`` without its shortcut for the common uplink: every member through ``Node``."""
     root = Node(data)
     member = _member(root)
     ids = root.require("end_device_ids")
@@ -165,10 +170,10 @@ def _radio(up: Node) -> Radio:
 # it through ``Node`` costs several times the JSON decoding, so it is read here straight from
 # the dicts: the same members, the same checks, the same Uplink. Anything unusual (a member
 # of another type, out of range, an EUI with separators…) stops the quick reading, and the
-# general one above reads the message again and names what is wrong.
+# full one (``read``) reads the message again and names what is wrong.
 
 
-class _Unusual(Exception):
+class Unusual(Exception):
     """The message is not the common uplink the quick reading takes."""
 
 
@@ -178,26 +183,26 @@ _FRAME_COUNTER_MAX = 2**32 - 1
 
 
 def quick_uplink(data: dict[str, Any], topic: str | None) -> Uplink:
-    """The common uplink as ``_uplink`` reads it; ``_Unusual`` (or a FormatError without
+    """The common uplink as ``_uplink`` reads it; ``Unusual`` (or a FormatError without
     its member's path) if it is anything else."""
     up, ids = data.get("uplink_message"), data.get("end_device_ids")
     if type(up) is not dict or type(ids) is not dict:
-        raise _Unusual
+        raise Unusual
     dev_eui = ids.get("dev_eui")
     if type(dev_eui) is not str or not _EUI.fullmatch(dev_eui):
-        raise _Unusual
+        raise Unusual
     device_name = _text(ids.get("device_id"))
     applications = _object(ids.get("application_ids"))
     application = _text(applications.get("application_id")) if applications else None
     if topic is not None:
         match = _TOPIC.fullmatch(topic)
         if match is None or match["ev"] != "up":
-            raise _Unusual
+            raise Unusual
         if device_name not in (None, match["dev"]) or application not in (None, match["app"]):
-            raise _Unusual
+            raise Unusual
     received_at = _text(up.get("received_at")) or _text(data.get("received_at"))
     if received_at is None:
-        raise _Unusual
+        raise Unusual
     payload = _text(up.get("frm_payload"))
     return Uplink(
         network=NETWORK,
@@ -229,7 +234,7 @@ def _quick_radio(up: dict[str, Any]) -> Radio:
     gateways = []
     for gateway in _list(up.get("rx_metadata")):
         if type(gateway) is not dict:
-            raise _Unusual
+            raise Unusual
         rssi = _number(gateway.get("rssi")) or _number(gateway.get("channel_rssi"))
         gateways.append((rssi, _number(gateway.get("snr"))))
     settings = _object(up.get("settings"))
@@ -246,13 +251,13 @@ def _quick_radio(up: dict[str, Any]) -> Radio:
 def _text(value: Any) -> str | None:
     if value is None or type(value) is str:
         return value or None
-    raise _Unusual
+    raise Unusual
 
 
 def _object(value: Any) -> dict[str, Any] | None:
     if value is None or type(value) is dict:
         return value
-    raise _Unusual
+    raise Unusual
 
 
 def _list(value: Any) -> list[Any]:
@@ -260,14 +265,14 @@ def _list(value: Any) -> list[Any]:
         return []
     if type(value) is list:
         return value
-    raise _Unusual
+    raise Unusual
 
 
 def _strings(value: Any) -> list[str]:
     items = _list(value)
     if all(type(item) is str for item in items):
         return items
-    raise _Unusual
+    raise Unusual
 
 
 def _integer(value: Any, high: int) -> int | None:
@@ -277,7 +282,7 @@ def _integer(value: Any, high: int) -> int | None:
         value = int(value)
     if type(value) is int and 0 <= value <= high:
         return value
-    raise _Unusual
+    raise Unusual
 
 
 def _number(value: Any) -> float | None:
@@ -285,7 +290,7 @@ def _number(value: Any) -> float | None:
         return None
     if type(value) is int or type(value) is float:
         return float(value)
-    raise _Unusual
+    raise Unusual
 
 
 def _boolean(value: Any) -> bool:
@@ -293,7 +298,7 @@ def _boolean(value: Any) -> bool:
         return False
     if type(value) is bool:
         return value
-    raise _Unusual
+    raise Unusual
 
 
 def _event(root: Node, ids: Node, dev_eui: str, member: str) -> Event:
