@@ -14,7 +14,7 @@ from cityhub.lorawan.observations import NewObservation
 from cityhub.sensorthings import derived
 from cityhub.store import schema
 
-from .helpers import V, create_thing, created_id, datastream_body, observation
+from .helpers import V, create_thing, created_id, datastream_body, feature_body, observation
 
 _KEPT = (
     "observed_area",
@@ -53,17 +53,7 @@ def test_a_batch_of_many_datastreams_moves_what_recomputing_finds(hub):
     near = hub.store.read_blocking(
         lambda c: c.scalar(select(schema.observations.c.feature_of_interest_id).limit(1))
     )
-    far = created_id(
-        hub.post(
-            f"{V}/FeaturesOfInterest",
-            {
-                "name": "far",
-                "description": "elsewhere",
-                "encodingType": "application/geo+json",
-                "feature": {"type": "Point", "coordinates": [7.0, 51.0]},
-            },
-        )
-    )
+    far = created_id(hub.post(f"{V}/FeaturesOfInterest", feature_body("far", (7.0, 51.0))))
     batch = [
         NewObservation(newer, _at("2024-03-01T00:00:00"), 10, near),  # the latest stays
         NewObservation(tied, _at("2024-01-01T05:00:00"), 11, near),  # same time, higher id
