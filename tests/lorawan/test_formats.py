@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from google.protobuf import json_format
 
-from cityhub.lorawan.formats import Topic, default_topics, parse, parse_topic
+from cityhub.lorawan.formats import Topic, default_topics, parse, parse_topic, tts
 from cityhub.lorawan.formats import chirpstack_proto as proto
 from cityhub.lorawan.formats._reader import parse_time
 from cityhub.lorawan.uplink import Event, FormatError, Radio, Uplink
@@ -741,3 +741,71 @@ def test_fuzz_damaged_protobuf():
                 damaged[rng.randrange(len(damaged))] = rng.randrange(256)
             cut = rng.randint(0, len(damaged)) if rng.random() < 0.3 else len(damaged)
             _check("chirpstack", bytes(damaged[:cut]), event=event)
+
+
+# The Things Stack: the common uplink is read quickly, exactly as in full
+
+_QUICK = [
+    ("tts_uplink_mqtt", None, None),
+    ("tts_uplink_simulated", None, None),
+    ("tts_uplink_webhook_fcnt0", None, None),
+    ("tts_uplink_mqtt", "uplink_message.settings.frequency", 867100000),
+    ("tts_uplink_mqtt", "uplink_message.settings", _DELETE),
+    ("tts_uplink_mqtt", "uplink_message.settings.data_rate", _DELETE),
+    ("tts_uplink_mqtt", "uplink_message.rx_metadata", _DELETE),
+    ("tts_uplink_mqtt", "uplink_message.rx_metadata.0.rssi", _DELETE),
+    ("tts_uplink_mqtt", "uplink_message.rx_metadata.0.rssi", 0),
+    ("tts_uplink_mqtt", "uplink_message.f_cnt", "12"),
+    ("tts_uplink_mqtt", "uplink_message.f_port", None),
+    ("tts_uplink_mqtt", "uplink_message.received_at", _DELETE),
+    ("tts_uplink_mqtt", "uplink_message.received_at", "2026-11-14T10:31:07.5+01:00"),
+    ("tts_uplink_mqtt", "uplink_message.session_key_id", _DELETE),
+    ("tts_uplink_mqtt", "uplink_message.frm_payload", ""),
+    ("tts_uplink_mqtt", "uplink_message.decoded_payload", _DELETE),
+    ("tts_uplink_mqtt", "correlation_ids.1", "as:up:first"),
+    ("tts_uplink_mqtt", "end_device_ids.dev_eui", "70b3D57ED0061A2C"),
+    ("tts_uplink_mqtt", "end_device_ids.device_id", ""),
+    ("tts_uplink_mqtt", "end_device_ids.application_ids", {}),
+    ("tts_uplink_mqtt", "simulated", False),
+]
+_FULL_ONLY = [
+    ("uplink_message.f_cnt", 1.5),
+    ("uplink_message.f_port", 256),
+    ("uplink_message.settings.frequency", "868.1"),
+    ("uplink_message.rx_metadata.1.snr", True),
+    ("uplink_message.received_at", "yesterday"),
+    ("uplink_message.frm_payload", "AQ="),
+    ("uplink_message.decoded_payload", [1]),
+    ("correlation_ids", "ns:uplink:1"),
+    ("end_device_ids.dev_eui", "70-B3-D5-7E-D0-06-1A-2C"),
+    ("end_device_ids.device_id", "another-device"),
+    ("end_device_ids.application_ids.application_id", "another-application"),
+    ("simulated", "yes"),
+]
+
+
+@pytest.mark.parametrize(("name", "path", "value"), _QUICK)
+def test_tts_common_uplinks_are_read_quickly_as_in_full(name, path, value):
+    data = fixture(name) if path is None else _set(fixture(name), path, value)
+    topic = TTS_TOPIC if name == "tts_uplink_mqtt" else None
+    quick = tts.quick_uplink(data, topic)
+    assert quick == tts.read(data, topic)
+    assert parse("ttn", body(data), topic=topic) == quick
+
+
+@pytest.mark.parametrize(("path", "value"), _FULL_ONLY)
+def test_tts_unusual_uplinks_are_read_in_full(path, value):
+    data = _set(fixture("tts_uplink_mqtt"), path, value)
+    with pytest.raises((tts.Unusual, FormatError)):
+        tts.quick_uplink(data, TTS_TOPIC)
+    try:
+        expected: Any = tts.read(data, TTS_TOPIC)
+    except FormatError as exc:
+        expected = exc.where
+    try:
+        found: Any = parse("ttn", body(data), topic=TTS_TOPIC)
+    except FormatError as exc:
+        found = exc.where
+    assert found == expected
+    # Separators in a DevEUI are allowed, only not quickly; everything else is malformed.
+    assert isinstance(found, Uplink) == (path == "end_device_ids.dev_eui")

@@ -51,6 +51,16 @@ def location_body(name: str = "Rathaus", coordinates: tuple[float, float] = (7.6
     }
 
 
+def feature_body(name: str, coordinates: tuple[float, float]) -> dict:
+    """A FeatureOfInterest at a point."""
+    return {
+        "name": name,
+        "description": f"feature {name}",
+        "encodingType": "application/geo+json",
+        "feature": {"type": "Point", "coordinates": list(coordinates)},
+    }
+
+
 def datastream_body(
     name: str,
     observations: list[dict[str, Any]] | None = None,

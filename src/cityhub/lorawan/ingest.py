@@ -25,7 +25,7 @@ import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -233,10 +233,9 @@ class IngestWrite:
 
     @classmethod
     def run_batch(cls, connection: Connection, writes: list[IngestWrite]) -> list[list[Outcome]]:
-        merged = [
-            replace(item, index=index)
-            for index, item in enumerate(item for write in writes for item in write.items)
-        ]
+        merged = [item for write in writes for item in write.items]
+        for index, item in enumerate(merged):  # unique in each write still, if redone alone
+            item.index = index
         outcomes = writes[0].core._store_robustly(connection, merged)
         results, start = [], 0
         for write in writes:

@@ -22,6 +22,7 @@ from cityhub.lorawan.decoders import FieldInfo, UnknownDecoder
 from cityhub.sensorthings import derived, writes
 from cityhub.sensorthings.model import BY_NAME, OBSERVATION_TYPE_BASE
 from cityhub.store import schema
+from cityhub.store.dialects import one_of
 
 _devices = schema.lorawan_devices
 _EUI = re.compile(r"[0-9A-Fa-f]{16}")
@@ -91,7 +92,8 @@ def load_devices(connection: Connection, dev_euis: set[str]) -> dict[str, Device
     two queries for a whole batch of uplinks."""
     if not dev_euis:
         return {}
-    rows = connection.execute(select(_devices).where(_devices.c.dev_eui.in_(sorted(dev_euis))))
+    wanted_euis = one_of(connection, _devices.c.dev_eui, sorted(dev_euis))
+    rows = connection.execute(select(_devices).where(wanted_euis))
     devices = {row.dev_eui: _device(row) for row in rows}
     wanted = {i for d in devices.values() for i in d.missing.values()}
     streams = _stream_facts(connection, wanted)
@@ -121,7 +123,7 @@ def _stream_facts(connection: Connection, ids: set[int]) -> dict[int, Target]:
         return {}
     table = schema.datastreams
     statement = select(table.c.id, table.c.observation_type, table.c.properties).where(
-        table.c.id.in_(sorted(ids))
+        one_of(connection, table.c.id, sorted(ids))
     )
     facts = {}
     for row in connection.execute(statement):

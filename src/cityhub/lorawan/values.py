@@ -66,25 +66,31 @@ def as_number(value: Any) -> float | int | None:
 def checked_value(name: str, value: Any, target: Target) -> tuple[Any, str | None]:
     """The value as its Datastream stores it, or why it does not fit (type or range)."""
     kind = target.observation_type.removeprefix(OBSERVATION_TYPE_BASE)
-    where = f"field {name!r} (Datastream({target.datastream_id}))"
     if kind in ("OM_Measurement", "OM_CountObservation"):
         number = as_number(value)
         if number is None or (kind == "OM_CountObservation" and not _is_integer(number)):
-            return None, f"{where}: {value!r} is not a {kind} result"
+            return None, f"{_where(name, target)}: {value!r} is not a {kind} result"
         if kind == "OM_CountObservation":
             number = int(number)
         if target.low is not None and number < target.low:
+            where = _where(name, target)
             return None, f"{where}: {number} is below the declared range minimum {target.low}"
         if target.high is not None and number > target.high:
+            where = _where(name, target)
             return None, f"{where}: {number} is above the declared range maximum {target.high}"
         return number, None
     if kind == "OM_TruthObservation" and not isinstance(value, bool):
-        return None, f"{where}: {value!r} is not true or false"
+        return None, f"{_where(name, target)}: {value!r} is not true or false"
     if kind == "OM_CategoryObservation" and not isinstance(value, str):
-        return None, f"{where}: {value!r} is not a text"
+        return None, f"{_where(name, target)}: {value!r} is not a text"
     if isinstance(value, float) and not math.isfinite(value):
-        return None, f"{where}: {value!r} is not a finite number"
+        return None, f"{_where(name, target)}: {value!r} is not a finite number"
     return value, None
+
+
+def _where(name: str, target: Target) -> str:
+    """How a problem names the value (spelt out only for a problem: most values have none)."""
+    return f"field {name!r} (Datastream({target.datastream_id}))"
 
 
 def _is_integer(number: float | int) -> bool:

@@ -18,7 +18,8 @@ import orjson
 import shapely
 from shapely.errors import GEOSException
 from shapely.geometry import mapping, shape
-from sqlalchemy import Connection, Engine, event, text
+from sqlalchemy import ColumnElement, Connection, Engine, any_, bindparam, event, text
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from cityhub.errors import BadRequest
 from cityhub.settings import Settings
@@ -320,3 +321,12 @@ def ensure_postgis(connection: Connection) -> None:
             f'"{database}". Ask a superuser to run: psql -d {database} -c '
             f'"CREATE EXTENSION postgis;"  ({type(exc).__name__})'
         ) from None
+
+
+def one_of(connection: Connection, column: Any, values: Any) -> ColumnElement[bool]:
+    """``column IN (values)``; on PostgreSQL ``column = ANY(array)``: one parameter however
+    many values, where thousands of placeholders cost more to build and parse than the
+    query takes to run."""
+    if connection.dialect.name != "postgresql":
+        return column.in_(values)
+    return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))

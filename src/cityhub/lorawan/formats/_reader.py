@@ -24,7 +24,7 @@ _RFC3339 = re.compile(
     re.ASCII,
 )
 _HEX = re.compile(r"[0-9A-Fa-f]*", re.ASCII)
-_DECIMAL = re.compile(r"-?[0-9]{1,20}", re.ASCII)
+DECIMAL = re.compile(r"-?[0-9]{1,20}", re.ASCII)
 _UINT32 = 2**32
 T = TypeVar("T")
 
@@ -153,7 +153,7 @@ class Node:
         value = self._get(key, required)
         if value is None:
             return None
-        if isinstance(value, str) and _DECIMAL.fullmatch(value):
+        if isinstance(value, str) and DECIMAL.fullmatch(value):
             value = int(value)
         if not isinstance(value, int) or isinstance(value, bool):
             raise self._wrong(key, "an integer", value)

@@ -11,7 +11,14 @@ import re
 from datetime import datetime
 from typing import Any
 
-from cityhub.lorawan.formats._reader import Node, Topic, best_radio
+from cityhub.lorawan.formats._reader import (
+    DECIMAL,
+    Node,
+    Topic,
+    best_radio,
+    decode_base64,
+    parse_time,
+)
 from cityhub.lorawan.uplink import Event, EventKind, FormatError, Message, Network, Radio, Uplink
 
 NETWORK: Network = "ttn"
@@ -58,6 +65,16 @@ def parse_topic(topic: str) -> Topic:
 
 def parse(data: dict[str, Any], topic: str | None = None, event: str | None = None) -> Message:
     """One ``ApplicationUp`` message (already JSON-decoded) as an Uplink or an Event."""
+    if event is None or MEMBERS.get(event, event) == "uplink_message":
+        try:
+            return quick_uplink(data, topic)
+        except (Unusual, FormatError):
+            pass  # read again, in full, which names what is wrong
+    return read(data, topic, event)
+
+
+def read(data: dict[str, Any], topic: str | None = None, event: str | None = None) -> Message:
+    """``parse`` without its shortcut for the common uplink: every member through ``Node``."""
     root = Node(data)
     member = _member(root)
     ids = root.require("end_device_ids")
@@ -145,6 +162,143 @@ def _radio(up: Node) -> Radio:
     spreading_factor = lora.integer("spreading_factor", high=255) if lora is not None else None
     frequency = settings.integer("frequency", high=10**12)
     return best_radio(gateways, spreading_factor, frequency)
+
+
+# --- the common uplink, read quickly ----------------------------------------------------
+#
+# Nearly every message is an uplink with every member as The Things Stack writes it. Reading
+# it through ``Node`` costs several times the JSON decoding, so it is read here straight from
+# the dicts: the same members, the same checks, the same Uplink. Anything unusual (a member
+# of another type, out of range, an EUI with separators…) stops the quick reading, and the
+# full one (``read``) reads the message again and names what is wrong.
+
+
+class Unusual(Exception):
+    """The message is not the common uplink the quick reading takes."""
+
+
+_EUI = re.compile(r"[0-9A-Fa-f]{16}", re.ASCII)
+_FREQUENCY_MAX = 10**12
+_FRAME_COUNTER_MAX = 2**32 - 1
+
+
+def quick_uplink(data: dict[str, Any], topic: str | None) -> Uplink:
+    """The common uplink as ``_uplink`` reads it; ``Unusual`` (or a FormatError without
+    its member's path) if it is anything else."""
+    up, ids = data.get("uplink_message"), data.get("end_device_ids")
+    if type(up) is not dict or type(ids) is not dict:
+        raise Unusual
+    dev_eui = ids.get("dev_eui")
+    if type(dev_eui) is not str or not _EUI.fullmatch(dev_eui):
+        raise Unusual
+    device_name = _text(ids.get("device_id"))
+    applications = _object(ids.get("application_ids"))
+    application = _text(applications.get("application_id")) if applications else None
+    if topic is not None:
+        match = _TOPIC.fullmatch(topic)
+        if match is None or match["ev"] != "up":
+            raise Unusual
+        if device_name not in (None, match["dev"]) or application not in (None, match["app"]):
+            raise Unusual
+    received_at = _text(up.get("received_at")) or _text(data.get("received_at"))
+    if received_at is None:
+        raise Unusual
+    payload = _text(up.get("frm_payload"))
+    return Uplink(
+        network=NETWORK,
+        dev_eui=dev_eui.upper(),
+        received_at=parse_time(received_at, ""),
+        payload=b"" if payload is None else decode_base64(payload, ""),
+        f_port=_integer(up.get("f_port"), 255),
+        f_cnt=_integer(up.get("f_cnt"), _FRAME_COUNTER_MAX) or 0,
+        session=_text(up.get("session_key_id")) or _text(ids.get("dev_addr")),
+        dedup_id=_quick_correlation_id(data, up),
+        device_name=device_name,
+        application=application,
+        decoded=_object(up.get("decoded_payload")),
+        radio=_quick_radio(up),
+        simulated=_boolean(data.get("simulated")),
+    )
+
+
+def _quick_correlation_id(data: dict[str, Any], up: dict[str, Any]) -> str | None:
+    ids = _strings(data.get("correlation_ids")) + _strings(up.get("correlation_ids"))
+    for prefix in ("ns:uplink:", "as:up:"):
+        for value in ids:
+            if value.startswith(prefix):
+                return value
+    return None
+
+
+def _quick_radio(up: dict[str, Any]) -> Radio:
+    gateways = []
+    for gateway in _list(up.get("rx_metadata")):
+        if type(gateway) is not dict:
+            raise Unusual
+        rssi = _number(gateway.get("rssi")) or _number(gateway.get("channel_rssi"))
+        gateways.append((rssi, _number(gateway.get("snr"))))
+    settings = _object(up.get("settings"))
+    if settings is None:
+        return best_radio(gateways, None, None)
+    rate = _object(settings.get("data_rate"))
+    lora = _object(rate.get("lora")) if rate is not None else None
+    spreading_factor = _integer(lora.get("spreading_factor"), 255) if lora is not None else None
+    return best_radio(
+        gateways, spreading_factor, _integer(settings.get("frequency"), _FREQUENCY_MAX)
+    )
+
+
+def _text(value: Any) -> str | None:
+    if value is None or type(value) is str:
+        return value or None
+    raise Unusual
+
+
+def _object(value: Any) -> dict[str, Any] | None:
+    if value is None or type(value) is dict:
+        return value
+    raise Unusual
+
+
+def _list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    if type(value) is list:
+        return value
+    raise Unusual
+
+
+def _strings(value: Any) -> list[str]:
+    items = _list(value)
+    if all(type(item) is str for item in items):
+        return items
+    raise Unusual
+
+
+def _integer(value: Any, high: int) -> int | None:
+    if value is None:
+        return None
+    if type(value) is str and DECIMAL.fullmatch(value):
+        value = int(value)
+    if type(value) is int and 0 <= value <= high:
+        return value
+    raise Unusual
+
+
+def _number(value: Any) -> float | None:
+    if value is None:
+        return None
+    if type(value) is int or type(value) is float:
+        return float(value)
+    raise Unusual
+
+
+def _boolean(value: Any) -> bool:
+    if value is None:
+        return False
+    if type(value) is bool:
+        return value
+    raise Unusual
 
 
 def _event(root: Node, ids: Node, dev_eui: str, member: str) -> Event:
