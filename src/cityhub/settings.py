@@ -234,6 +234,7 @@ class Settings(BaseModel):
         description="How often an information screen reports that it is alive; one silent "
         "for three times as long is listed as silent.",
     )
+
     @field_validator("lorawan")
     @classmethod
     def _unique_integrations(cls, value: list[LorawanIntegration]) -> list[LorawanIntegration]:

@@ -249,8 +249,6 @@ def _time_bounds(stream_id: int, added: Added, statistics: bool) -> Body:
     return bounds
 
 
-<<<<<<< HEAD
-=======
 def _extend_together(connection: Connection, stream: Stream, bounds: list[Body]) -> None:
     """``_EXTEND_TIMES`` for all the streams of a batch in one UPDATE (PostgreSQL): a batch
     from a large network touches thousands of Datastreams, and one statement per Datastream,
@@ -264,12 +262,6 @@ def _extend_together(connection: Connection, stream: Stream, bounds: list[Body])
     execute(_EXTEND_TOGETHER[stream], arrays)
 
 
-def _recency(row: Body) -> tuple[Any, int]:
-    """The order of "latest": phenomenonTime (start), then id, as ``$orderby`` breaks ties."""
-    return row["phenomenon_time_start"], row["id"]
-
-
->>>>>>> perf-lorawan
 def _extend_observed_areas(
     connection: Connection,
     stream: Stream,
@@ -279,15 +271,11 @@ def _extend_observed_areas(
 ) -> None:
     """Grow observedArea where a feature lies outside it (rarely: features repeat)."""
     table, features = stream.table, schema.features_of_interest
-<<<<<<< HEAD
-    feature_ids = {f for added in by_stream.values() for f in set(added.features)}
-=======
     if connection.dialect.name == "postgresql" and not by_stream.keys() <= areas.keys():
         by_stream = _outgrown(connection, stream, by_stream)
         if not by_stream:
             return
-    feature_ids = {r["feature_of_interest_id"] for rows in by_stream.values() for r in rows}
->>>>>>> perf-lorawan
+    feature_ids = {f for added in by_stream.values() for f in set(added.features)}
     if not feature_ids <= geometries.keys():
         geometries = dict(
             connection.execute(
@@ -312,13 +300,13 @@ def _extend_observed_areas(
 
 
 def _outgrown(
-    connection: Connection, stream: Stream, by_stream: dict[int, list[Body]]
-) -> dict[int, list[Body]]:
+    connection: Connection, stream: Stream, by_stream: dict[int, Added]
+) -> dict[int, Added]:
     """The streams with a feature whose geometry is not already their observedArea, asked
     of the database in one query (PostgreSQL) rather than reading every stream's area and
     every feature's geometry: in a batch of thousands of streams, almost none grow. A feature
     equal to the area leaves it as it is (``grow_area``), so the others decide."""
-    pairs = {(i, r["feature_of_interest_id"]) for i, rows in by_stream.items() for r in rows}
+    pairs = {(i, f) for i, added in by_stream.items() for f in added.features}
     parameters = {"target": [p[0] for p in pairs], "feature": [p[1] for p in pairs]}
     found = connection.exec_driver_sql(_OUTGROWN[stream], parameters).scalars()
     return {stream_id: by_stream[stream_id] for stream_id in set(found)}
