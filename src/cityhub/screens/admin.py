@@ -7,9 +7,9 @@ client" of an alerting system (see docs/screens.md).
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Path
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -48,6 +48,11 @@ CRISIS_BODY = _json_body(
     },
     ["text", "severity"],
 )
+
+
+#: A crisis message's id, within the column's range (32 bits on PostgreSQL): a longer
+#: number is a 400 saying so, not an overflow in the database driver.
+MessageId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The message's id")]
 
 
 def screens_admin_router(feed: ScreenFeed, auth: Authenticator) -> APIRouter:
@@ -123,7 +128,7 @@ def screens_admin_router(feed: ScreenFeed, auth: Authenticator) -> APIRouter:
         return JSONResponse(created, status_code=201)
 
     @router.delete("/crisis/{message_id}", status_code=204, summary="Withdraw a crisis message")
-    async def withdraw(message_id: int) -> Response:
+    async def withdraw(message_id: MessageId) -> Response:
         now = datetime.now(UTC)
         if not await store.write(lambda c: crisis.withdraw(c, message_id, now)):
             raise NotFound(f"no crisis message {message_id} that is not withdrawn already")
