@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from tests.screens.helpers import TILE_TYPES, create_sensor, observe
+from tests.screens.helpers import TILE_TYPES, create_dataset, create_sensor, observe
 
 
 @pytest.fixture
@@ -114,16 +114,7 @@ def test_a_bad_slug_is_a_400(hub):
 
 
 def test_a_restricted_datastream_is_never_put_on_a_screen(hub):
-    organization = {"slug": "werk", "name": "Stadtwerke"}
-    assert hub.post("/api/admin/organizations", json=organization).status_code == 201
-    dataset = {
-        "slug": "intern",
-        "title": "Intern",
-        "organization": "werk",
-        "licence": "dl-by-de/2.0",
-        "visibility": "restricted",
-    }
-    assert hub.post("/api/admin/datasets", json=dataset).status_code == 201, "dataset"
+    create_dataset(hub, "intern", "restricted")
     hidden = create_sensor(hub, "Pegel intern", "cm", dataset="intern")
     body = {"title": "T", "tiles": [{"type": "water", "datastream": hidden}]}
     response = hub.put("/api/admin/screens/lobby", json=body)

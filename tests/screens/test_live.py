@@ -8,7 +8,7 @@ import asyncio
 import orjson
 import pytest
 from tests.conftest import HubClient
-from tests.screens.helpers import create_sensor, observe
+from tests.screens.helpers import create_dataset, create_sensor, observe
 
 from cityhub.screens import live
 from cityhub.screens.live import GONE
@@ -105,15 +105,7 @@ def test_an_observation_of_this_process_wakes_the_poller(hub, lobby, monkeypatch
 
 def _restricted_later(hub):
     """A public dataset with a UV Datastream on screen 'lobby'; the Datastream's id."""
-    assert hub.post("/api/admin/organizations", json={"slug": "werk", "name": "W"}).status_code
-    dataset = {
-        "slug": "pegel",
-        "title": "Pegel",
-        "organization": "werk",
-        "licence": "dl-by-de/2.0",
-        "visibility": "public",
-    }
-    assert hub.post("/api/admin/datasets", json=dataset).status_code == 201
+    create_dataset(hub, "pegel")
     stream = create_sensor(hub, "UV", "", dataset="pegel")
     observe(hub, stream, 7.0, minutes_ago=1)
     body = {"title": "Lobby", "tiles": [{"type": "uv", "datastream": stream}]}
@@ -137,14 +129,7 @@ def test_data_made_restricted_leaves_a_connected_screen_at_once(hub, monkeypatch
 def test_a_datastream_moved_into_a_restricted_dataset_leaves_the_screen(hub, monkeypatch):
     monkeypatch.setattr(live, "REFRESH", 600.0)
     stream = _restricted_later(hub)
-    dataset = {
-        "slug": "intern",
-        "title": "Intern",
-        "organization": "werk",
-        "licence": "dl-by-de/2.0",
-        "visibility": "restricted",
-    }
-    assert hub.post("/api/admin/datasets", json=dataset).status_code == 201
+    create_dataset(hub, "intern", "restricted")
     queue = _subscribe(hub, "lobby")
     thing = hub.get(f"/v1.1/Datastreams({stream})/Thing", headers=hub.admin).json()["@iot.id"]
     moved = hub.patch(f"/v1.1/Things({thing})", json={"properties": {"dataset": "intern"}})
