@@ -7,9 +7,9 @@ client" of an alerting system (see docs/screens.md).
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -18,7 +18,7 @@ from cityhub.errors import NotFound
 from cityhub.screens import crisis, layouts
 from cityhub.screens.live import ScreenFeed
 from cityhub.screens.tiles import check_references, tile_types
-from cityhub.web import JSONResponse, read_json
+from cityhub.web import JSONResponse, RowId, read_json
 
 
 def _json_body(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
@@ -48,11 +48,6 @@ CRISIS_BODY = _json_body(
     },
     ["text", "severity"],
 )
-
-
-#: A crisis message's id, within the column's range (32 bits on PostgreSQL): a longer
-#: number is a 400 saying so, not an overflow in the database driver.
-MessageId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The message's id")]
 
 
 def screens_admin_router(feed: ScreenFeed, auth: Authenticator) -> APIRouter:
@@ -128,7 +123,7 @@ def screens_admin_router(feed: ScreenFeed, auth: Authenticator) -> APIRouter:
         return JSONResponse(created, status_code=201)
 
     @router.delete("/crisis/{message_id}", status_code=204, summary="Withdraw a crisis message")
-    async def withdraw(message_id: MessageId) -> Response:
+    async def withdraw(message_id: RowId) -> Response:
         now = datetime.now(UTC)
         if not await store.write(lambda c: crisis.withdraw(c, message_id, now)):
             raise NotFound(f"no crisis message {message_id} that is not withdrawn already")
