@@ -15,7 +15,7 @@ from starlette.responses import Response
 from cityhub.auth import Authenticator, Principal, create_token, list_tokens, revoke_token
 from cityhub.errors import BadRequest, NotFound
 from cityhub.store.database import Store
-from cityhub.web import JSONResponse
+from cityhub.web import JSONResponse, RowId
 
 
 def admin_router(auth: Authenticator, *parts: APIRouter) -> APIRouter:
@@ -61,7 +61,7 @@ def tokens_router(store: Store, auth: Authenticator) -> APIRouter:
         return JSONResponse(await store.write(work), status_code=201)
 
     @router.delete("/tokens/{token_id}", status_code=204, summary="Revoke a token")
-    async def revoke(token_id: int) -> Response:
+    async def revoke(token_id: RowId) -> Response:
         if not await store.write(lambda c: revoke_token(c, token_id)):
             raise NotFound(f"no active token with id {token_id}")
         auth.forget()

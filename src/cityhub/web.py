@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
+from fastapi import Path
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from starlette.exceptions import HTTPException
@@ -132,3 +133,9 @@ class CrossOrigin:
             await self.app(scope, receive, send)
             return
         await self.cors(scope, receive, send)
+
+
+#: A row's id in a path (a token, a crisis message, a dead letter): within the id columns'
+#: range (32 bits on PostgreSQL), so a longer number is a 400 naming the parameter rather
+#: than an overflow in SQLite's driver (a 500).
+RowId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The row's id")]

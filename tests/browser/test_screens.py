@@ -151,3 +151,40 @@ def test_a_portrait_screen_in_english(live_hub, browser, lang, shoot):
         assert axe_violations(page) == []
     finally:
         context.close()
+
+
+def test_texts_of_a_layout_and_a_crisis_message_are_shown_as_text(live_hub, page, shoot):
+    injected = '<b id="injected">fett</b><img src="x" onerror="document.title=\'owned\'">'
+    with live_hub.http() as http:
+        demo = http.get("/api/admin/screens/rathaus", headers=live_hub.admin).json()
+        collections = next(t["collections"] for t in demo["tiles"] if t["type"] == "map")
+        tiles = [
+            {
+                "type": "map",
+                "collections": collections,
+                "tile_url": "/static/no-tiles/{z}/{x}/{y}.png",
+                "attribution": injected,
+                "title": injected,
+            },
+            {"type": "ticker", "items": [injected]},
+            {"type": "qr", "url": "/", "label": injected},
+        ]
+        layout = {"title": injected, "tiles": tiles}
+        put = http.put("/api/admin/screens/markup", json=layout, headers=live_hub.admin)
+        assert put.status_code == 201, put.text
+        message = {"text": injected, "severity": "warning", "group": "nur-markup"}
+        assert http.post("/api/admin/crisis", json=message, headers=live_hub.admin).is_success
+        assert http.put(
+            "/api/admin/screens/markup",
+            json=layout | {"group": "nur-markup"},
+            headers=live_hub.admin,
+        ).is_success
+    page.goto(live_hub.url + "/screens/markup")
+    page.wait_for_selector(".tile-map .leaflet-control-attribution", timeout=15000)
+    page.wait_for_selector(".banner-warning", timeout=10000)
+    assert page.locator("#injected").count() == 0
+    assert page.title() != "owned"
+    assert '<b id="injected">' in page.locator(".leaflet-control-attribution").inner_text()
+    assert '<b id="injected">' in page.locator("#banners").inner_text()
+    assert '<b id="injected">' in page.locator("#screen-title").inner_text()
+    shoot(page, "markup-as-text")

@@ -54,3 +54,19 @@ def observe(hub: Any, datastream: int, result: float, minutes_ago: float = 0) ->
         json={"phenomenonTime": time.isoformat(), "result": result},
     )
     assert response.status_code == 201, response.text
+
+
+def create_dataset(hub: Any, slug: str, visibility: str = "public") -> None:
+    """A dataset ``slug`` of the organization 'werk' (created with the first dataset)."""
+    if hub.get("/api/admin/organizations/werk", headers=hub.admin).status_code == 404:
+        organization = {"slug": "werk", "name": "Stadtwerke"}
+        assert hub.post("/api/admin/organizations", json=organization).status_code == 201
+    dataset = {
+        "slug": slug,
+        "title": slug.title(),
+        "organization": "werk",
+        "licence": "dl-by-de/2.0",
+        "visibility": visibility,
+    }
+    created = hub.post("/api/admin/datasets", json=dataset)
+    assert created.status_code == 201, created.text

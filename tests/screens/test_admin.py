@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from tests.screens.helpers import TILE_TYPES, create_sensor, observe
+from tests.screens.helpers import TILE_TYPES, create_dataset, create_sensor, observe
 
 
 @pytest.fixture
@@ -114,16 +114,7 @@ def test_a_bad_slug_is_a_400(hub):
 
 
 def test_a_restricted_datastream_is_never_put_on_a_screen(hub):
-    organization = {"slug": "werk", "name": "Stadtwerke"}
-    assert hub.post("/api/admin/organizations", json=organization).status_code == 201
-    dataset = {
-        "slug": "intern",
-        "title": "Intern",
-        "organization": "werk",
-        "licence": "dl-by-de/2.0",
-        "visibility": "restricted",
-    }
-    assert hub.post("/api/admin/datasets", json=dataset).status_code == 201, "dataset"
+    create_dataset(hub, "intern", "restricted")
     hidden = create_sensor(hub, "Pegel intern", "cm", dataset="intern")
     body = {"title": "T", "tiles": [{"type": "water", "datastream": hidden}]}
     response = hub.put("/api/admin/screens/lobby", json=body)
@@ -173,3 +164,38 @@ def test_the_state_shows_the_latest_value_with_its_band(hub, uv_stream):
     assert state["screen"]["title"] == "T"
     assert "server_time" in state
     assert hub.get("/api/screens/nowhere").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        ({"title": "x" * 201}, "title must be at most 200"),
+        ({"title": "Foyer\u0000"}, "control characters"),
+        ({"group": "g" * 201}, "group must be"),
+        ({"group": "mitte\u0000"}, "group must be"),
+        ({"tiles": [{"type": "qr", "url": "/", "label": "x" * 501}]}, "tiles[0].label (qr)"),
+        ({"tiles": [{"type": "qr", "url": "/", "label": "mehr\u0000"}]}, "tiles[0].label (qr)"),
+        ({"tiles": [{"type": "ticker", "items": ["x"] * 101}]}, "tiles[0].items (ticker)"),
+        ({"tiles": [{"type": "ticker", "items": ["ok", "a\u001bb"]}]}, "tiles[0].items"),
+        ({"tiles": [{"type": "qr", "url": "javascript:alert(1)"}]}, "tiles[0].url (qr)"),
+        ({"tiles": [{"type": "qr", "url": "/\t/elsewhere.example"}]}, "tiles[0].url (qr)"),
+        ({"tiles": [{"type": "qr", "url": "/\\elsewhere.example"}]}, "tiles[0].url (qr)"),
+        ({"tiles": [{"type": "qr", "url": "/" + "x" * 2000}]}, "tiles[0].url (qr)"),
+        ({"tiles": [{"type": "uv", "datastream": 2**31}]}, "tiles[0].datastream (uv)"),
+        ({"tiles": [{"type": "uv", "datastream": 2**62}]}, "tiles[0].datastream (uv)"),
+    ],
+)
+def test_a_layout_with_an_oversized_or_invisible_text_is_a_400_on_both_backends(hub, change, words):
+    body = {"title": "Foyer", "tiles": [{"type": "qr", "url": "/"}]} | change
+    response = hub.put("/api/admin/screens/foyer", json=body)
+    assert response.status_code == 400, response.text
+    assert words in response.json()["message"]
+    assert hub.get("/api/admin/screens/foyer", headers=hub.admin).status_code == 404
+
+
+def test_a_heartbeat_with_a_control_character_is_a_400(hub):
+    body = {"title": "T", "tiles": [{"type": "qr", "url": "/"}]}
+    assert hub.put("/api/admin/screens/lobby", json=body).status_code == 201
+    bad = hub.post("/api/screens/lobby/heartbeat", json={"version": "1\u0000"}, auth=False)
+    assert bad.status_code == 400
+    assert "version" in bad.json()["message"]

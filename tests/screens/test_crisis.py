@@ -92,3 +92,43 @@ def test_a_publisher_token_may_not_push_a_message(hub):
         headers={"Authorization": f"Bearer {token}"},
     )
     assert response.status_code == 403
+
+
+@pytest.mark.parametrize("message_id", [str(2**31), str(2**63), str(10**30), "0", "-1"])
+def test_withdrawing_an_id_out_of_range_is_a_400(hub, message_id):
+    response = hub.delete(f"/api/admin/crisis/{message_id}")
+    assert response.status_code == 400, response.text
+    assert "message_id" in response.json()["message"]
+
+
+def test_withdrawing_twice_or_an_unknown_message_is_a_404(hub):
+    pushed = hub.post("/api/admin/crisis", json={"text": "x", "severity": "info"}).json()
+    assert hub.delete(f"/api/admin/crisis/{pushed['id']}").status_code == 204
+    again = hub.delete(f"/api/admin/crisis/{pushed['id']}")
+    assert again.status_code == 404
+    assert "withdrawn already" in again.json()["message"]
+    assert hub.delete(f"/api/admin/crisis/{2**31 - 1}").status_code == 404
+
+
+def test_a_message_for_a_group_given_with_spaces_reaches_its_screens(screens):
+    hub = screens
+    body = {"text": "Glätte", "severity": "warning", "group": "  ohligs "}
+    pushed = hub.post("/api/admin/crisis", json=body)
+    assert pushed.status_code == 201, pushed.text
+    assert pushed.json()["group"] == "ohligs"
+    assert [m["text"] for m in _crisis(hub, "ohligs")] == ["Glätte"]
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        ({"text": "Sturm\u0000"}, "control characters"),
+        ({"group": "g\u0000"}, "group must be"),
+        ({"group": "g" * 201}, "group must be"),
+    ],
+)
+def test_a_message_with_a_control_character_or_a_long_group_is_a_400(hub, change, words):
+    response = hub.post("/api/admin/crisis", json={"text": "x", "severity": "info"} | change)
+    assert response.status_code == 400, response.text
+    assert words in response.json()["message"]
+    assert hub.get("/api/admin/crisis", headers=hub.admin).json() == []

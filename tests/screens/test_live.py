@@ -8,7 +8,7 @@ import asyncio
 import orjson
 import pytest
 from tests.conftest import HubClient
-from tests.screens.helpers import create_sensor, observe
+from tests.screens.helpers import create_dataset, create_sensor, observe
 
 from cityhub.screens import live
 from cityhub.screens.live import GONE
@@ -101,3 +101,48 @@ def test_an_observation_of_this_process_wakes_the_poller(hub, lobby, monkeypatch
     observe(hub, lobby, 7.0)
     state = orjson.loads(_next(hub, queue, 5))
     assert state["tiles"][0]["value"] == 7.0
+
+
+def _restricted_later(hub):
+    """A public dataset with a UV Datastream on screen 'lobby'; the Datastream's id."""
+    create_dataset(hub, "pegel")
+    stream = create_sensor(hub, "UV", "", dataset="pegel")
+    observe(hub, stream, 7.0, minutes_ago=1)
+    body = {"title": "Lobby", "tiles": [{"type": "uv", "datastream": stream}]}
+    assert hub.put("/api/admin/screens/lobby", json=body).status_code == 201
+    return stream
+
+
+def test_data_made_restricted_leaves_a_connected_screen_at_once(hub, monkeypatch):
+    monkeypatch.setattr(live, "REFRESH", 600.0)  # only a change may cause a push
+    _restricted_later(hub)
+    queue = _subscribe(hub, "lobby")
+    assert hub.get("/api/screens/lobby").json()["tiles"][0]["value"] == 7.0
+    changed = hub.patch("/api/admin/datasets/pegel", json={"visibility": "restricted"})
+    assert changed.status_code == 200, changed.text
+    assert hub.get("/api/screens/lobby").json()["tiles"][0]["value"] is None
+    pushed = orjson.loads(_next(hub, queue, 5))
+    assert pushed["tiles"][0]["value"] is None
+    assert pushed["tiles"][0]["as_of"] is None
+
+
+def test_a_datastream_moved_into_a_restricted_dataset_leaves_the_screen(hub, monkeypatch):
+    monkeypatch.setattr(live, "REFRESH", 600.0)
+    stream = _restricted_later(hub)
+    create_dataset(hub, "intern", "restricted")
+    queue = _subscribe(hub, "lobby")
+    thing = hub.get(f"/v1.1/Datastreams({stream})/Thing", headers=hub.admin).json()["@iot.id"]
+    moved = hub.patch(f"/v1.1/Things({thing})", json={"properties": {"dataset": "intern"}})
+    assert moved.status_code == 200, moved.text
+    assert hub.get("/api/screens/lobby").json()["tiles"][0]["value"] is None
+    assert orjson.loads(_next(hub, queue, 5))["tiles"][0]["value"] is None
+
+
+def test_a_deleted_datastream_empties_its_tile_on_a_connected_screen(hub):
+    stream = _restricted_later(hub)
+    queue = _subscribe(hub, "lobby")
+    assert hub.delete(f"/v1.1/Datastreams({stream})").status_code in (200, 204)
+    state = hub.get("/api/screens/lobby")
+    assert state.status_code == 200
+    assert state.json()["tiles"][0]["value"] is None
+    assert orjson.loads(_next(hub, queue, 5))["tiles"][0]["value"] is None

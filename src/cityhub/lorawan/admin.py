@@ -16,7 +16,7 @@ from cityhub.lorawan.service import LorawanService
 from cityhub.store import schema
 from cityhub.store.database import Store
 from cityhub.store.managed import create_entry, refuse_file_entry, remove_entry, replace_entry
-from cityhub.web import JSONResponse
+from cityhub.web import JSONResponse, RowId
 
 TAG = "admin: LoRaWAN"
 
@@ -137,11 +137,11 @@ def _dead_letters(router: APIRouter, store: Store, service: LorawanService) -> N
         return JSONResponse(letters)
 
     @router.get("/dead-letters/{letter_id}", summary="One dead letter with its payload")
-    async def show(letter_id: int) -> JSONResponse:
+    async def show(letter_id: RowId) -> JSONResponse:
         return JSONResponse(await store.read(lambda c: deadletters.find_letter(c, letter_id)))
 
     @router.post("/dead-letters/{letter_id}/retry", summary="Process a dead letter again")
-    async def retry(letter_id: int) -> JSONResponse:
+    async def retry(letter_id: RowId) -> JSONResponse:
         (outcome,) = await store.write(service.core.retry([letter_id]))
         return JSONResponse(outcome.as_json())
 
@@ -155,6 +155,6 @@ def _dead_letters(router: APIRouter, store: Store, service: LorawanService) -> N
         return JSONResponse({"retried": len(ids), **counts})
 
     @router.delete("/dead-letters/{letter_id}", status_code=204, summary="Drop a dead letter")
-    async def drop(letter_id: int) -> Response:
+    async def drop(letter_id: RowId) -> Response:
         await store.write(lambda c: deadletters.drop(c, letter_id))
         return Response(status_code=204)

@@ -18,7 +18,7 @@ from cityhub.errors import NotFound
 from cityhub.screens import crisis, layouts
 from cityhub.screens.live import ScreenFeed
 from cityhub.screens.tiles import check_references, tile_types
-from cityhub.web import JSONResponse, read_json
+from cityhub.web import JSONResponse, RowId, read_json
 
 
 def _json_body(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
@@ -123,7 +123,7 @@ def screens_admin_router(feed: ScreenFeed, auth: Authenticator) -> APIRouter:
         return JSONResponse(created, status_code=201)
 
     @router.delete("/crisis/{message_id}", status_code=204, summary="Withdraw a crisis message")
-    async def withdraw(message_id: int) -> Response:
+    async def withdraw(message_id: RowId) -> Response:
         now = datetime.now(UTC)
         if not await store.write(lambda c: crisis.withdraw(c, message_id, now)):
             raise NotFound(f"no crisis message {message_id} that is not withdrawn already")

@@ -9,6 +9,8 @@ from typing import Any
 from sqlalchemy import Connection, and_, case, func, insert, or_, select, update
 
 from cityhub.errors import BadRequest
+from cityhub.screens.layouts import check_group
+from cityhub.screens.options import is_plain
 from cityhub.store import schema
 from cityhub.timeutil import format_instant, parse_instant
 
@@ -29,12 +31,12 @@ def check_body(body: Any, now: datetime) -> dict[str, Any]:
         raise BadRequest("text is required: what the screens show")
     if len(text) > MAX_TEXT:
         raise BadRequest(f"text is longer than {MAX_TEXT} characters; a screen is read in passing")
+    if not is_plain(text, MAX_TEXT):
+        raise BadRequest("text must not contain control characters (newlines are fine)")
     severity = body.get("severity")
     if severity not in SEVERITIES:
         raise BadRequest(f"severity must be info, warning or critical, not {severity!r}")
-    group = body.get("group")
-    if group is not None and (not isinstance(group, str) or not group.strip()):
-        raise BadRequest("group must be a screen group's name, or null for every screen")
+    group = _group(body.get("group"))
     expires = body.get("expires")
     if expires is not None:
         if not isinstance(expires, str):
@@ -43,6 +45,13 @@ def check_body(body: Any, now: datetime) -> dict[str, Any]:
         if expires <= now:
             raise BadRequest("expires lies in the past; the message would never be shown")
     return {"text": text.strip(), "severity": severity, "group": group, "expires": expires}
+
+
+def _group(group: Any) -> str | None:
+    try:
+        return check_group(group)
+    except BadRequest:
+        raise BadRequest("group must be a screen group's name, or null for every screen") from None
 
 
 def add(connection: Connection, message: dict[str, Any], by: str, now: datetime) -> int:

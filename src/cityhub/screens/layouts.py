@@ -10,12 +10,15 @@ from sqlalchemy import Connection, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from cityhub.errors import BadRequest
+from cityhub.screens.options import is_plain
 from cityhub.screens.tiles import check_tiles
 from cityhub.store import schema
 from cityhub.timeutil import format_instant
 
 ORIENTATIONS = ("landscape", "portrait")
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+#: The longest title and group name.
+MAX_NAME = 200
 _screens = schema.screens
 
 
@@ -25,6 +28,18 @@ def check_slug(slug: str) -> str:
             f"a screen's slug is 1–64 lower-case letters, digits and inner hyphens, not '{slug}'"
         )
     return slug
+
+
+def check_group(group: Any) -> str | None:
+    """A group's name, stripped (screens and crisis messages match on it), or None."""
+    if group is None:
+        return None
+    if not isinstance(group, str) or not group.strip() or not is_plain(group, MAX_NAME):
+        raise BadRequest(
+            "group must be a text (a name shared by screens, e.g. 'innenstadt') of at most "
+            f"{MAX_NAME} characters, or null"
+        )
+    return group.strip()
 
 
 def check_body(body: Any) -> dict[str, Any]:
@@ -37,18 +52,16 @@ def check_body(body: Any) -> dict[str, Any]:
     title = body.get("title")
     if not isinstance(title, str) or not title.strip():
         raise BadRequest("title is required: the screen's heading, e.g. 'Rathaus, Foyer'")
-    group = body.get("group")
-    if group is not None and (not isinstance(group, str) or not group.strip()):
-        raise BadRequest(
-            "group must be a text (a name shared by screens, e.g. 'innenstadt') or null"
-        )
+    if not is_plain(title, MAX_NAME):
+        raise BadRequest(f"title must be at most {MAX_NAME} characters, no control characters")
+    group = check_group(body.get("group"))
     orientation = body.get("orientation", "landscape")
     if orientation not in ORIENTATIONS:
         raise BadRequest(f"orientation must be 'landscape' or 'portrait', not {orientation!r}")
     tiles = check_tiles(body.get("tiles", []))
     return {
         "title": title.strip(),
-        "group": group.strip() if group else None,
+        "group": group,
         "orientation": orientation,
         "tiles": tiles,
     }

@@ -2,13 +2,14 @@
 
 A new Observation may be written by any process, so the poller reads the database instead of
 listening to this process's writes only: about once a second, one read transaction asks for
-the latest Observation id of each Datastream the connected screens show, when their layouts
-last changed, and a mark of the crisis messages. A commit of this process that created
-Observations wakes it early (at most every ``MIN_GAP`` seconds), so its own writes show at
-once. A screen whose inputs changed (or whose state is older than ``REFRESH`` — departures
-move on, messages expire) is computed again, and pushed to its subscribers only if what it
-shows changed. With no screen connected the poller stops; the admin API wakes it at once
-after a change.
+the latest Observation id (and the Thing's dataset) of each Datastream the connected screens
+show, when their layouts last changed, a mark of the crisis messages and which datasets are
+restricted: data made restricted leaves the screens within a second. A commit of this
+process that created Observations wakes it early (at most every ``MIN_GAP`` seconds), so its
+own writes show at once. A screen whose inputs changed (or whose state is older than
+``REFRESH`` — departures move on, messages expire) is computed again, and pushed to its
+subscribers only if what it shows changed. With no screen connected the poller stops; the
+admin API wakes it at once after a change.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import orjson
 from cityhub.screens import crisis, layouts, readings
 from cityhub.screens.state import ScreenState, compute, without_time
 from cityhub.settings import Settings
+from cityhub.store.access import ANYONE, hidden_datasets
 from cityhub.store.changes import Change
 from cityhub.store.database import Store
 
@@ -142,13 +144,14 @@ class ScreenFeed:
         def look(connection: Any) -> tuple[Any, Any, Any]:
             return (
                 layouts.marks(connection, slugs),
-                crisis.mark(connection),
+                (crisis.mark(connection), hidden_datasets(connection, ANYONE)),
                 readings.latest_marks(connection, streams),
             )
 
-        layout_marks, crisis_mark, stream_marks = await self.store.read(look)
-        crisis_changed = crisis_mark != self._crisis_mark
-        self._crisis_mark = crisis_mark
+        layout_marks, every_screen_mark, stream_marks = await self.store.read(look)
+        # Crisis messages, and which datasets are restricted, concern every screen.
+        crisis_changed = every_screen_mark != self._crisis_mark
+        self._crisis_mark = every_screen_mark
         now = time.monotonic()
         for slug in slugs:
             watched = self._watched.get(slug)

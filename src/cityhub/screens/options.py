@@ -7,21 +7,38 @@ that names the tile's index and the option, as the admin pages show it next to t
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 from cityhub.errors import BadRequest
 
+#: The longest text option and URL, and the most texts in a list: a screen is read in passing,
+#: and a layout is stored whole in one row.
+MAX_TEXT = 500
+MAX_URL = 2000
+MAX_ITEMS = 100
+#: The largest @iot.id (the id columns are 32-bit integers on PostgreSQL).
+MAX_ID = 2**31 - 1
+#: Control characters: invisible on a screen, and PostgreSQL cannot store NUL.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
 #: The option types a form can offer: what a value of each must be.
 TYPES = {
-    "text": "a text",
+    "text": f"a text of at most {MAX_TEXT} characters without control characters",
     "integer": "a whole number",
     "number": "a number",
     "datastream": "the @iot.id of a Datastream (a whole number)",
-    "text-list": "a list of texts",
-    "url": "an http(s) URL or a path of this hub starting with /",
+    "text-list": f"a list of at most {MAX_ITEMS} texts like those of a text option",
+    "url": f"an http(s) URL or a path of this hub starting with / (at most {MAX_URL} characters)",
 }
+
+
+def is_plain(value: Any, longest: int = MAX_TEXT) -> bool:
+    """A text of at most ``longest`` characters without control characters (tab and newline
+    are allowed)."""
+    return isinstance(value, str) and len(value) <= longest and not _CONTROL.search(value)
 
 
 @dataclass(frozen=True)
@@ -89,11 +106,15 @@ def check_options(
 def _value(index: int, kind: str, option: Option, value: Any) -> Any:
     """``value`` if it is of the option's type (and range), else a TileError saying why."""
     ok = {
-        "text": isinstance(value, str),
+        "text": is_plain(value),
         "integer": isinstance(value, int) and not isinstance(value, bool),
-        "datastream": isinstance(value, int) and not isinstance(value, bool) and value > 0,
+        "datastream": isinstance(value, int)
+        and not isinstance(value, bool)
+        and 0 < value <= MAX_ID,
         "number": isinstance(value, int | float) and not isinstance(value, bool),
-        "text-list": isinstance(value, list) and all(isinstance(v, str) and v for v in value),
+        "text-list": isinstance(value, list)
+        and len(value) <= MAX_ITEMS
+        and all(is_plain(v) and v for v in value),
         "url": isinstance(value, str) and _is_url(value),
     }[option.type]
     if not ok:
@@ -106,6 +127,10 @@ def _value(index: int, kind: str, option: Option, value: Any) -> Any:
 
 
 def _is_url(value: str) -> bool:
+    # A browser drops tabs and newlines from a URL and reads a backslash as a slash, so
+    # "/\t/elsewhere" or "/\\elsewhere" would lead off the hub: none of them in a URL.
+    if len(value) > MAX_URL or any(c <= " " or c in "\\\x7f" for c in value):
+        return False
     if value.startswith("/") and not value.startswith("//"):
         return True
     parts = urlsplit(value)

@@ -25,6 +25,7 @@ from cityhub.errors import BadRequest, NotFound
 from cityhub.pages import client_messages, language_of, render
 from cityhub.screens import layouts
 from cityhub.screens.live import GONE, ScreenFeed
+from cityhub.screens.options import is_plain
 from cityhub.screens.state import ScreenState
 from cityhub.timeutil import format_instant
 from cityhub.web import JSONResponse, read_json
@@ -109,7 +110,7 @@ def api_router(feed: ScreenFeed) -> APIRouter:
     async def heartbeat(slug: str, request: Request) -> JSONResponse:
         body: Any = await read_json(request, 4096)
         version = body.get("version") if isinstance(body, dict) else None
-        if version is not None and (not isinstance(version, str) or len(version) > 100):
+        if version is not None and not is_plain(version, 100):
             raise BadRequest("version must be a text of at most 100 characters")
         if not await feed.store.write(lambda c: layouts.heartbeat(c, slug, version)):
             raise NotFound(f"no screen '{slug}'")

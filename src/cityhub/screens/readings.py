@@ -19,7 +19,7 @@ from cityhub.sensorthings.visibility import visible
 from cityhub.store import schema
 from cityhub.store.access import Hidden
 
-_ds, _obs = schema.datastreams, schema.observations
+_ds, _obs, _things = schema.datastreams, schema.observations, schema.things
 
 
 @dataclass(frozen=True)
@@ -111,9 +111,14 @@ def value_at(connection: Connection, datastream: int, moment: datetime) -> float
     return connection.execute(statement).scalar()
 
 
-def latest_marks(connection: Connection, ids: list[int]) -> dict[int, int | None]:
-    """The id of each Datastream's latest Observation: what the live poller compares."""
+def latest_marks(connection: Connection, ids: list[int]) -> dict[int, tuple[Any, Any]]:
+    """Each Datastream's latest Observation id and its Thing's dataset: what the live poller
+    compares (a Thing moved into a restricted dataset must leave the screens at once)."""
     if not ids:
         return {}
-    statement = select(_ds.c.id, _ds.c.latest_observation_id).where(_ds.c.id.in_(sorted(ids)))
-    return {key: value for key, value in connection.execute(statement)}
+    statement = (
+        select(_ds.c.id, _ds.c.latest_observation_id, _things.c.dataset_id)
+        .select_from(_ds.outerjoin(_things, _things.c.id == _ds.c.thing_id))
+        .where(_ds.c.id.in_(sorted(ids)))
+    )
+    return {key: (latest, dataset) for key, latest, dataset in connection.execute(statement)}

@@ -1,6 +1,6 @@
 /* Tiles of an information screen: each type drawn from its data in the screen's state.
    Everything is built with textContent (no markup from data), except the QR code's SVG,
-   which the hub draws itself. */
+   which the hub draws itself, and a base map's attribution, escaped for Leaflet. */
 (function () {
   "use strict";
 
@@ -9,6 +9,12 @@
     if (className) node.className = className;
     if (text !== undefined && text !== null) node.textContent = String(text);
     return node;
+  }
+
+  function asMarkup(text) {
+    const holder = document.createElement("span");
+    holder.textContent = text || "";
+    return holder.innerHTML;
   }
 
   function Tiles(config, now) {
@@ -220,7 +226,8 @@
             scrollWheelZoom: false, doubleClickZoom: false, boxZoom: false, keyboard: false,
             touchZoom: false, zoomSnap: 0.25,
           });
-          if (tile.tile_url) L.tileLayer(tile.tile_url, { attribution: tile.attribution || "" }).addTo(map);
+          // Leaflet writes an attribution as markup: the layout's text goes in as text.
+          if (tile.tile_url) L.tileLayer(tile.tile_url, { attribution: asMarkup(tile.attribution) }).addTo(map);
           const colours = ["#ffd400", "#5be37a", "#a8d8ff", "#ff9933"];
           const bounds = L.latLngBounds([]);
           (tile.layers || []).forEach((layer, i) => {
