@@ -13,6 +13,7 @@ import json
 from functools import cache
 from importlib import resources
 from typing import Any
+from urllib.parse import urlencode
 
 import jinja2
 from starlette.requests import Request
@@ -98,6 +99,7 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
             version=__version__,
             path=request.url.path,
             query=request.url.query,
+            language_query=language_query(request),
             **context,
         )
     )
@@ -105,6 +107,13 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
     if request.query_params.get("lang") in LANGUAGES:
         response.set_cookie("lang", language, max_age=365 * 24 * 3600, samesite="lax")
     return response
+
+
+def language_query(request: Request) -> dict[str, str]:
+    """Per language, the page's query string with only ``lang`` replaced: switching the
+    language keeps e.g. ``?range=week`` or the sign-in's ``?next=``."""
+    kept = [(key, value) for key, value in request.query_params.multi_items() if key != "lang"]
+    return {other: urlencode([*kept, ("lang", other)]) for other in LANGUAGES}
 
 
 def client_messages(language: str, prefix: str) -> dict[str, str]:

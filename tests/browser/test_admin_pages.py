@@ -107,11 +107,18 @@ def test_a_revoked_token_returns_to_sign_in_with_a_message(live_hub, page, page_
             "/api/admin/tokens", json={"role": "admin", "name": "kurzlebig"}, headers=live_hub.admin
         ).json()
         sign_in(page, live_hub, created["token"])
+        # Leave the overview before the token goes: its late API calls would meet the 401
+        # first and send the tab to sign-in while the next page is still loading. The token
+        # stays in the tab's session storage.
+        page.goto("about:blank")
         listed = http.get("/api/admin/tokens", headers=live_hub.admin).json()
         (entry,) = [t for t in listed if t["name"] == "kurzlebig"]
         assert http.delete(f"/api/admin/tokens/{entry['id']}", headers=live_hub.admin).status_code
     page_log.errors.clear()
-    page.goto(live_hub.url + "/admin/datasets")
+    # The page's own script leaves for sign-in as soon as the API says 401, maybe before the
+    # page has loaded: wait only for its response, then for the address the app ends on.
+    page.goto(live_hub.url + "/admin/datasets", wait_until="commit")
+    page.wait_for_url(live_hub.url + "/admin?next=%2Fadmin%2Fdatasets")
     page.wait_for_selector("#sign-in:not([hidden])")
     assert "gilt nicht mehr" in page.inner_text("#admin-status")
     assert page.evaluate(f"sessionStorage.getItem('{TOKEN_KEY}')") is None

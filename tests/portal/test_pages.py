@@ -278,3 +278,16 @@ def test_the_map_page_lists_the_layers_and_keeps_the_view_of_its_link(hub, city)
     everything = hub.get("/").text
     assert re.search(r'id="layer-sensors"\s+checked', everything)  # all layers by default
     assert "https://tile.openstreetmap.org/{z}/{x}/{y}.png" in everything  # the default base map
+
+
+def test_the_language_switch_keeps_the_page_query_and_replaces_only_lang(hub, city):
+    html = hub.get(f"/datastreams/{city.fresh}?range=week&lang=de").text
+    switch = html.split('class="language-switch"', 1)[1].split("</ul>", 1)[0]
+    english = re.search(r'<a href="([^"]*)" hreflang="en"', switch)
+    assert english is not None, switch
+    assert english.group(1) == f"/datastreams/{city.fresh}?range=week&amp;lang=en"
+    german = re.search(r'<a href="([^"]*)" hreflang="de"', switch)
+    assert german is not None
+    assert german.group(1).count("lang=") == 1  # replaced, not added
+    sign_in = hub.get("/admin?next=%2Fadmin%2Fscreens").text  # the admin's sign-in
+    assert 'href="/admin?next=%2Fadmin%2Fscreens&amp;lang=en"' in sign_in

@@ -10,7 +10,7 @@ import pytest
 from starlette.datastructures import QueryParams
 
 from cityhub.errors import BadRequest
-from cityhub.portal.freshness import freshness
+from cityhub.freshness import freshness, stale_after
 from cityhub.portal.mapview import MapView, badges, centre_of
 from cityhub.portal.series import _grid, parse_span
 
@@ -124,3 +124,14 @@ def test_the_shortest_bucket_with_at_most_500_buckets_is_chosen(days, interval):
     span = parse_span(QueryParams("range=day"), None, NOW, BERLIN)
     span = type(span)("custom", NOW - timedelta(days=days), NOW)
     assert _grid(span, BERLIN)[0] == interval
+
+
+def test_several_values_turn_stale_when_the_first_of_them_is_late():
+    thermometer = (NOW - timedelta(minutes=2), timedelta(minutes=5))
+    rain_gauge = (NOW - timedelta(minutes=40), timedelta(hours=1))
+    unknown = (NOW - timedelta(days=3), None)
+    assert stale_after([thermometer, rain_gauge]) == timedelta(minutes=45, seconds=30)
+    assert stale_after([rain_gauge]) == timedelta(minutes=90)
+    assert stale_after([unknown]) is None
+    # A value with nothing to go by still counts as the oldest the tile shows.
+    assert stale_after([thermometer, unknown]) == timedelta(days=3, minutes=5, seconds=30)

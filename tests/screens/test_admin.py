@@ -28,7 +28,7 @@ def test_a_screen_is_created_replaced_listed_and_deleted(hub, uv_stream):
         "type": "uv",
         "datastream": uv_stream,
         "title": None,
-        "stale_minutes": 60,
+        "stale_minutes": None,
     }
     assert screen["last_seen"] is None
     assert screen["silent"] is True
@@ -133,6 +133,11 @@ def test_tile_types_describe_every_option_for_a_form(hub):
     uv = {o["name"]: o for o in types["uv"]["options"]}
     assert uv["datastream"]["type"] == "datastream"
     assert uv["datastream"]["required"] is True
+    # Unset by default: the Datastreams' expected interval decides; departures keep theirs.
+    assert uv["stale_minutes"]["default"] is None
+    assert uv["stale_minutes"]["type"] == "integer"
+    departures = {o["name"]: o for o in types["departures"]["options"]}
+    assert departures["stale_minutes"]["default"] == 5
 
 
 def test_a_heartbeat_is_listed_and_a_silent_screen_is_marked(hub, uv_stream):

@@ -126,3 +126,57 @@ def test_the_ticker_shows_texts_then_current_and_coming_events(hub):
     response = hub.put("/api/admin/screens/kultur", json=refused)
     assert response.status_code == 400
     assert "no public feature collection 'geheim'" in response.json()["message"]
+
+
+def _declare(hub, stream: int, interval: str) -> None:
+    body = {"properties": {"expectedInterval": interval}}
+    response = hub.patch(f"/v1.1/Datastreams({stream})", json=body)
+    assert response.is_success, response.text
+
+
+def _tile(hub, slug: str, tile: dict) -> dict:
+    assert hub.put(f"/api/admin/screens/{slug}", json={"title": "T", "tiles": [tile]}).is_success
+    return hub.get(f"/api/screens/{slug}").json()["tiles"][0]
+
+
+def _age(tile: dict) -> float:
+    return (datetime.now(UTC) - datetime.fromisoformat(tile["as_of"])).total_seconds()
+
+
+def test_a_declared_interval_makes_the_tile_stale_as_on_the_portal(hub):
+    stream = create_sensor(hub, "UV", "")
+    _declare(hub, stream, "PT5M")
+    for minutes in (30, 20, 10):
+        observe(hub, stream, 3, minutes_ago=minutes)
+    tile = _tile(hub, "uv", {"type": "uv", "datastream": stream})
+    assert tile["stale_after"] == 450  # 5 minutes and half of it again
+    assert _age(tile) > tile["stale_after"]  # the page marks it stale
+    assert "veraltet" in hub.get(f"/datastreams/{stream}").text
+
+
+def test_without_a_declaration_the_spacing_of_the_observations_counts(hub):
+    stream = create_sensor(hub, "Pegel", "cm")
+    for minutes in (60, 40, 20):
+        observe(hub, stream, 100, minutes_ago=minutes)
+    tile = _tile(hub, "pegel", {"type": "water", "datastream": stream})
+    assert tile["stale_after"] == pytest.approx(1800, abs=5)  # 20 minutes apart, × 1.5
+    assert _age(tile) < tile["stale_after"]
+    assert "veraltet" not in hub.get(f"/datastreams/{stream}").text
+    override = _tile(hub, "pegel", {"type": "water", "datastream": stream, "stale_minutes": 5})
+    assert override["stale_after"] == 300
+
+
+def test_a_tile_of_several_streams_turns_stale_when_the_first_of_them_is_late(hub):
+    temperature = create_sensor(hub, "Temperatur", "°C")
+    rain = create_sensor(hub, "Niederschlag", "mm")
+    _declare(hub, temperature, "PT5M")
+    _declare(hub, rain, "PT1H")
+    observe(hub, rain, 0.2, minutes_ago=40)
+    observe(hub, temperature, 4.5, minutes_ago=2)
+    tile = _tile(
+        hub, "wetter", {"type": "weather", "temperature": temperature, "precipitation": rain}
+    )
+    # The oldest value is the rain's (40 minutes); the thermometer is late first, 7.5 minutes
+    # after its value of 2 minutes ago: 45.5 minutes after the oldest value.
+    assert tile["stale_after"] == pytest.approx(45.5 * 60, abs=5)
+    assert tile["stale_after"] < 60 * 60 * 1.5

@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 from sqlalchemy import ColumnElement, Connection, func, select
 
-from cityhub.portal.freshness import freshness
+from cityhub.freshness import freshness
 from cityhub.sensorthings.serialize import result_value
 from cityhub.store import schema
 from cityhub.store.access import Hidden, in_visible_dataset

@@ -14,7 +14,8 @@ from sqlalchemy import ColumnElement, and_, or_
 from cityhub.features import live, reads, sources
 from cityhub.features.reads import Item
 from cityhub.features.sources import Collection
-from cityhub.screens.context import TileContext, instant, tile_data
+from cityhub.screens import readings
+from cityhub.screens.context import TileContext, instant, stale_after, tile_data
 from cityhub.timeutil import parse_instant
 
 #: The most features a map layer or a ticker reads.
@@ -108,9 +109,9 @@ def parking(context: TileContext, options: dict[str, Any]) -> dict[str, Any]:
             }
         )
     as_of = min(times) if times else None
-    return tile_data(
-        options, as_of, options["stale_minutes"], garages=garages, _datastreams=streams
-    )
+    shown = readings.latest(context.connection, streams, context.hidden)
+    stale = stale_after(options, list(shown.values()))
+    return tile_data(options, as_of, stale, garages=garages, _datastreams=streams)
 
 
 def map_section(context: TileContext, options: dict[str, Any]) -> dict[str, Any]:

@@ -2,17 +2,19 @@
 
 Every query keeps to Datastreams of Things in datasets the public may read (a screen is
 public), reads the maintained latest Observation of each Datastream (an index lookup), and
-the (datastream, time) index for ranges.
+the (datastream, time) index for ranges. With each latest value comes the interval the
+Datastream is expected to report at, from the statistics it keeps (``cityhub.freshness``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, func, select
 
+from cityhub.freshness import expected_interval
 from cityhub.sensorthings.model import BY_NAME
 from cityhub.sensorthings.serialize import result_value
 from cityhub.sensorthings.visibility import visible
@@ -24,13 +26,14 @@ _ds, _obs, _things = schema.datastreams, schema.observations, schema.things
 
 @dataclass(frozen=True)
 class Reading:
-    """The latest Observation of one Datastream."""
+    """The latest Observation of one Datastream, and how often the Datastream reports."""
 
     datastream: int
     name: str
     value: Any
     unit: str | None
     time: datetime
+    interval: timedelta | None = None
 
 
 def _visible(hidden: Hidden) -> list[ColumnElement[bool]]:
@@ -54,6 +57,9 @@ def latest(connection: Connection, ids: list[int], hidden: Hidden) -> dict[int, 
             _ds.c.id,
             _ds.c.name,
             _ds.c.unit_of_measurement,
+            _ds.c.properties,
+            _ds.c.phenomenon_time_start.label("first"),
+            _ds.c.observation_count,
             _obs.c.phenomenon_time_start,
             _obs.c.result_type,
             _obs.c.result_number,
@@ -66,12 +72,17 @@ def latest(connection: Connection, ids: list[int], hidden: Hidden) -> dict[int, 
     readings = {}
     for row in connection.execute(statement).mappings():
         unit = row["unit_of_measurement"] or {}
+        time = row["phenomenon_time_start"]
+        interval, _ = expected_interval(
+            row["properties"], row["first"], time, row["observation_count"] or 0
+        )
         readings[row["id"]] = Reading(
             row["id"],
             row["name"],
             result_value(row),
             unit.get("symbol") or unit.get("name"),
-            row["phenomenon_time_start"],
+            time,
+            interval,
         )
     return readings
 

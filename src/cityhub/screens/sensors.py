@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from cityhub.screens import bands, readings
-from cityhub.screens.context import TileContext, instant, tile_data
+from cityhub.screens.context import TileContext, instant, stale_after, tile_data
 
 WEATHER_STREAMS = ("temperature", "humidity", "wind", "precipitation")
 AIR_STREAMS = ("pm10", "pm2p5", "no2", "o3")
@@ -23,9 +23,13 @@ def _reading(context: TileContext, datastream: int | None) -> dict[str, Any] | N
     return {"value": reading.value, "unit": reading.unit, "time": instant(reading.time)}
 
 
-def _oldest(context: TileContext, ids: list[int | None]) -> Any:
-    times = [context.readings[i].time for i in ids if i in context.readings]
-    return min(times) if times else None
+def _timing(
+    context: TileContext, options: dict[str, Any], ids: list[int | None]
+) -> tuple[datetime | None, timedelta | None]:
+    """The time of the tile's oldest value and how long after it the tile turns stale."""
+    shown = [context.readings[i] for i in ids if i in context.readings]
+    oldest = min((reading.time for reading in shown), default=None)
+    return oldest, stale_after(options, shown)
 
 
 def weather(context: TileContext, options: dict[str, Any]) -> dict[str, Any]:
@@ -43,7 +47,7 @@ def weather(context: TileContext, options: dict[str, Any]) -> dict[str, Any]:
             context.connection, options["precipitation"], context.today_start()
         )
         today["precipitation"] = total
-    return tile_data(options, _oldest(context, ids), options["stale_minutes"], now=now, today=today)
+    return tile_data(options, *_timing(context, options, ids), now=now, today=today)
 
 
 def uv(context: TileContext, options: dict[str, Any]) -> dict[str, Any]:
@@ -58,8 +62,7 @@ def uv(context: TileContext, options: dict[str, Any]) -> dict[str, Any]:
         )
     return tile_data(
         options,
-        _oldest(context, [options["datastream"]]),
-        options["stale_minutes"],
+        *_timing(context, options, [options["datastream"]]),
         value=value,
         band=None if value is None else bands.uv_band(value),
         today_high=high,
@@ -86,8 +89,7 @@ def water(context: TileContext, options: dict[str, Any]) -> dict[str, Any]:
     warn = options["warn_level"]
     return tile_data(
         options,
-        _oldest(context, [stream]),
-        options["stale_minutes"],
+        *_timing(context, options, [stream]),
         value=value,
         unit=now["unit"] if now else None,
         trend=trend,
@@ -121,6 +123,4 @@ def air(context: TileContext, options: dict[str, Any]) -> dict[str, Any]:
         }
     index = bands.worst_air_band([p["band"] for p in pollutants.values()])
     ids = [options[name] for name in AIR_STREAMS]
-    return tile_data(
-        options, _oldest(context, ids), options["stale_minutes"], index=index, pollutants=pollutants
-    )
+    return tile_data(options, *_timing(context, options, ids), index=index, pollutants=pollutants)

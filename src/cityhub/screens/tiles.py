@@ -46,14 +46,23 @@ class TileType:
         }
 
 
-def _common(stale_minutes: int | None) -> tuple[Option, ...]:
+def _common(ages: bool = False, stale_minutes: int | None = None) -> tuple[Option, ...]:
+    """The title, and for tiles whose values age the ``stale_minutes`` override. Without it a
+    tile of Datastream values turns stale by the portal's rule (``cityhub.freshness``);
+    departures by their own default (``stale_minutes``) for realtime data."""
     title = Option("title", "text", "Heading of the tile; default: the tile type's name.")
-    if stale_minutes is None:
+    if not ages:
         return (title,)
+    default = (
+        f"default: {stale_minutes}."
+        if stale_minutes is not None
+        else "default: when a Datastream's value is later than its expected interval "
+        "(properties.expectedInterval, else its Observations' spacing) and half of it again."
+    )
     stale = Option(
         "stale_minutes",
         "integer",
-        "Minutes after which the tile marks its values as out of date.",
+        f"Minutes after which the tile marks its values as out of date; {default}",
         default=stale_minutes,
         minimum=1,
     )
@@ -86,7 +95,7 @@ TILE_TYPES: dict[str, TileType] = {
                     minimum=1,
                     maximum=20,
                 ),
-                *_common(5),
+                *_common(ages=True, stale_minutes=5),
             ),
             transit.departures,
         ),
@@ -115,7 +124,7 @@ TILE_TYPES: dict[str, TileType] = {
                     "The feature property of the number of spaces.",
                     default="capacity",
                 ),
-                *_common(30),
+                *_common(ages=True),
             ),
             places.parking,
         ),
@@ -127,14 +136,14 @@ TILE_TYPES: dict[str, TileType] = {
                 _stream("humidity", "the relative humidity"),
                 _stream("wind", "the wind speed"),
                 _stream("precipitation", "the precipitation amount per interval"),
-                *_common(60),
+                *_common(ages=True),
             ),
             sensors.weather,
         ),
         TileType(
             "uv",
             "The UV index with its WHO band and advice in plain language.",
-            (_stream("datastream", "the UV index", required=True), *_common(60)),
+            (_stream("datastream", "the UV index", required=True), *_common(ages=True)),
             sensors.uv,
         ),
         TileType(
@@ -158,7 +167,7 @@ TILE_TYPES: dict[str, TileType] = {
                     minimum=0,
                 ),
                 Option("warn_level", "number", "From this level on the tile shows a warning."),
-                *_common(120),
+                *_common(ages=True),
             ),
             sensors.water,
         ),
@@ -170,7 +179,7 @@ TILE_TYPES: dict[str, TileType] = {
                 _stream("pm2p5", "PM2.5 (µg/m³)"),
                 _stream("no2", "NO2 (µg/m³)"),
                 _stream("o3", "ozone (µg/m³)"),
-                *_common(120),
+                *_common(ages=True),
             ),
             sensors.air,
         ),
@@ -186,7 +195,7 @@ TILE_TYPES: dict[str, TileType] = {
                     "none (the screen may have no internet).",
                 ),
                 Option("attribution", "text", "The base map's attribution, shown on it."),
-                *_common(None),
+                *_common(),
             ),
             places.map_section,
         ),
@@ -199,7 +208,7 @@ TILE_TYPES: dict[str, TileType] = {
                     "collection", "text", "A feature collection of events (features with a time)."
                 ),
                 Option("text_property", "text", "The event property shown.", default="title"),
-                *_common(None),
+                *_common(),
             ),
             places.ticker,
         ),
@@ -214,7 +223,7 @@ TILE_TYPES: dict[str, TileType] = {
                     required=True,
                 ),
                 Option("label", "text", "The text beside the code, e.g. 'More on your phone'."),
-                *_common(None),
+                *_common(),
             ),
             qr.qr,
         ),

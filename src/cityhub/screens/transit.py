@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from cityhub.gtfs.departures import find_stops, next_departures
@@ -36,7 +37,7 @@ def departures(context: TileContext, options: dict[str, Any]) -> dict[str, Any]:
     return tile_data(
         options,
         realtime,
-        options["stale_minutes"] if realtime else None,
+        timedelta(minutes=options["stale_minutes"]) if realtime else None,
         stop=scope.stop["name"],
         limit=options["limit"],
         realtime=realtime is not None,

@@ -1,4 +1,4 @@
-"""When is a value stale: the one rule the portal shows, on the map and on every page.
+"""When is a value stale: the one rule of the portal (map, pages) and the screens' tiles.
 
 A Datastream says how often it should report in ``properties.expectedInterval`` (an ISO 8601
 duration such as ``PT10M``; publishers set it through the SensorThings API). Without it, the
@@ -7,10 +7,14 @@ to its latest phenomenonTime divided by the gaps between them — read from the 
 Datastream keeps, so the rule costs no query. A value is stale when it is older than the
 expected interval plus half of it again (a grace for transmission delays); a Datastream with
 fewer than two Observations and no declared interval is never called stale.
+
+Screens apply the rule client-side (they go on showing their last state while offline), so a
+tile gets it as a number of seconds: ``stale_after`` (see ``stale_after`` below).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -59,3 +63,20 @@ def freshness(
     interval, declared = expected_interval(properties, first, latest, count)
     stale = interval is not None and latest is not None and now - latest > interval * GRACE
     return Freshness(interval, declared, stale)
+
+
+def stale_after(values: Iterable[tuple[datetime, timedelta | None]]) -> timedelta | None:
+    """How long after the oldest of some values (each its time and expected interval) the
+    first of them turns stale — ``None`` if none ever does.
+
+    A tile that shows several Datastreams gives the time of its oldest value and marks itself
+    stale from this span on: exactly when the first of its values would be called stale on
+    the portal. Neither the shortest interval (a slow rain gauge beside a fast thermometer
+    would mark the tile stale while nothing is late) nor the longest (a silent thermometer
+    would go unnoticed) says that.
+    """
+    timed = list(values)
+    deadlines = [time + interval * GRACE for time, interval in timed if interval is not None]
+    if not deadlines:
+        return None
+    return min(deadlines) - min(time for time, _ in timed)
