@@ -17,6 +17,7 @@ from sqlalchemy.exc import DBAPIError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
@@ -177,15 +178,17 @@ def _api(
     api.openapi = lambda: _openapi(api)  # type: ignore[method-assign]
 
     @api.get("/docs", include_in_schema=False)
-    async def docs() -> HTMLResponse:
-        # Swagger UI from the package (relative URLs, so a path prefix of a proxy is kept):
-        # the documentation works inside a data centre without internet access.
+    async def docs(request: Request) -> HTMLResponse:
+        # Swagger UI from the package, so the documentation works inside a data centre without
+        # internet access; addresses below the mount's root path keep a proxy's path prefix.
+        api_root = request.scope.get("root_path", "").rstrip("/")
+        vendor = api_root.removesuffix("/api") + "/static/vendor/swagger-ui"
         return get_swagger_ui_html(
-            openapi_url="openapi.json",
+            openapi_url=f"{api_root}/openapi.json",
             title="cityhub – API",
-            swagger_js_url="../static/vendor/swagger-ui/swagger-ui-bundle.js",
-            swagger_css_url="../static/vendor/swagger-ui/swagger-ui.css",
-            swagger_favicon_url="../static/vendor/swagger-ui/favicon-32x32.png",
+            swagger_js_url=f"{vendor}/swagger-ui-bundle.js",
+            swagger_css_url=f"{vendor}/swagger-ui.css",
+            swagger_favicon_url=f"{vendor}/favicon-32x32.png",
         )
 
     @api.get("/health", tags=["operations"], summary="Liveness and database reachability")
