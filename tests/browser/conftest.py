@@ -130,8 +130,10 @@ def start_demo_hub(folder: Path, **overrides: Any) -> LiveHub:
     return hub
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Chromium for one test module. Playwright's synchronous API runs an event loop in the
+    main thread while it is open, so it must close before the other tests' ``asyncio.run``."""
     executable = chromium_path()
     if executable is None:
         if REQUIRE_BROWSER:
