@@ -204,7 +204,13 @@ def test_a_custom_range_is_whole_local_days_and_bad_ranges_are_400_pages(hub, ci
     assert f'href="http://testserver/datastreams/{city.dense}?{query.replace("&", "&amp;")}"' in (
         custom.text
     )
-    for bad in ("range=year", "range=custom&from=gestern&to=2026-01-01", "range=custom"):
+    for bad in (
+        "range=year",
+        "range=custom&from=gestern&to=2026-01-01",
+        "range=custom",
+        "range=custom&from=0001-01-01&to=2026-01-01",  # no whole local day before it
+        "range=custom&from=2026-01-01&to=9999-12-31",  # nor after it
+    ):
         page = hub.get(f"/datastreams/{city.dense}?{bad}")
         assert page.status_code == 400
         assert "<h1>Ungültige Anfrage</h1>" in page.text

@@ -84,12 +84,20 @@ def parse_span(params: Any, latest: datetime | None, now: datetime, zone: ZoneIn
     return Span(CUSTOM, start, end)
 
 
+#: The days a custom range may name: a day at the calendar's ends has no whole local day
+#: (midnight in the city's zone, or the next one, lies outside what a datetime can hold).
+_FIRST_DAY, _LAST_DAY = date.min + timedelta(days=1), date.max - timedelta(days=1)
+
+
 def _day(params: Any, name: str) -> date:
     text = (params.get(name) or "").strip()
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise BadRequest(f"{name} must be a date like 2026-11-30, not '{text}'") from None
+    if not _FIRST_DAY <= day <= _LAST_DAY:
+        raise BadRequest(f"{name} must lie between {_FIRST_DAY} and {_LAST_DAY}, not '{text}'")
+    return day
 
 
 def read(
