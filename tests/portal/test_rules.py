@@ -135,3 +135,13 @@ def test_several_values_turn_stale_when_the_first_of_them_is_late():
     assert stale_after([unknown]) is None
     # A value with nothing to go by still counts as the oldest the tile shows.
     assert stale_after([thermometer, unknown]) == timedelta(days=3, minutes=5, seconds=30)
+
+
+def test_a_unit_is_shown_by_its_symbol_and_an_annotation_by_its_name():
+    from cityhub.sensorthings.serialize import display_unit
+
+    assert display_unit({"name": "degree Celsius", "symbol": "°C"}) == "°C"
+    assert display_unit({"name": "Stellplätze", "symbol": "{spaces}"}) == "Stellplätze"
+    assert display_unit({"symbol": "{spaces}"}) == "spaces"
+    assert display_unit({"name": "count"}) == "count"
+    assert display_unit(None) == ""

@@ -12,7 +12,7 @@ import orjson
 from sqlalchemy import ColumnElement, Connection, func, select
 
 from cityhub.freshness import freshness
-from cityhub.sensorthings.serialize import result_value
+from cityhub.sensorthings.serialize import display_unit, result_value
 from cityhub.store import schema
 from cityhub.store.access import Hidden, in_visible_dataset
 
@@ -84,14 +84,6 @@ def _current_statement() -> Any:
     )
 
 
-def _unit(unit: dict[str, Any]) -> str:
-    """The unit's symbol; for a UCUM annotation such as ``{spaces}``, its name."""
-    symbol = unit.get("symbol") or ""
-    if symbol.startswith("{"):
-        return unit.get("name") or symbol.strip("{}")
-    return symbol or unit.get("name") or ""
-
-
 def _current(row: Any, now: datetime) -> dict[str, Any]:
     unit = row["unit_of_measurement"] or {}
     has_value = row["result_type"] is not None
@@ -105,7 +97,7 @@ def _current(row: Any, now: datetime) -> dict[str, Any]:
         "thing_id": row["thing_id"],
         "thing_name": row["thing_name"],
         "observed": row["observed"],
-        "unit": _unit(unit),
+        "unit": display_unit(unit),
         "unit_name": unit.get("name") or "",
         "value": result_value(row) if has_value else None,
         "has_value": has_value,

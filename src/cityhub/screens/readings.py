@@ -16,7 +16,7 @@ from sqlalchemy import ColumnElement, Connection, func, select
 
 from cityhub.freshness import expected_interval
 from cityhub.sensorthings.model import BY_NAME
-from cityhub.sensorthings.serialize import result_value
+from cityhub.sensorthings.serialize import display_unit, result_value
 from cityhub.sensorthings.visibility import visible
 from cityhub.store import schema
 from cityhub.store.access import Hidden
@@ -80,7 +80,7 @@ def latest(connection: Connection, ids: list[int], hidden: Hidden) -> dict[int, 
             row["id"],
             row["name"],
             result_value(row),
-            unit.get("symbol") or unit.get("name"),
+            display_unit(unit) or None,
             time,
             interval,
         )

@@ -31,6 +31,16 @@ def result_value(row: Row) -> Any:
     return row["result_json"]
 
 
+def display_unit(unit: Mapping[str, Any] | None) -> str:
+    """How a unitOfMeasurement is shown beside a value (portal, screens): its symbol; for a
+    UCUM annotation such as ``{spaces}``, its name."""
+    unit = unit or {}
+    symbol = unit.get("symbol") or ""
+    if symbol.startswith("{"):
+        return unit.get("name") or symbol.strip("{}")
+    return symbol or unit.get("name") or ""
+
+
 def wire_instant(value: datetime | str) -> str:
     """An instant as ``format_instant`` writes it, from a datetime or from SQLite's stored text
     (``YYYY-MM-DD HH:MM:SS.ffffff`` in UTC, see ``UTCDateTime``) without parsing it."""
