@@ -211,6 +211,11 @@ class Settings(BaseModel):
         (51.1712, 7.0845), description="Where the portal map opens: [latitude, longitude]."
     )
     map_zoom: int = Field(13, ge=1, le=19, description="Zoom level the portal map opens at.")
+    portal_screen: str = Field(
+        "",
+        description="Slug of an information screen whose weather, UV index, water level and "
+        "air quality tiles the portal shows as today's figures (page /nearby); '' shows none.",
+    )
     time_zone: str = Field(
         "Europe/Berlin",
         description="The city's IANA time zone: times on the portal and the screens, the days "

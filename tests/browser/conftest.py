@@ -26,6 +26,7 @@ import uvicorn
 
 from cityhub.app import create_app
 from cityhub.demo import load_demo
+from cityhub.screens.demo import DEMO_SLUG
 from cityhub.settings import Settings, load_settings
 from cityhub.store.database import Store
 
@@ -119,7 +120,13 @@ def live_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveHub]:
 def start_demo_hub(folder: Path, **overrides: Any) -> LiveHub:
     """A started hub on a new SQLite file in ``folder`` with the demo loaded; ``overrides``
     are settings beyond the defaults of browser tests (a module's own fixture uses them)."""
-    flags = {"data_dir": folder, "admin_token": ADMIN_TOKEN, "mqtt_enabled": False, **overrides}
+    flags = {
+        "data_dir": folder,
+        "admin_token": ADMIN_TOKEN,
+        "mqtt_enabled": False,
+        "portal_screen": DEMO_SLUG,  # as ``serve --demo``: the portal's "today" is its tiles
+        **overrides,
+    }
     settings = load_settings(flags, environ={})
     store = Store(settings)
     store.migrate()

@@ -143,8 +143,13 @@ FOCUSABLE = """() => [...document.querySelectorAll(
 
 @pytest.mark.parametrize(
     "path",
-    ["/?map=15/51.1712/7.0845&layers=oeffentliche-toiletten", "/datastreams/13", "/datasets"],
-    ids=["map", "datastream", "datasets"],
+    [
+        "/?map=15/51.1712/7.0845&layers=oeffentliche-toiletten",
+        "/datastreams/13",
+        "/datasets",
+        "/nearby?at=51.1718,7.0839",
+    ],
+    ids=["map", "datastream", "datasets", "nearby"],
 )
 def test_the_keyboard_reaches_every_control(page, live_hub, path):
     page.goto(live_hub.url + path)
@@ -205,6 +210,7 @@ def test_a_stop_shows_its_next_departures_and_a_car_park_its_free_spaces(
         "/things/7",
         "/datastreams/13",
         "/search?q=Rathaus",
+        "/nearby?at=51.1718,7.0839",
         "/datasets/no-such-dataset",
         "/?lang=en",
     ],
@@ -225,3 +231,35 @@ def test_the_portal_speaks_english_when_asked(page, live_hub):
     assert page.get_by_role("button", name="Show").is_visible()
     page.goto(f"{live_hub.url}/things/7")  # the choice is remembered
     assert "Current values" in page.locator("main").inner_text()
+
+
+def test_near_me_lists_free_parking_the_next_buses_and_todays_uv_index(
+    page, page_log, live_hub, shoot
+):
+    page.context.grant_permissions(["geolocation"])
+    page.context.set_geolocation({"latitude": 51.1718, "longitude": 7.0839})
+    page.goto(f"{live_hub.url}/nearby")
+    page.get_by_role("button", name="Meinen Standort verwenden").click()
+    page.wait_for_url("**/nearby?at=51.17180%2C7.08390")
+    main = page.locator("main")
+    today = main.locator("section.today")
+    assert "Heute in Solingen" in today.inner_text()
+    assert "UV-Index" in today.inner_text()
+    assert "Heute höchstens" in today.inner_text()
+    stops = main.locator("section.nearby-group", has_text="Nächste Abfahrten").first
+    assert stops.locator("table.departures tbody tr").count() >= 1
+    parking = main.locator("section.nearby-group", has_text="Freie Stellplätze").first
+    assert parking.locator("li a").first.inner_text().startswith(("Parkhaus", "Tiefgarage"))
+    shoot(page, "nearby")
+    page_log.assert_clean()
+
+
+def test_the_map_offers_what_is_near_its_centre(page, page_log, live_hub):
+    _open_map(page, live_hub, "?map=16/51.17/7.08")
+    link = page.locator("#nearby-link")
+    assert link.get_attribute("href").endswith("/nearby?at=51.17000,7.08000")
+    page.evaluate("() => window.scrollTo(0, 0)")
+    link.click()
+    page.wait_for_url("**/nearby?at=51.17000,7.08000")
+    assert page.locator("h1").inner_text() == "In der Nähe"
+    page_log.assert_clean()

@@ -40,6 +40,14 @@ class Formats:
     def iso(self, value: datetime | None) -> str:
         return "" if value is None else value.astimezone(self.zone).isoformat()
 
+    def distance(self, metres: float) -> str:
+        """Metres for people: "here" inside or at a place, tens of metres, then kilometres."""
+        if metres < 5:
+            return self.t("portal.nearby.here")
+        if metres < 1000:
+            return f"{round(metres, -1):.0f} m"
+        return f"{self.number(round(metres / 1000, 1))} km"
+
     def duration(self, value: timedelta | None) -> str:
         if value is None:
             return ""

@@ -27,9 +27,10 @@ from cityhub.errors import ApiError, BadRequest, NotFound
 from cityhub.features import reads as feature_reads
 from cityhub.features.sources import SENSORS, find_collection, source, visible_collections
 from cityhub.pages import Translator, client_messages, language_of, render
-from cityhub.portal import reads, search, series
+from cityhub.portal import nearby, reads, search, series
 from cityhub.portal.formats import Formats
 from cityhub.portal.mapview import MapView, badges, centre_of
+from cityhub.portal.today import todays_figures
 from cityhub.portal.transit import departures_of
 from cityhub.settings import Settings
 from cityhub.store.access import Hidden, hidden_datasets
@@ -92,6 +93,7 @@ class Portal:
             Route("/things/{id}", self.thing, methods=["GET"]),
             Route("/things/{id}/card", self.thing_card, methods=["GET"]),
             Route("/datastreams/{id}", self.datastream, methods=["GET"]),
+            Route("/nearby", self.nearby, methods=["GET"]),
             Route("/search", self.search_page, methods=["GET"]),
             Route("/api/search", self.search_json, methods=["GET"]),
         ]
@@ -283,6 +285,43 @@ class Portal:
             ranges=[*series.RANGES, series.CUSTOM],
             chart=chart,
             canonical_query=query,
+            **context,
+        )
+
+    # --- near me and today -------------------------------------------------------------
+
+    @_page
+    async def nearby(self, request: Request) -> Response:
+        given = request.query_params.get("at")
+        point = nearby.Point.parse(given) if given else nearby.Point(*self.settings.map_center)
+        now = datetime.now(UTC)
+        reader = (await self.auth.principal(request)).reader
+        base = (self.settings.base_url or str(request.base_url)).rstrip("/")
+        shown_base = self.settings.map_base_collection
+
+        def work(connection: Connection) -> dict[str, Any]:
+            hidden = hidden_datasets(connection, reader)
+            collections = [
+                c for c in visible_collections(connection, hidden) if c.slug != shown_base
+            ]
+            return {
+                "groups": nearby.nearest_places(
+                    connection, collections, point, hidden, reader, now
+                ),
+                "today": todays_figures(
+                    connection, self.settings.portal_screen, base, self.zone, now
+                ),
+            }
+
+        context = await self.store.read(work)
+        return self.page(
+            request,
+            "portal/nearby.html",
+            point=point,
+            located=given is not None,
+            now=now,
+            canonical_query=urlencode({"at": point.query}) if given else "",
+            messages=client_messages(language_of(request), "portal.nearby."),
             **context,
         )
 

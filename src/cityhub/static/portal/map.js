@@ -11,6 +11,7 @@
   var lang = document.documentElement.lang;
   var status = document.getElementById("map-status");
   var viewLink = document.getElementById("view-link");
+  var nearbyLink = document.getElementById("nearby-link");
   var say = function (key, values) {
     return (text[key] || key).replace(/\{(\w+)\}/g, function (_, name) { return values[name]; });
   };
@@ -109,6 +110,7 @@
     var url = root + "/?" + query;
     history.replaceState(null, "", url);
     viewLink.href = url;
+    nearbyLink.href = root + "/nearby?at=" + c.lat.toFixed(5) + "," + c.lng.toFixed(5);
   }
 
   function show() {
