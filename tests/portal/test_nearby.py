@@ -85,6 +85,12 @@ def test_todays_figures_come_from_the_portal_screen(places):
     assert "6.2 – High" in english
 
 
+def test_the_map_page_sums_up_todays_figures_and_links_near_me(places):
+    text = _text(places.get("/").text)
+    assert "Heute UV-Index: 6,2 – Hoch , Heute höchstens 6,2 (Hoch)" in text
+    assert "Was ist in der Nähe der Kartenmitte?" in text
+
+
 def test_restricted_places_are_absent_without_a_token_that_may_read_them(places):
     assert "Tresor" not in places.get(f"/nearby?at={HERE}").text
     assert "Tresor" in places.get(f"/nearby?at={HERE}", headers=places.admin).text

@@ -100,9 +100,13 @@ class Portal:
 
     # --- helpers -----------------------------------------------------------------------
 
+    def base(self, request: Request) -> str:
+        """The hub's public URL (setting ``base_url``, else as this request reached it)."""
+        return (self.settings.base_url or str(request.base_url)).rstrip("/")
+
     def page(self, request: Request, template: str, status: int = 200, **context: Any) -> Response:
         t = Translator(language_of(request))
-        base = (self.settings.base_url or str(request.base_url)).rstrip("/")
+        base = self.base(request)
         canonical = base + request.url.path
         if context.get("canonical_query"):
             canonical += "?" + context.pop("canonical_query")
@@ -146,7 +150,13 @@ class Portal:
             "feature": view.feature,
             "messages": client_messages(language_of(request), "portal."),
         }
-        return self.page(request, "portal/map.html", config=config, layers=config["layers"])
+        screen, base, now = self.settings.portal_screen, self.base(request), datetime.now(UTC)
+        today = await self.store.read(
+            lambda connection: todays_figures(connection, screen, base, self.zone, now)
+        )
+        return self.page(
+            request, "portal/map.html", config=config, layers=config["layers"], today=today
+        )
 
     # --- datasets and collections ------------------------------------------------------
 
@@ -296,7 +306,7 @@ class Portal:
         point = nearby.Point.parse(given) if given else nearby.Point(*self.settings.map_center)
         now = datetime.now(UTC)
         reader = (await self.auth.principal(request)).reader
-        base = (self.settings.base_url or str(request.base_url)).rstrip("/")
+        base = self.base(request)
         shown_base = self.settings.map_base_collection
 
         def work(connection: Connection) -> dict[str, Any]:
