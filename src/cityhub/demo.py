@@ -24,7 +24,8 @@ from sqlalchemy import Connection, func, select
 from cityhub import datasets
 from cityhub.connectors import parkapi
 from cityhub.connectors.base import Harvest, RunSummary
-from cityhub.connectors.gtfs import save_timetable
+from cityhub.connectors.gtfs import Gtfs, save_timetable
+from cityhub.connectors.parkapi import ParkApi
 from cityhub.connectors.saving import Target, save_harvests
 from cityhub.demo_data import DEMO_DAYS, DEMO_MARKER, demo_observations, demo_things
 from cityhub.demo_parking import COLLECTION as PARKING_COLLECTION
@@ -223,7 +224,12 @@ DEMO_PARKING_CONNECTOR = "demo-parkhaeuser"
 def _load_parking(connection: Connection, start: datetime, end: datetime) -> RunSummary:
     """The car parks through the connectors' own saving path, unless loaded before."""
     target = Target(
-        DEMO_PARKING_CONNECTOR, "parkapi", DEMO_PARKING_DATASET["slug"], PARKING_COLLECTION, {}
+        DEMO_PARKING_CONNECTOR,
+        "parkapi",
+        DEMO_PARKING_DATASET["slug"],
+        PARKING_COLLECTION,
+        {},
+        ParkApi.collection_title,
     )
     harvest = partial(parking_harvest, start, end)
     return _save_once(connection, DEMO_PARKING_DATASET, target, harvest, end)
@@ -246,7 +252,12 @@ DEMO_WEATHER_DATASET = {
 def _load_forecast(connection: Connection, end: datetime) -> RunSummary:
     """The forecast through the connectors' own saving path, unless loaded before."""
     target = Target(
-        FORECAST_CONNECTOR, "brightsky", DEMO_WEATHER_DATASET["slug"], FORECAST_COLLECTION, {}
+        FORECAST_CONNECTOR,
+        "brightsky",
+        DEMO_WEATHER_DATASET["slug"],
+        FORECAST_COLLECTION,
+        {},
+        "Wettervorhersage",
     )
     harvest = partial(forecast_harvest, end)
     return _save_once(connection, DEMO_WEATHER_DATASET, target, harvest, end)
@@ -296,7 +307,7 @@ def _load_timetable(connection: Connection, now: datetime) -> bool:
         found["id"] if found else datasets.create_dataset(connection, **DEMO_TRANSIT_DATASET)
     )
     source = FeedSource(FEED_NAME, dataset_id, "cityhub demo timetable", digest)
-    save_timetable(connection, source, content, DEMO_STOPS_COLLECTION, now)
+    save_timetable(connection, source, content, DEMO_STOPS_COLLECTION, now, Gtfs.collection_title)
     return True
 
 

@@ -50,6 +50,33 @@ def test_v3_sites_with_live_numbers_become_live_features(hub, connectors):
     assert (again.observations_added, again.places_unchanged) == (0, 3)
 
 
+def test_a_collection_the_connector_makes_gets_a_title_an_existing_one_keeps_its_own(
+    hub, connectors
+):
+    source = "https://api.mobidata-bw.de" + V3
+    parking = connectors(
+        {
+            "parken": {"type": "parkapi", "url": source},
+            "garagen": {"type": "parkapi", "url": source, "collection_title": "Garagen"},
+        }
+    )
+    parking.source.serve(V3, "parkapi/v3-parking-sites.json")
+    assert parking.run("parken").status == "ok"
+    assert parking.run("garagen").status == "ok"
+    titles = {
+        slug: hub.get(f"/features/collections/{slug}").json()["title"]
+        for slug in ("parken", "garagen")
+    }
+    assert titles == {"parken": "Parkhäuser und Parkplätze", "garagen": "Garagen"}
+    renamed = hub.patch(
+        "/api/admin/datasets/parken/collections/parken", {"title": "Parken in Solingen"}
+    )
+    assert renamed.status_code == 200, renamed.text
+    parking.source.serve(V3, "parkapi/v3-parking-sites.json")
+    assert parking.run("parken").status == "ok"
+    assert hub.get("/features/collections/parken").json()["title"] == "Parken in Solingen"
+
+
 def test_v1_lots_with_their_city_wide_update_time(hub, connectors):
     parking = connectors({"wuppertal": {"type": "parkapi", "url": "https://api.parkendd.de" + V1}})
     parking.source.serve(V1, "parkapi/v1-city.json")

@@ -156,6 +156,8 @@ class Connector:
     #: Dataset fields used when the configured dataset does not exist yet; without a licence
     #: the operator has to create the dataset first.
     dataset_defaults: ClassVar[dict[str, Any]] = {}
+    #: Title of the collection of places when the connector makes it.
+    collection_title: ClassVar[str | None] = None
     options_model: ClassVar[type[Options]] = Options
     #: What to say when the configuration names no source.
     missing_source: ClassVar[str] = "give the source as 'url'"
@@ -185,6 +187,11 @@ class Connector:
     @property
     def collection(self) -> str:
         return self.config.collection or self.dataset
+
+    @property
+    def new_collection_title(self) -> str | None:
+        """What a collection made by this connector is called."""
+        return self.config.collection_title or self.collection_title
 
     async def run(self, context: RunContext) -> RunSummary:
         harvests = [await self.harvest(context, url) for url in self.urls]

@@ -100,6 +100,7 @@ class BrightSky(Connector):
         "themes": ["ENVI"],
         "update_frequency": "HOURLY",
     }
+    collection_title: ClassVar[str | None] = "Wetterorte"
 
     async def harvest(self, context: RunContext, url: str) -> Harvest | None:
         now = context.fetched_at.replace(minute=0, second=0, microsecond=0)

@@ -47,6 +47,11 @@ class ConnectorConfig(BaseModel):
     collection: str | None = Field(
         None, description="Slug of the feature collection of places; default: the dataset's."
     )
+    collection_title: str | None = Field(
+        None,
+        description="Title of the feature collection when the connector makes it (as the "
+        "portal's map layer and the APIs name it); default: the type's own.",
+    )
     every: str | None = Field(None, description="Run at this interval, e.g. '5m' or '1h'.")
     cron: str | None = Field(None, description="Run on this cron schedule, e.g. '*/10 * * * *'.")
     enabled: bool = Field(True, description="false keeps the connector configured but idle.")

@@ -114,6 +114,7 @@ class Gtfs(Connector):
         "themes": ["TRAN"],
         "update_frequency": "DAILY",
     }
+    collection_title: ClassVar[str | None] = "Haltestellen"
 
     def __init__(self, name: str, config: ConnectorConfig) -> None:
         super().__init__(name, config)
@@ -183,7 +184,12 @@ class Gtfs(Connector):
         dataset_id = _ensure_dataset(connection, self.dataset, self.dataset_defaults)
         source = FeedSource(source.name, dataset_id, source.source, source.digest)
         loaded, written = save_timetable(
-            connection, source, content, self.collection, context.fetched_at
+            connection,
+            source,
+            content,
+            self.collection,
+            context.fetched_at,
+            self.new_collection_title,
         )
         summary.timetable_loaded = True
         summary.stop_times = loaded.counts["stop_times"]
@@ -219,7 +225,12 @@ class Gtfs(Connector):
 
 
 def save_timetable(
-    connection: Connection, source: FeedSource, content: bytes, collection: str, now: datetime
+    connection: Connection,
+    source: FeedSource,
+    content: bytes,
+    collection: str,
+    now: datetime,
+    collection_title: str | None = None,
 ) -> tuple[Loaded, WriteSummary]:
     """Load the feed zip ``content`` as the timetable of ``source.name`` and write its located
     stops as features of ``collection`` (made if missing), in the caller's transaction: the
@@ -233,7 +244,11 @@ def save_timetable(
     except FeedError as exc:
         raise SourceError(f"{source.source}: {exc}") from None
     collection_id = ensure_collection(
-        connection, source.dataset_id, collection, key_property=KEY_PROPERTY
+        connection,
+        source.dataset_id,
+        collection,
+        key_property=KEY_PROPERTY,
+        new_title=collection_title,
     )
     provenance = {"connector": source.name, "source": source.source, "fetched_at": now.isoformat()}
     records = [_feature(stop, source.name) for stop in loaded.stops if _located(stop)]

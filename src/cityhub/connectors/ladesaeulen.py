@@ -119,6 +119,7 @@ class Ladesaeulenregister(Connector):
         "hvd_category": "mobility",
         "update_frequency": "MONTHLY",
     }
+    collection_title: ClassVar[str | None] = "Ladesäulen"
 
     async def run(self, context: RunContext) -> RunSummary:
         with no_cycle_collection():

@@ -49,6 +49,7 @@ class ParkApi(Connector):
         "themes": ["TRAN"],
         "update_frequency": "5MIN",
     }
+    collection_title: ClassVar[str | None] = "Parkhäuser und Parkplätze"
 
     async def harvest(self, context: RunContext, url: str) -> Harvest | None:
         params = {"source_uid": self.options.source_uid} if self.options.source_uid else None

@@ -55,6 +55,7 @@ class Pegelonline(Connector):
         "themes": ["ENVI"],
         "update_frequency": "15MIN",
     }
+    collection_title: ClassVar[str | None] = "Pegel"
 
     async def harvest(self, context: RunContext, url: str) -> Harvest | None:
         params = {"includeTimeseries": "true", "includeCurrentMeasurement": "true"}

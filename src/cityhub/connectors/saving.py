@@ -29,6 +29,7 @@ class Target:
     dataset: str
     collection: str
     dataset_defaults: dict[str, Any]
+    collection_title: str | None = None
 
 
 def save_harvests(
@@ -37,7 +38,11 @@ def save_harvests(
     summary = RunSummary(flagged=sum(h.flagged for h in harvests))
     dataset_id = _ensure_dataset(connection, target)
     collection_id = ensure_collection(
-        connection, dataset_id, target.collection, key_property=KEY_PROPERTY
+        connection,
+        dataset_id,
+        target.collection,
+        key_property=KEY_PROPERTY,
+        new_title=target.collection_title,
     )
     records = []
     sources = sorted({h.source for h in harvests})

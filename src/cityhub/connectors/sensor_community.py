@@ -107,6 +107,7 @@ class SensorCommunity(Connector):
         "themes": ["ENVI"],
         "update_frequency": "5MIN",
     }
+    collection_title: ClassVar[str | None] = "Luftmessstellen (sensor.community)"
 
     @property
     def urls(self) -> list[str]:

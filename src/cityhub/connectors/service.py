@@ -247,4 +247,5 @@ def _target(connector: Connector) -> Target:
         dataset=connector.dataset,
         collection=connector.collection,
         dataset_defaults=dict(connector.dataset_defaults),
+        collection_title=connector.new_collection_title,
     )

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, select
+from sqlalchemy import Connection, and_, delete, func, select, update
 
+from cityhub.datasets.fields import CollectionChanges, checked
 from cityhub.datasets.manage import find_dataset
 from cityhub.errors import NotFound
 from cityhub.store import schema
@@ -33,8 +35,21 @@ def list_collections(connection: Connection, dataset: str | int) -> list[dict[st
     return [_collection_json(row) for row in connection.execute(statement).mappings()]
 
 
-def delete_collection(connection: Connection, dataset: str | int, slug: str) -> int:
-    """Delete the collection and its features; the number of features deleted."""
+def update_collection(
+    connection: Connection, dataset: str | int, slug: str, changes: dict[str, Any]
+) -> dict[str, Any]:
+    """Change the collection's title or description; the collection as it is now."""
+    fields = checked(CollectionChanges, changes, "collection")
+    collection_id = _collection_id(connection, dataset, slug)
+    row = fields.model_dump(exclude_unset=True)
+    if row.get("title") is None:
+        row.pop("title", None)  # a title can be changed, not taken away
+    row["modified_at"] = datetime.now(UTC)
+    connection.execute(update(_collections).where(_collections.c.id == collection_id).values(row))
+    return next(c for c in list_collections(connection, dataset) if c["slug"] == slug)
+
+
+def _collection_id(connection: Connection, dataset: str | int, slug: str) -> int:
     dataset_id = find_dataset(connection, dataset)["id"]
     collection_id = connection.scalar(
         select(_collections.c.id).where(
@@ -43,6 +58,12 @@ def delete_collection(connection: Connection, dataset: str | int, slug: str) -> 
     )
     if collection_id is None:
         raise NotFound(f"no collection '{slug}' in dataset '{dataset}'")
+    return int(collection_id)
+
+
+def delete_collection(connection: Connection, dataset: str | int, slug: str) -> int:
+    """Delete the collection and its features; the number of features deleted."""
+    collection_id = _collection_id(connection, dataset, slug)
     in_collection = _features.c.collection_id == collection_id
     deleted = connection.execute(delete(_features).where(in_collection))
     connection.execute(delete(_collections).where(_collections.c.id == collection_id))

@@ -96,6 +96,14 @@ class DatasetFields(DatasetChanges):
         return check_slug(value)
 
 
+class CollectionChanges(_Checked):
+    """What the admin may change of a feature collection: how it is named and described
+    (its slug is in every URL, its key and time properties are the imports' to set)."""
+
+    title: str | None = Field(None, min_length=1, max_length=200)
+    description: str | None = Field(None, max_length=10_000)
+
+
 def check_slug(value: str) -> str:
     if not SLUG.match(value):
         raise ValueError(f"'{value}' is not a valid slug: use {_SLUG_HELP}")

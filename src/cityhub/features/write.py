@@ -86,8 +86,11 @@ def ensure_collection(
     description: str | None = None,
     key_property: str | None = None,
     time_property: str | None = None,
+    new_title: str | None = None,
 ) -> int:
     """The id of collection ``slug`` in the dataset, created if new; the fields given update it.
+    ``new_title`` names a collection made now (default: its slug) and leaves an existing
+    one's title alone, which its publisher may have changed since.
 
     A slug names one collection hub-wide (it is part of every URL), so one that belongs to
     another dataset is refused rather than silently moved.
@@ -112,7 +115,7 @@ def ensure_collection(
         if value is not None
     }
     if row is None:
-        values = {"title": slug, **given, "slug": slug, "dataset_id": dataset_id}
+        values = {"title": new_title or slug, **given, "slug": slug, "dataset_id": dataset_id}
         created = connection.execute(
             insert(_collections).values(**values, created_at=now, modified_at=now)
         )

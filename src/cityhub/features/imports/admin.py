@@ -3,13 +3,15 @@ collections, delete one. The same functions as ``cityhub import``."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import anyio.to_thread
-from fastapi import APIRouter
+from fastapi import APIRouter, Body
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 
-from cityhub.datasets.collections import delete_collection, list_collections
+from cityhub.datasets.collections import delete_collection, list_collections, update_collection
 from cityhub.errors import BadRequest, PayloadTooLarge
 from cityhub.features.imports.crs import check_crs
 from cityhub.features.imports.delimited import delimiter_option
@@ -43,6 +45,19 @@ def imports_router(store: Store, settings: Settings) -> APIRouter:
     @router.get("/datasets/{dataset}/collections", summary="The dataset's collections, counted")
     async def list_all(dataset: str) -> JSONResponse:
         return JSONResponse(await store.read(lambda c: list_collections(c, dataset)))
+
+    @router.patch(
+        "/datasets/{dataset}/collections/{collection}",
+        summary="Change a collection's title or description",
+    )
+    async def change(
+        dataset: str,
+        collection: str,
+        fields: dict[str, Any] = Body(...),  # noqa: B008
+    ) -> JSONResponse:
+        return JSONResponse(
+            await store.write(lambda c: update_collection(c, dataset, collection, fields))
+        )
 
     @router.delete(
         "/datasets/{dataset}/collections/{collection}",

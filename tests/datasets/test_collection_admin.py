@@ -1,0 +1,46 @@
+"""Renaming and describing a feature collection through the admin API."""
+
+from __future__ import annotations
+
+import pytest
+from tests.features.helpers import add_collection, add_dataset
+
+URL = "/api/admin/datasets/orte/collections/toiletten"
+
+
+@pytest.fixture
+def toilets(hub):
+    add_collection(hub, add_dataset(hub, "orte"), "toiletten")
+    return hub
+
+
+def test_title_and_description_change_and_show_on_every_face(toilets):
+    changed = toilets.patch(URL, {"title": "Öffentliche Toiletten", "description": "Alle WCs"})
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["title"] == "Öffentliche Toiletten"
+    assert changed.json()["description"] == "Alle WCs"
+    face = toilets.get("/features/collections/toiletten").json()
+    assert (face["title"], face["description"]) == ("Öffentliche Toiletten", "Alle WCs")
+    assert "Öffentliche Toiletten" in toilets.get("/collections/toiletten").text
+
+
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [
+        ({"title": ""}, "title: String should have at least 1 character"),
+        ({"slug": "wc"}, "slug: Extra inputs are not permitted"),
+        ({"title": "x" * 201}, "title: String should have at most 200 characters"),
+    ],
+)
+def test_bad_changes_are_400s_naming_the_field_and_change_nothing(toilets, body, says):
+    answer = toilets.patch(URL, body)
+    assert answer.status_code == 400
+    assert says in answer.json()["message"]
+    assert toilets.get("/features/collections/toiletten").json()["title"] == "Toiletten"
+
+
+def test_changes_need_an_admin_token_and_an_existing_collection(toilets):
+    assert toilets.patch(URL, {"title": "WC"}, auth=False).status_code == 401
+    missing = toilets.patch("/api/admin/datasets/orte/collections/nope", {"title": "WC"})
+    assert missing.status_code == 404
+    assert "no collection 'nope'" in missing.json()["message"]
