@@ -242,6 +242,12 @@ def test_search_ranks_exact_then_prefix_then_contained_names(hub, city):
     assert hub.get("/api/search?q=50%25_").json()["results"] == []  # LIKE wildcards are text
 
 
+def test_search_ignores_case_and_accents_beyond_ascii(hub, city):
+    for query in ("öffentliche", "ÖFFENTLICHE", "offentliche"):
+        hits = hub.get("/api/search", params={"q": query}).json()["results"]
+        assert [hit["path"] for hit in hits] == ["/collections/toiletten"], query
+
+
 @pytest.mark.parametrize(
     ("path", "status", "heading"),
     [

@@ -1,7 +1,8 @@
 """Search across datasets, collections, Things and features, with the access rule applied.
 
-Matching is a case-insensitive substring test on names and descriptions, done by the
-database on either backend (SQLite lowers ASCII letters only, so there "Ö" and "ö" differ).
+Matching is a substring test on names and descriptions that ignores case and accents ("ö"
+finds "Ö", "grafrath" finds "Gräfrath"), done by the database with the same folding tables
+on either backend (``store.folding``).
 Ranking is simple and predictable: a name equal to the query first, then names starting
 with it, then names containing it, then matches in the description only; within a rank,
 datasets before collections before Things before features, then by name.
@@ -9,7 +10,9 @@ datasets before collections before Things before features, then by name.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, String, cast, func, or_, select
@@ -17,6 +20,7 @@ from sqlalchemy import ColumnElement, Connection, String, cast, func, or_, selec
 from cityhub.errors import BadRequest
 from cityhub.store import schema
 from cityhub.store.access import Hidden, in_visible_dataset
+from cityhub.store.folding import ACCENTI, CASEI, fold, fold_sql
 
 KINDS = ("dataset", "collection", "thing", "feature")
 MAX_QUERY = 200
@@ -54,21 +58,26 @@ def search(connection: Connection, query: str, hidden: Hidden, limit: int) -> li
     """The best ``limit`` hits for ``query`` (already cleaned; empty finds nothing)."""
     if not query:
         return []
-    needle = query.lower()
+    needle = _folded(query)
     pattern = "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    like = partial(_like, backend=connection.dialect.name)
     hits: list[Hit] = []
-    for kind, statement in _statements(pattern, hidden):
+    for kind, statement in _statements(pattern, hidden, like):
         for row in connection.execute(statement.limit(PER_KIND)).mappings():
             name = str(row["name"] or "")
             hits.append(
                 Hit(kind, name, row["description"] or "", _path(kind, row), _rank(name, needle))
             )
-    hits.sort(key=lambda hit: (hit.rank, KINDS.index(hit.kind), hit.name.lower(), hit.path))
+    hits.sort(key=lambda hit: (hit.rank, KINDS.index(hit.kind), _folded(hit.name), hit.path))
     return hits[:limit]
 
 
+def _folded(text: str) -> str:
+    return fold(fold(text, CASEI), ACCENTI)
+
+
 def _rank(name: str, needle: str) -> int:
-    lowered = name.lower()
+    lowered = _folded(name)
     if lowered == needle:
         return 0
     if lowered.startswith(needle):
@@ -76,17 +85,18 @@ def _rank(name: str, needle: str) -> int:
     return 2 if needle in lowered else 3
 
 
-def _like(column: ColumnElement[Any], pattern: str) -> ColumnElement[bool]:
-    return func.lower(column).like(pattern, escape="\\")
+def _like(column: ColumnElement[Any], pattern: str, backend: str) -> ColumnElement[bool]:
+    folded = fold_sql(fold_sql(column, CASEI, backend), ACCENTI, backend)
+    return folded.like(pattern, escape="\\")
 
 
-def _statements(pattern: str, hidden: Hidden) -> list[tuple[str, Any]]:
+def _statements(pattern: str, hidden: Hidden, like: Callable[..., Any]) -> list[tuple[str, Any]]:
     datasets, collections = schema.datasets, schema.collections
     things, features = schema.things, schema.features
     found = []
     dataset_query = select(
         datasets.c.slug, datasets.c.title.label("name"), datasets.c.description
-    ).where(or_(_like(datasets.c.title, pattern), _like(datasets.c.description, pattern)))
+    ).where(or_(like(datasets.c.title, pattern), like(datasets.c.description, pattern)))
     if hidden:
         dataset_query = dataset_query.where(datasets.c.id.not_in(sorted(hidden.datasets)))
     found.append(("dataset", dataset_query))
@@ -94,9 +104,9 @@ def _statements(pattern: str, hidden: Hidden) -> list[tuple[str, Any]]:
         collections.c.slug, collections.c.title.label("name"), collections.c.description
     ).where(
         or_(
-            _like(collections.c.title, pattern),
-            _like(collections.c.slug, pattern),
-            _like(func.coalesce(collections.c.description, ""), pattern),
+            like(collections.c.title, pattern),
+            like(collections.c.slug, pattern),
+            like(func.coalesce(collections.c.description, ""), pattern),
         )
     )
     if hidden:
@@ -105,7 +115,7 @@ def _statements(pattern: str, hidden: Hidden) -> list[tuple[str, Any]]:
         )
     found.append(("collection", collection_query))
     thing_query = select(things.c.id, things.c.name, things.c.description).where(
-        or_(_like(things.c.name, pattern), _like(things.c.description, pattern))
+        or_(like(things.c.name, pattern), like(things.c.description, pattern))
     )
     if hidden:
         thing_query = thing_query.where(in_visible_dataset(things.c.dataset_id, hidden))
@@ -119,7 +129,7 @@ def _statements(pattern: str, hidden: Hidden) -> list[tuple[str, Any]]:
             collections.c.title.label("description"),
         )
         .select_from(features.join(collections, collections.c.id == features.c.collection_id))
-        .where(features.c.gone_at.is_(None), _like(name, pattern))
+        .where(features.c.gone_at.is_(None), like(name, pattern))
     )
     if hidden:
         feature_query = feature_query.where(in_visible_dataset(collections.c.dataset_id, hidden))
