@@ -1,0 +1,117 @@
+"""Where and when a dataset's content lies: its spatial and temporal coverage, derived from
+what it holds, never typed in. Its features (current ones) and its Things' Locations give
+the bounding box; the features' times and its Datastreams' phenomenon times the period.
+
+Each part is one aggregate over an index: the geometry indexes' boxes (the R*Trees on
+SQLite, ``ST_Extent`` on PostGIS) and the time span every Datastream keeps of its
+Observations, so no Observation is read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Select, column, func, select, table
+
+from cityhub.store import schema
+from cityhub.store.dialects import sqlite_geometry_index
+
+#: West, south, east, north in WGS 84 degrees.
+Box = tuple[float, float, float, float]
+#: Decimal places of a box (about ten metres): the R*Tree keeps 32-bit floats, a hair wider
+#: than the geometry; rounded, both backends tell the same box.
+PLACES = 4
+
+_features = schema.features
+_collections = schema.collections
+_things = schema.things
+
+
+@dataclass(frozen=True)
+class Coverage:
+    bbox: Box | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+
+
+def coverage(connection: Connection, dataset_id: int) -> Coverage:
+    """The dataset's bounding box and time span; None where it holds nothing to tell."""
+    backend = connection.dialect.name
+    features = select(_features.c.id).join(_collections).where(*_current_features(dataset_id))
+    locations = (
+        select(schema.thing_locations.c.location_id)
+        .join(_things)
+        .where(_things.c.dataset_id == dataset_id)
+    )
+    boxes = [
+        _box(connection, schema.features, features, backend),
+        _box(connection, schema.locations, locations, backend),
+    ]
+    spans = [_span(connection, statement) for statement in _time_statements(dataset_id)]
+    return Coverage(
+        _union([b for b in boxes if b is not None]),
+        min((s for s, _ in spans if s is not None), default=None),
+        max((e for _, e in spans if e is not None), default=None),
+    )
+
+
+def _current_features(dataset_id: int) -> list[Any]:
+    return [_collections.c.dataset_id == dataset_id, _features.c.gone_at.is_(None)]
+
+
+def _box(connection: Connection, geometries: Any, ids: Select[Any], backend: str) -> Box | None:
+    """The box around the geometries of ``geometries`` whose id is one of ``ids``."""
+    if backend == "postgresql":
+        extent = func.ST_Extent(geometries.c.geom)
+        bounds = [func.ST_XMin(extent), func.ST_YMin(extent)]
+        bounds += [func.ST_XMax(extent), func.ST_YMax(extent)]
+        statement = select(*bounds).where(geometries.c.id.in_(ids))
+    else:
+        names = ("id", "minx", "maxx", "miny", "maxy")
+        index = table(sqlite_geometry_index(geometries.name)[0], *(column(n) for n in names))
+        bounds = [func.min(index.c.minx), func.min(index.c.miny)]
+        bounds += [func.max(index.c.maxx), func.max(index.c.maxy)]
+        statement = select(*bounds).where(index.c.id.in_(ids))
+    row = connection.execute(statement).one()
+    if row[0] is None:
+        return None
+    west, south, east, north = (round(float(value), PLACES) for value in row)
+    return west, south, east, north
+
+
+def _union(boxes: list[Box]) -> Box | None:
+    if not boxes:
+        return None
+    return (
+        min(b[0] for b in boxes),
+        min(b[1] for b in boxes),
+        max(b[2] for b in boxes),
+        max(b[3] for b in boxes),
+    )
+
+
+def _time_statements(dataset_id: int) -> list[Select[Any]]:
+    """First and last instant of the features, the Datastreams and the MultiDatastreams."""
+    statements = [
+        select(
+            func.min(_features.c.time_start),
+            func.max(func.coalesce(_features.c.time_end, _features.c.time_start)),
+        )
+        .join(_collections)
+        .where(*_current_features(dataset_id))
+    ]
+    for streams in (schema.datastreams, schema.multi_datastreams):
+        start, end = streams.c.phenomenon_time_start, streams.c.phenomenon_time_end
+        statements.append(
+            select(func.min(start), func.max(func.coalesce(end, start)))
+            .join(_things, _things.c.id == streams.c.thing_id)
+            .where(_things.c.dataset_id == dataset_id)
+        )
+    return statements
+
+
+def _span(connection: Connection, statement: Select[Any]) -> tuple[Any, Any]:
+    row = connection.execute(statement).one()
+    return row[0], row[1]
