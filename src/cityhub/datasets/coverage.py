@@ -15,11 +15,10 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, column, func, select, table
 
+from cityhub.geometry import Box, enclosing_box
 from cityhub.store import schema
 from cityhub.store.dialects import sqlite_geometry_index
 
-#: West, south, east, north in WGS 84 degrees.
-Box = tuple[float, float, float, float]
 #: Decimal places of a box (about ten metres): the R*Tree keeps 32-bit floats, a hair wider
 #: than the geometry; rounded, both backends tell the same box.
 PLACES = 4
@@ -51,7 +50,7 @@ def coverage(connection: Connection, dataset_id: int) -> Coverage:
     ]
     spans = [_span(connection, statement) for statement in _time_statements(dataset_id)]
     return Coverage(
-        _union([b for b in boxes if b is not None]),
+        enclosing_box(b for b in boxes if b is not None),
         min((s for s, _ in spans if s is not None), default=None),
         max((e for _, e in spans if e is not None), default=None),
     )
@@ -79,17 +78,6 @@ def _box(connection: Connection, geometries: Any, ids: Select[Any], backend: str
         return None
     west, south, east, north = (round(float(value), PLACES) for value in row)
     return west, south, east, north
-
-
-def _union(boxes: list[Box]) -> Box | None:
-    if not boxes:
-        return None
-    return (
-        min(b[0] for b in boxes),
-        min(b[1] for b in boxes),
-        max(b[2] for b in boxes),
-        max(b[3] for b in boxes),
-    )
 
 
 def _time_statements(dataset_id: int) -> list[Select[Any]]:
