@@ -23,7 +23,7 @@ from starlette.routing import BaseRoute, Route
 from cityhub import datasets as catalog
 from cityhub.auth import Authenticator
 from cityhub.datasets.collections import list_collections
-from cityhub.datasets.coverage import coverage
+from cityhub.datasets.coverage import Coverages
 from cityhub.errors import ApiError, BadRequest, NotFound
 from cityhub.features import reads as feature_reads
 from cityhub.features.sources import SENSORS, find_collection, source, visible_collections
@@ -82,6 +82,7 @@ class Portal:
         self.settings = settings
         self.auth = auth
         self.zone = ZoneInfo(settings.time_zone)
+        self.coverages = Coverages()
 
     def routes(self) -> list[BaseRoute]:
         return [
@@ -182,7 +183,7 @@ class Portal:
                 "publisher": publisher,
                 "collections": list_collections(connection, found["id"]),
                 "datastreams": reads.dataset_datastreams(connection, found["id"], now),
-                "coverage": coverage(connection, found["id"]),
+                "coverage": self.coverages.get(connection, found["id"]),
             }
 
         base = self.base(request)
