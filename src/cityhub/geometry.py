@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import orjson
@@ -72,3 +73,20 @@ def _plain_point(value: Any) -> dict[str, Any] | None:
 def geojson_text(geometry: dict[str, Any]) -> str:
     """The compact GeoJSON text the geometry columns are written from."""
     return orjson.dumps(geometry).decode()
+
+
+#: West, south, east, north in WGS 84 degrees.
+Box = tuple[float, float, float, float]
+
+
+def enclosing_box(boxes: Iterable[Box]) -> Box | None:
+    """The smallest box around ``boxes``; None without any."""
+    found = list(boxes)
+    if not found:
+        return None
+    return (
+        min(b[0] for b in found),
+        min(b[1] for b in found),
+        max(b[2] for b in found),
+        max(b[3] for b in found),
+    )

@@ -131,7 +131,7 @@ def test_a_dataset_page_lists_its_content_with_api_and_download_links(hub, city)
     assert "Geheime Messstelle" not in html
     orte = hub.get("/datasets/orte?lang=en").text
     assert 'href="/features/collections/toiletten"' in orte
-    assert 'href="/features/collections/toiletten/items?f=json&amp;limit=10000"' in orte
+    assert 'href="http://testserver/downloads/collections/toiletten.geojson"' in orte
     assert "Collections (geodata)" in orte
 
 

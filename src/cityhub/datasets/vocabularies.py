@@ -71,6 +71,11 @@ def to_uri(value: str, table: dict[str, str], what: str) -> str:
     raise ValueError(f"unknown {what} '{value}'; use one of: {', '.join(table)}")
 
 
+def key_of(uri: str | None, table: dict[str, str]) -> str | None:
+    """The short key of a URI of ``table`` (for naming it in words), or None."""
+    return next((key for key, known in table.items() if known == uri), None)
+
+
 def licence_uri(value: str) -> str:
     return to_uri(value, {key: uri for key, (uri, _) in LICENCES.items()}, "licence")
 

@@ -1,11 +1,13 @@
 """The citizen portal at ``/``: a map of every public collection and the sensors, pages per
-dataset, collection, feature, Thing and Datastream, and search (docs/portal.md)."""
+dataset, collection, feature, Thing and Datastream, search, and ``robots.txt`` and the sitemap
+for search engines (docs/portal.md)."""
 
 from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
 from cityhub.auth import Authenticator
+from cityhub.portal.sitemap import Crawlers
 from cityhub.portal.views import Portal
 from cityhub.settings import Settings
 from cityhub.store.database import Store
@@ -13,4 +15,4 @@ from cityhub.store.database import Store
 
 def portal_routes(store: Store, settings: Settings, auth: Authenticator) -> list[BaseRoute]:
     """The portal's routes; they go before the ``/api`` mount (``/api/search`` is one)."""
-    return Portal(store, settings, auth).routes()
+    return [*Portal(store, settings, auth).routes(), *Crawlers(store, settings).routes()]

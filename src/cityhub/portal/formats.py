@@ -10,7 +10,7 @@ from cityhub.pages import Translator
 
 
 class Formats:
-    """``f.number(x)``, ``f.time(t)``, ``f.duration(d)`` in templates."""
+    """``f.number(x)``, ``f.time(t)``, ``f.date(t)``, ``f.duration(d)`` in templates."""
 
     def __init__(self, t: Translator, zone: ZoneInfo) -> None:
         self.t = t
@@ -36,6 +36,11 @@ class Formats:
         local = value.astimezone(self.zone)
         clock = "%H:%M:%S" if seconds else "%H:%M"
         return local.strftime(("%d.%m.%Y " if self.german else "%Y-%m-%d ") + clock)
+
+    def date(self, value: datetime | None) -> str:
+        if value is None:
+            return ""
+        return value.astimezone(self.zone).strftime("%d.%m.%Y" if self.german else "%Y-%m-%d")
 
     def iso(self, value: datetime | None) -> str:
         return "" if value is None else value.astimezone(self.zone).isoformat()

@@ -23,11 +23,12 @@ from starlette.routing import BaseRoute, Route
 from cityhub import datasets as catalog
 from cityhub.auth import Authenticator
 from cityhub.datasets.collections import list_collections
+from cityhub.datasets.coverage import Coverages
 from cityhub.errors import ApiError, BadRequest, NotFound
 from cityhub.features import reads as feature_reads
 from cityhub.features.sources import SENSORS, find_collection, source, visible_collections
 from cityhub.pages import Translator, client_messages, language_of, render
-from cityhub.portal import nearby, reads, search, series
+from cityhub.portal import nearby, reads, record, schemaorg, search, series
 from cityhub.portal.formats import Formats
 from cityhub.portal.mapview import MapView, badges, centre_of
 from cityhub.portal.today import todays_figures
@@ -81,6 +82,7 @@ class Portal:
         self.settings = settings
         self.auth = auth
         self.zone = ZoneInfo(settings.time_zone)
+        self.coverages = Coverages()
 
     def routes(self) -> list[BaseRoute]:
         return [
@@ -163,7 +165,8 @@ class Portal:
     @_page
     async def datasets(self, request: Request) -> Response:
         found = await self._read(request, lambda c, hidden: catalog.list_datasets(c, hidden))
-        return self.page(request, "portal/datasets.html", datasets=found)
+        catalog_links = record.catalog_links(self.base(request))
+        return self.page(request, "portal/datasets.html", datasets=found, catalog=catalog_links)
 
     @_page
     async def dataset(self, request: Request) -> Response:
@@ -180,9 +183,14 @@ class Portal:
                 "publisher": publisher,
                 "collections": list_collections(connection, found["id"]),
                 "datastreams": reads.dataset_datastreams(connection, found["id"], now),
+                "coverage": self.coverages.get(connection, found["id"]),
             }
 
-        return self.page(request, "portal/dataset.html", **await self._read(request, work))
+        base = self.base(request)
+        context = record.page_context(base, await self._read(request, work))
+        t = Translator(language_of(request))
+        context["jsonld"] = schemaorg.dataset(base, context, context.pop("coverage"), t)
+        return self.page(request, "portal/dataset.html", **context)
 
     @_page
     async def collection(self, request: Request) -> Response:

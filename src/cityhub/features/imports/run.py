@@ -28,6 +28,7 @@ from cityhub.features.write import (
     ensure_collection,
     write_features,
 )
+from cityhub.geometry import enclosing_box
 from cityhub.store import schema
 
 # Rows listed in a result; the count of rejected rows is always complete.
@@ -210,15 +211,7 @@ def _is_point(geometry: dict[str, Any] | None) -> bool:
 
 def _bounds(records: list[FeatureRecord]) -> tuple[float, float, float, float] | None:
     """The bounding box of the records' geometries, None without any."""
-    boxes = [_box(r.geometry) for r in records if r.geometry is not None]
-    if not boxes:
-        return None
-    return (
-        min(b[0] for b in boxes),
-        min(b[1] for b in boxes),
-        max(b[2] for b in boxes),
-        max(b[3] for b in boxes),
-    )
+    return enclosing_box(_box(r.geometry) for r in records if r.geometry is not None)
 
 
 def _box(geometry: dict[str, Any]) -> tuple[float, float, float, float]:
