@@ -39,7 +39,7 @@ from cityhub.lorawan.admin import lorawan_router
 from cityhub.lorawan.service import LorawanService
 from cityhub.lorawan.webhook import webhook_routes
 from cityhub.mqtt.service import MqttService
-from cityhub.portal import portal_routes
+from cityhub.portal import portal_routes, unknown_path_handler
 from cityhub.screens import public as screens_public
 from cityhub.screens.admin import screens_admin_router
 from cityhub.screens.live import ScreenFeed
@@ -110,7 +110,10 @@ def create_app(settings: Settings, *, migrate: bool = True) -> Starlette:
             Mount("/static", app=StaticFiles(packages=[("cityhub", "static")]), name="static"),
         ],
         middleware=_middleware(settings),
-        exception_handlers=_ERROR_HANDLERS,
+        exception_handlers={
+            **_ERROR_HANDLERS,
+            404: unknown_path_handler(store, settings, auth),
+        },
         lifespan=lifespan,
     )
     app.state.store = store

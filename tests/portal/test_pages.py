@@ -303,3 +303,19 @@ def test_the_language_switch_keeps_the_page_query_and_replaces_only_lang(hub, ci
     assert german.group(1).count("lang=") == 1  # replaced, not added
     sign_in = hub.get("/admin?next=%2Fadmin%2Fscreens").text  # the admin's sign-in
     assert 'href="/admin?next=%2Fadmin%2Fscreens&amp;lang=en"' in sign_in
+
+
+def test_an_unknown_path_is_a_404_page_for_browsers_and_json_for_clients(sqlite_hub):
+    browser = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    page = sqlite_hub.get("/parkhaus-alt", headers=browser)
+    assert page.status_code == 404
+    assert page.headers["content-type"].startswith("text/html")
+    assert "Seite nicht gefunden" in page.text
+    english = sqlite_hub.get("/parkhaus-alt?lang=en", headers=browser)
+    assert "Page not found" in english.text
+    client = sqlite_hub.get("/parkhaus-alt")
+    assert client.status_code == 404
+    assert client.json()["code"] == 404
+    posted = sqlite_hub.post("/parkhaus-alt", json={}, headers=browser)
+    assert posted.status_code in (404, 405)
+    assert posted.headers["content-type"].startswith("application/json")

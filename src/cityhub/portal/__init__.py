@@ -4,6 +4,10 @@ for search engines (docs/portal.md)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import BaseRoute
 
 from cityhub.auth import Authenticator
@@ -16,3 +20,10 @@ from cityhub.store.database import Store
 def portal_routes(store: Store, settings: Settings, auth: Authenticator) -> list[BaseRoute]:
     """The portal's routes; they go before the ``/api`` mount (``/api/search`` is one)."""
     return [*Portal(store, settings, auth).routes(), *Crawlers(store, settings).routes()]
+
+
+def unknown_path_handler(
+    store: Store, settings: Settings, auth: Authenticator
+) -> Callable[[Request, Exception], Awaitable[Response]]:
+    """The hub's answer to a path nothing serves (``Portal.unknown_path``)."""
+    return Portal(store, settings, auth).unknown_path

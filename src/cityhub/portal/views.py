@@ -36,7 +36,7 @@ from cityhub.portal.transit import departures_of
 from cityhub.settings import Settings
 from cityhub.store.access import Hidden, hidden_datasets
 from cityhub.store.database import Store
-from cityhub.web import JSONResponse
+from cityhub.web import JSONResponse, http_error_handler
 
 Handler = Callable[[Any, Request], Awaitable[Response]]
 #: Features listed on a collection's page; the rest are a link to the API away.
@@ -122,6 +122,15 @@ class Portal:
             base=base,
             **context,
         )
+
+    async def unknown_path(self, request: Request, exc: Exception) -> Response:
+        """A path nothing serves: for a browser the 404 page in its language (a mistyped or
+        outdated link from a QR code), for every other client the JSON error."""
+        accepts = request.headers.get("accept", "")
+        if request.method in ("GET", "HEAD") and "text/html" in accepts:
+            error = NotFound(f"nothing is at {request.url.path[:200]}")
+            return self.page(request, "portal/error.html", 404, error=error)
+        return await http_error_handler(request, exc)
 
     async def _read(self, request: Request, work: Callable[[Connection, Hidden], Any]) -> Any:
         reader = (await self.auth.principal(request)).reader
