@@ -80,12 +80,20 @@ def environment() -> jinja2.Environment:
     )
 
 
+#: What a page may load and run: scripts and styles of the hub only (no inline script can
+#: run, so injected markup cannot act); images also from the configured tile servers.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src * data: blob:; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'"
+)
+
+
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     """``template`` rendered for ``request`` in its language.
 
     Every template sees ``t`` (the translator), ``lang``, ``root`` (the path prefix of the hub,
     so links work behind a proxy), ``version``, ``path`` and ``query`` (to link the same page in
-    the other language).
+    the other language). Every page carries ``CONTENT_SECURITY_POLICY``.
     """
     language = language_of(request)
     page = (
@@ -104,6 +112,7 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
         )
     )
     response = HTMLResponse(page, status_code=status_code)
+    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
     if request.query_params.get("lang") in LANGUAGES:
         response.set_cookie("lang", language, max_age=365 * 24 * 3600, samesite="lax")
     return response

@@ -319,3 +319,12 @@ def test_an_unknown_path_is_a_404_page_for_browsers_and_json_for_clients(sqlite_
     posted = sqlite_hub.post("/parkhaus-alt", json={}, headers=browser)
     assert posted.status_code in (404, 405)
     assert posted.headers["content-type"].startswith("application/json")
+
+
+@pytest.mark.parametrize("path", ["/", "/datasets", "/nearby", "/screens/nope", "/nicht-da"])
+def test_every_page_forbids_inline_and_foreign_scripts(sqlite_hub, path):
+    page = sqlite_hub.get(path, headers={"Accept": "text/html"})
+    policy = page.headers["content-security-policy"]
+    assert "script-src 'self'" in policy
+    assert "object-src 'none'" in policy
+    assert "<script>" not in page.text  # no inline script the policy would block
