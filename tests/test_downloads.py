@@ -33,7 +33,7 @@ from tests.sensorthings.helpers import (
 )
 
 from cityhub import auth, datasets
-from cityhub.downloads import observations
+from cityhub.downloads import collections, observations
 from cityhub.downloads.urls import collection_download, datastream_download
 
 TEMPERATURES = [
@@ -226,6 +226,24 @@ def test_result_types(hub, kind, results, arrow, expected):
 def _parsed(value):
     """A JSON object's text as the object (its spacing differs between the backends)."""
     return orjson.loads(value) if isinstance(value, str) and value.startswith("{") else value
+
+
+def test_batches_join_up(hub, world, monkeypatch):
+    """Read and written in batches smaller than the data: nothing lost, nothing twice."""
+    for name in ("BATCH_ROWS", "ROW_GROUP_ROWS"):
+        monkeypatch.setattr(observations, name, 3)
+        monkeypatch.setattr(collections, name, 2)
+    rows = _csv(hub.get(datastream_download("", world.datastream, "csv")))
+    assert [int(row["id"]) for row in rows] == world.observations
+    document = orjson.loads(hub.get(datastream_download("", world.datastream, "geojson")).content)
+    assert [feature["id"] for feature in document["features"]] == world.observations
+    response = hub.get(datastream_download("", world.datastream, "parquet"))
+    assert pq.ParquetFile(io.BytesIO(response.content)).num_row_groups == 2
+    assert _parquet(response).column("id").to_pylist() == world.observations
+    assert len(_csv(hub.get(collection_download("", "toiletten", "csv")))) == 3
+    document = orjson.loads(hub.get(collection_download("", "toiletten", "geojson")).content)
+    assert len(document["features"]) == 3
+    assert _parquet(hub.get(collection_download("", "toiletten", "parquet"))).num_rows == 3
 
 
 # --- collections ------------------------------------------------------------------------------

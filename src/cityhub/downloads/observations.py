@@ -20,6 +20,7 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Float,
+    Select,
     Text,
     case,
     cast,
@@ -29,7 +30,7 @@ from sqlalchemy import (
 )
 
 from cityhub.downloads import encoders
-from cityhub.downloads.sql import batches, instant_text, json_text
+from cityhub.downloads.sql import batches, instant_text, json_text, tuples
 from cityhub.downloads.streaming import Head
 from cityhub.downloads.urls import FORMATS
 from cityhub.downloads.validators import etag, latest
@@ -150,18 +151,27 @@ def _csv_result(dialect: str) -> ColumnElement[Any]:
     )
 
 
-def _rows(
-    connection: Connection, found: Datastream, span: TimeRange, columns: list[Any], size: int
-) -> Iterator[list[Any]]:
-    """Batches of the Observations' rows in time order, through a server-side cursor."""
+def select_rows(datastream_id: int, span: TimeRange, columns: list[Any]) -> Select[Any]:
+    """The Observations of a Datastream in the range, in time order (then by id)."""
     o = _observations.c
-    conditions = [o.datastream_id == found.id]
+    conditions = [o.datastream_id == datastream_id]
     if span.start is not None:
         conditions.append(o.phenomenon_time_start >= span.start)
     if span.end is not None:
         conditions.append(o.phenomenon_time_start < span.end)
-    statement = select(*columns).where(*conditions).order_by(o.phenomenon_time_start, o.id)
-    return batches(connection, statement, size)
+    return select(*columns).where(*conditions).order_by(o.phenomenon_time_start, o.id)
+
+
+def csv_columns(dialect: str) -> list[Any]:
+    """The columns of a CSV download, each a value ready to write."""
+    return [*_times(dialect), _csv_result(dialect)]
+
+
+def _rows(
+    connection: Connection, found: Datastream, span: TimeRange, columns: list[Any], size: int
+) -> Iterator[list[Any]]:
+    """Batches of the Observations' rows, through a server-side cursor."""
+    return batches(connection, select_rows(found.id, span, columns), size)
 
 
 # --- formats ----------------------------------------------------------------------------------
@@ -171,8 +181,8 @@ def _csv(connection: Connection, found: Datastream, span: TimeRange) -> Iterator
     dialect = connection.dialect.name
     writer = encoders.CsvChunks()
     yield writer.chunk([COLUMNS])
-    columns = [*_times(dialect), _csv_result(dialect)]
-    for rows in _rows(connection, found, span, columns, BATCH_ROWS):
+    statement = select_rows(found.id, span, csv_columns(dialect))
+    for rows in tuples(connection, statement, BATCH_ROWS):
         yield writer.chunk(rows)
 
 

@@ -32,3 +32,22 @@ def batches(connection: Connection, statement: Executable, size: int) -> Iterato
         yield from result.partitions(size)
     finally:
         result.close()
+
+
+def tuples(connection: Connection, statement: Executable, size: int) -> Iterator[list[Any]]:
+    """As ``batches``, but the driver's own tuples, fetched from its cursor directly: for
+    statements whose every column comes out of the database as it is to be written (no
+    result conversion), where building a result row per row would cost as much as the rest."""
+    streaming = connection.execution_options(stream_results=True, yield_per=size)
+    result = streaming.execute(statement)
+    fetch = result.cursor.fetchmany  # before the result closes itself once exhausted
+    try:
+        # The first batch through the result, which has fetched a row ahead (to learn the
+        # columns) and hands it out first; its buffer is empty after exactly ``size`` rows.
+        first = result.fetchmany(size)
+        if first:
+            yield first
+        while len(first) == size and (rows := fetch(size)):
+            yield rows
+    finally:
+        result.close()
