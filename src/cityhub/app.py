@@ -29,6 +29,7 @@ from cityhub.auth import Authenticator
 from cityhub.connectors.admin import connectors_router
 from cityhub.connectors.service import ConnectorService
 from cityhub.datasets.admin import datasets_router
+from cityhub.downloads import openapi as downloads_openapi
 from cityhub.downloads.face import DownloadsFace
 from cityhub.errors import ApiError
 from cityhub.features import openapi as features_openapi
@@ -235,6 +236,7 @@ def _openapi(api: FastAPI) -> dict[str, Any]:
         document["paths"].update(paths)
         document["paths"].update(features_openapi.paths(PREFIX))
         document["paths"].update(departures_openapi())
+        document["paths"].update(downloads_openapi.paths())
         components = document.setdefault("components", {})
         components.setdefault("schemas", {}).update(schemas)
         components["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"}}
