@@ -20,47 +20,39 @@ def paths() -> dict[str, Any]:
         "404": {"description": "No such collection or Datastream the client may see."},
     }
 
-    def path(name: str, description: str) -> dict[str, Any]:
+    def parameter(name: str, where: str, description: str, **schema: Any) -> dict[str, Any]:
+        kind = formats if name == "ext" else {"type": "string", **schema}
+        required = where == "path"
         return {
             "name": name,
-            "in": "path",
-            "required": True,
+            "in": where,
+            "required": required,
             "description": description,
-            "schema": {"type": "string"} if name != "ext" else formats,
+            "schema": kind,
         }
 
-    def time(name: str, description: str) -> dict[str, Any]:
+    def operation(summary: str, *parameters: dict[str, Any]) -> dict[str, Any]:
+        every = [*parameters, parameter("ext", "path", "The format.")]
         return {
-            "name": name,
-            "in": "query",
-            "required": False,
-            "description": description,
-            "schema": {"type": "string", "format": "date-time"},
+            "get": {
+                "tags": ["downloads"],
+                "summary": summary,
+                "parameters": every,
+                "responses": responses,
+            }
         }
 
+    since = "Observations whose phenomenonTime starts at or after this instant."
+    until = "Observations whose phenomenonTime starts before this instant."
     return {
-        PREFIX + "/collections/{slug}.{ext}": {
-            "get": {
-                "tags": ["downloads"],
-                "summary": "A feature collection as CSV, GeoJSON or Parquet",
-                "parameters": [
-                    path("slug", "The collection's slug."),
-                    path("ext", "The format."),
-                ],
-                "responses": responses,
-            }
-        },
-        PREFIX + "/datastreams/{id}.{ext}": {
-            "get": {
-                "tags": ["downloads"],
-                "summary": "A Datastream's Observations as CSV, GeoJSON or Parquet",
-                "parameters": [
-                    path("id", "The Datastream's @iot.id."),
-                    path("ext", "The format."),
-                    time("from", "Observations whose phenomenonTime starts at or after this."),
-                    time("to", "Observations whose phenomenonTime starts before this."),
-                ],
-                "responses": responses,
-            }
-        },
+        PREFIX + "/collections/{slug}.{ext}": operation(
+            "A feature collection as CSV, GeoJSON or Parquet",
+            parameter("slug", "path", "The collection's slug."),
+        ),
+        PREFIX + "/datastreams/{id}.{ext}": operation(
+            "A Datastream's Observations as CSV, GeoJSON or Parquet",
+            parameter("id", "path", "The Datastream's @iot.id."),
+            parameter("from", "query", since, format="date-time"),
+            parameter("to", "query", until, format="date-time"),
+        ),
     }
