@@ -365,6 +365,7 @@ def test_head(hub, world):
     assert response.status_code == 200
     assert response.content == b""
     assert response.headers["etag"]
+    assert "content-length" not in response.headers
 
 
 # --- access -------------------------------------------------------------------------------------

@@ -80,7 +80,9 @@ class DownloadsFace:
             return Response(status_code=304, headers=headers)
         if request.method == "HEAD":
             await download.aclose()
-            return Response(headers=headers, media_type=head.media_type)
+            response = Response(headers=headers, media_type=head.media_type)
+            del response.headers["content-length"]  # not known without making the body
+            return response
         return DownloadResponse(download, headers, head.media_type)
 
 

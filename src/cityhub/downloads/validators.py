@@ -27,9 +27,10 @@ def etag(*parts: Any, weak: bool = False) -> str:
 
 
 def latest(*moments: datetime | None) -> datetime | None:
-    """The latest of the instants that are known."""
+    """The latest of the instants that are known, but not in the future (a forecast's
+    phenomenonTime): ``Last-Modified`` may not be later than the answer's date."""
     known = [moment for moment in moments if moment is not None]
-    return max(known) if known else None
+    return min(max(known), datetime.now(UTC)) if known else None
 
 
 def not_modified(request_headers: Headers, head: Head) -> bool:
