@@ -29,6 +29,8 @@ from cityhub.auth import Authenticator
 from cityhub.connectors.admin import connectors_router
 from cityhub.connectors.service import ConnectorService
 from cityhub.datasets.admin import datasets_router
+from cityhub.downloads import openapi as downloads_openapi
+from cityhub.downloads.face import DownloadsFace
 from cityhub.errors import ApiError
 from cityhub.features import openapi as features_openapi
 from cityhub.features.api import PREFIX, FeaturesFace
@@ -101,6 +103,7 @@ def create_app(settings: Settings, *, migrate: bool = True) -> Starlette:
             *SensorThingsFace(store, settings, auth).routes(),
             *FeaturesFace(store, settings, auth).routes(),
             *DeparturesFace(store, auth).routes(),
+            *DownloadsFace(store, auth).routes(),
             *webhook_routes(lorawan.core, settings.max_body_bytes),
             *screens_public.ScreensFace(screens).routes(),
             # The citizen portal at / (its /api/search comes before the /api mount).
@@ -236,6 +239,7 @@ def _openapi(api: FastAPI) -> dict[str, Any]:
         document["paths"].update(paths)
         document["paths"].update(features_openapi.paths(PREFIX))
         document["paths"].update(departures_openapi())
+        document["paths"].update(downloads_openapi.paths())
         components = document.setdefault("components", {})
         components.setdefault("schemas", {}).update(schemas)
         components["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"}}

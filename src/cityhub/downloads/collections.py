@@ -1,0 +1,179 @@
+"""A feature collection as a download: one row per current feature, by id.
+
+Columns: ``id``, then every property any feature has (sorted by name, as the collection's
+queryables list them), then the geometry: WKT with ``lon``/``lat`` for points in CSV, WKB
+with GeoParquet metadata in Parquet, GeoJSON in GeoJSON. A property named like one of those
+columns is written as ``properties.<name>``. Stored properties only: a live feature's current
+values are in its Datastreams' downloads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import numpy
+import orjson
+import pyarrow as pa
+import shapely
+from sqlalchemy import Connection, func, select
+
+from cityhub.downloads import encoders
+from cityhub.downloads.sql import batches, json_text
+from cityhub.downloads.streaming import Head
+from cityhub.downloads.urls import FORMATS
+from cityhub.downloads.validators import etag, latest
+from cityhub.errors import NotFound
+from cityhub.features import sources
+from cityhub.features.sources import Collection
+from cityhub.features.summary import summarise
+from cityhub.store import schema
+from cityhub.store.access import PUBLIC, Hidden
+
+BATCH_ROWS = 5_000
+ROW_GROUP_ROWS = 50_000
+_OURS = ("id", "geometry", "lon", "lat")
+_features = schema.features
+
+
+def find(connection: Connection, slug: str, hidden: Hidden) -> Collection:
+    found = sources.find_collection(connection, slug, hidden)
+    if found is None:
+        raise NotFound(f"no collection '{slug}'")
+    if found.is_sensors:
+        raise NotFound(
+            f"the '{slug}' collection has no download: download its Things' Datastreams "
+            "(/downloads/datastreams/{id}.csv) instead"
+        )
+    return found
+
+
+def produce(connection: Connection, slug: str, extension: str, hidden: Hidden) -> Iterator[Any]:
+    """The download's ``Head``, then its bytes."""
+    found = find(connection, slug, hidden)
+    assert found.id is not None
+    count, modified = connection.execute(
+        select(func.count(), func.max(_features.c.modified_at)).where(
+            *sources.feature_source(found.id).base
+        )
+    ).one()
+    visibility = connection.scalar(
+        select(schema.datasets.c.visibility).where(schema.datasets.c.id == found.dataset_id)
+    )
+    last_modified = latest(found.modified_at, modified)
+    tag = etag("collection", found.id, found.slug, extension, count, last_modified)
+    filename = f"{found.slug}.{extension}"
+    media_type = FORMATS[extension].media_type
+    yield Head(media_type, filename, tag, last_modified, visibility in (None, PUBLIC))
+    if extension == "geojson":
+        yield from encoders.geojson_chunks(_features_of(connection, found.id))
+        return
+    types = summarise(connection, sources.feature_source(found.id), hidden).properties
+    if extension == "csv":
+        yield from _csv(connection, found.id, list(types))
+    else:
+        yield from _parquet(connection, found.id, types)
+
+
+def _rows(connection: Connection, collection_id: int, size: int) -> Iterator[list[Any]]:
+    """Batches of (id, properties as JSON text, geometry as GeoJSON text), by id."""
+    source = sources.feature_source(collection_id)
+    document = json_text(source.c.properties, connection.dialect.name)
+    statement = select(source.c.id, document, source.c.geom).where(*source.base)
+    return batches(connection, statement.order_by(source.c.id), size)
+
+
+def _features_of(connection: Connection, collection_id: int) -> Iterator[list[bytes]]:
+    for rows in _rows(connection, collection_id, BATCH_ROWS):
+        yield [encoders.feature(i, geom, orjson.Fragment(props)) for i, props, geom in rows]
+
+
+def column_names(properties: list[str]) -> list[str]:
+    """The columns of a collection's download (CSV and Parquet), its properties' among them."""
+    named = [f"properties.{name}" if name in _OURS else name for name in properties]
+    return ["id", *named, "geometry"]
+
+
+def _shapes(rows: list[Any]) -> Any:
+    return shapely.from_geojson(numpy.array([row[2] for row in rows], dtype=object))
+
+
+def _cell(value: Any) -> Any:
+    """A property value in a CSV cell: objects and arrays as JSON text."""
+    if value is None or value.__class__ in (str, int, float):
+        return value
+    if value is True or value is False:
+        return "true" if value else "false"
+    return orjson.dumps(value).decode()
+
+
+def _csv(connection: Connection, collection_id: int, properties: list[str]) -> Iterator[bytes]:
+    writer = encoders.CsvChunks()
+    yield writer.chunk([[*column_names(properties), "lon", "lat"]])
+    for rows in _rows(connection, collection_id, BATCH_ROWS):
+        shapes = _shapes(rows)
+        texts = shapely.to_wkt(shapes, rounding_precision=-1)
+        points = shapely.get_type_id(shapes) == 0
+        xs, ys = shapely.get_x(shapes), shapely.get_y(shapes)
+        lines = []
+        for index, (feature_id, document, _) in enumerate(rows):
+            values = orjson.loads(document)
+            line = [feature_id, *(_cell(values.get(name)) for name in properties), texts[index]]
+            line += [xs[index], ys[index]] if points[index] else [None, None]
+            lines.append(line)
+        yield writer.chunk(lines)
+
+
+_ARROW_TYPES = {"integer": pa.int64(), "number": pa.float64(), "boolean": pa.bool_()}
+
+
+def geoparquet_metadata() -> dict[bytes, bytes]:
+    """GeoParquet 1.1: the geometry column in WKB, WGS 84 longitude/latitude (the default)."""
+    geo = {
+        "version": "1.1.0",
+        "primary_column": "geometry",
+        "columns": {"geometry": {"encoding": "WKB", "geometry_types": []}},
+    }
+    return {b"geo": orjson.dumps(geo)}
+
+
+def parquet_schema(types: dict[str, str]) -> pa.Schema:
+    names = column_names(list(types))
+    fields = [pa.field("id", pa.int64(), nullable=False)]
+    for name, kind in zip(names[1:-1], types.values(), strict=True):
+        fields.append(pa.field(name, _ARROW_TYPES.get(kind, pa.string())))
+    fields.append(pa.field("geometry", pa.binary()))
+    return pa.schema(fields, metadata=geoparquet_metadata())
+
+
+def _typed(value: Any, kind: pa.DataType) -> Any:
+    """A property value fit for its column: of the column's type, else missing."""
+    if value is None:
+        return None
+    if kind == pa.string():
+        return value if isinstance(value, str) else _cell(value)
+    if kind == pa.bool_():
+        return value if isinstance(value, bool) else None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if kind == pa.int64():
+        return int(value) if value == int(value) else None
+    return value
+
+
+def _parquet(connection: Connection, collection_id: int, types: dict[str, str]) -> Iterator[bytes]:
+    schema_ = parquet_schema(types)
+    names = list(types)
+    kinds = [schema_.field(index + 1).type for index in range(len(names))]
+
+    def tables() -> Iterator[pa.Table]:
+        for rows in _rows(connection, collection_id, ROW_GROUP_ROWS):
+            documents = [orjson.loads(row[1]) for row in rows]
+            arrays = [pa.array([row[0] for row in rows], pa.int64())]
+            for name, kind in zip(names, kinds, strict=True):
+                column = [_typed(document.get(name), kind) for document in documents]
+                arrays.append(pa.array(column, kind))
+            arrays.append(pa.array(shapely.to_wkb(_shapes(rows)), pa.binary()))
+            yield pa.Table.from_arrays(arrays, schema=schema_)
+
+    yield from encoders.parquet_chunks(schema_, tables())

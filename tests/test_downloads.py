@@ -1,0 +1,471 @@
+"""Bulk downloads of collections and Datastreams: every format parses and holds the data, the
+time range narrows, validators answer conditional requests, restricted data stays hidden.
+
+A public dataset "offen" (a collection of toilets, a Thing with a Datastream) and a
+restricted one "intern" (a collection and a Thing of its own), with a reader token bound to
+"intern". Places in Solingen, of our own making.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import anyio
+import orjson
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+import shapely
+from starlette.requests import ClientDisconnect
+from tests.features.helpers import add_collection, add_features, box, point
+from tests.sensorthings.helpers import (
+    OBSERVATION_TYPE,
+    V,
+    create_thing,
+    created_id,
+    datastream_body,
+    location_body,
+    observation,
+)
+
+from cityhub import auth, datasets
+from cityhub.downloads import collections, observations
+from cityhub.downloads.urls import collection_download, datastream_download
+
+TEMPERATURES = [
+    observation(20.5, "2024-01-01T00:00:00Z", resultTime="2024-01-01T00:00:05Z"),
+    observation(21, "2024-01-01T01:00:00Z"),
+    observation(-3.25, "2024-01-01T02:00:00Z/2024-01-01T02:30:00Z"),
+    observation(1e-07, "2024-01-01T03:00:00.5Z"),
+]
+
+
+@dataclass
+class World:
+    datastream: int
+    observations: list[int]
+    secret_datastream: int
+    reader: dict[str, str]
+
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def world(hub) -> World:
+    def setup(connection):
+        open_id = datasets.create_dataset(
+            connection, slug="offen", title="Offen", licence="cc-zero"
+        )
+        secret = datasets.create_dataset(
+            connection, slug="intern", title="Intern", licence="cc-zero", visibility="restricted"
+        )
+        return open_id, secret, auth.create_token(connection, "reader", "intern-reader", secret)
+
+    open_id, secret, reader = hub.store.write_blocking(setup)
+    toilets = add_collection(hub, open_id, "toiletten")
+    add_features(
+        hub,
+        toilets,
+        [
+            {
+                "geometry": point(7.0833, 51.1657),
+                "properties": {"name": "Markt", "seats": 2, "open": True, "tags": ["wc"]},
+            },
+            {
+                "geometry": box(7.08, 51.17, 7.09, 51.18),
+                "properties": {"name": "Park, Nord", "fee": 0.5, "hours": {"mo": "8-18"}},
+            },
+            {"geometry": None, "properties": {"name": 'Bahnhof "Mitte"', "id": "B-1"}},
+        ],
+    )
+    add_features(hub, add_collection(hub, secret, "geheim"), [{"geometry": point(7.1, 51.2)}])
+    thing = create_thing(
+        hub,
+        "Wetter",
+        datastreams=[datastream_body("temperature", TEMPERATURES)],
+        location=location_body("Markt", (7.0833, 51.1657)),
+        properties={"dataset": "offen"},
+    )
+    hidden = create_thing(
+        hub,
+        "Innen",
+        datastreams=[datastream_body("co2", [observation(612, "2024-01-01T00:00:00Z")])],
+        properties={"dataset": "intern"},
+    )
+    datastream = thing.datastreams[0]
+    return World(
+        datastream,
+        sorted(thing.observations[datastream]),
+        hidden.datastreams[0],
+        _bearer(reader),
+    )
+
+
+def _csv(response) -> list[dict[str, str]]:
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/csv")
+    return list(csv.DictReader(io.StringIO(response.text)))
+
+
+def _parquet(response) -> pa.Table:
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/vnd.apache.parquet"
+    return pq.read_table(io.BytesIO(response.content))
+
+
+def _error(response, status: int, *words: str) -> None:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    body = response.json()
+    assert body["code"] == status
+    for word in words:
+        assert word in body["message"]
+
+
+# --- Datastreams ------------------------------------------------------------------------------
+
+
+def test_datastream_csv(hub, world):
+    response = hub.get(datastream_download("", world.datastream, "csv"))
+    rows = _csv(response)
+    assert list(rows[0]) == [
+        "id",
+        "phenomenonTimeStart",
+        "phenomenonTimeEnd",
+        "resultTime",
+        "result",
+    ]
+    assert [int(row["id"]) for row in rows] == world.observations
+    assert [float(row["result"]) for row in rows] == [20.5, 21, -3.25, 1e-07]
+    assert rows[0]["phenomenonTimeStart"] == "2024-01-01T00:00:00.000000Z"
+    assert rows[0]["resultTime"] == "2024-01-01T00:00:05.000000Z"
+    assert rows[0]["phenomenonTimeEnd"] == ""
+    assert rows[2]["phenomenonTimeEnd"] == "2024-01-01T02:30:00.000000Z"
+    assert rows[3]["phenomenonTimeStart"] == "2024-01-01T03:00:00.500000Z"
+    disposition = response.headers["content-disposition"]
+    assert disposition == f'attachment; filename="datastream-{world.datastream}.csv"'
+    assert response.headers["cache-control"] == "public, max-age=60"
+
+
+def test_datastream_time_range(hub, world):
+    url = datastream_download("", world.datastream, "csv")
+    params = {"from": "2024-01-01T01:00:00Z", "to": "2024-01-01T03:30:00+01:00"}
+    rows = _csv(hub.get(url, params=params))
+    assert [int(row["id"]) for row in rows] == world.observations[1:3]
+    rows = _csv(hub.get(url, params={"from": "2024-01-01T02:00:00.000001Z"}))
+    assert [int(row["id"]) for row in rows] == world.observations[3:]
+    rows = _csv(hub.get(url, params={"to": "2024-01-01T00:00:00Z"}))
+    assert rows == []
+
+
+def test_datastream_geojson(hub, world):
+    response = hub.get(datastream_download("", world.datastream, "geojson"))
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/geo+json"
+    document = orjson.loads(response.content)
+    assert document["type"] == "FeatureCollection"
+    features = document["features"]
+    assert [f["id"] for f in features] == world.observations
+    assert features[0]["geometry"] == {"type": "Point", "coordinates": [7.0833, 51.1657]}
+    assert features[0]["properties"] == {
+        "phenomenonTimeStart": "2024-01-01T00:00:00.000000Z",
+        "phenomenonTimeEnd": None,
+        "resultTime": "2024-01-01T00:00:05.000000Z",
+        "result": 20.5,
+    }
+    assert [f["properties"]["result"] for f in features] == [20.5, 21, -3.25, 1e-07]
+
+
+def test_datastream_parquet(hub, world):
+    table = _parquet(hub.get(datastream_download("", world.datastream, "parquet")))
+    assert table.num_rows == 4
+    assert table.schema.field("result").type == pa.float64()
+    assert table.schema.field("phenomenonTimeStart").type == pa.timestamp("us", tz="UTC")
+    columns = table.to_pydict()
+    assert columns["id"] == world.observations
+    assert columns["result"] == [20.5, 21.0, -3.25, 1e-07]
+    assert columns["phenomenonTimeStart"][3] == datetime(2024, 1, 1, 3, 0, 0, 500000, tzinfo=UTC)
+    assert columns["phenomenonTimeEnd"][:3] == [None, None, datetime(2024, 1, 1, 2, 30, tzinfo=UTC)]
+
+
+@pytest.mark.parametrize(
+    ("kind", "results", "arrow", "expected"),
+    [
+        ("OM_CountObservation", [3, 0, -7], pa.int64(), [3, 0, -7]),
+        ("OM_TruthObservation", [True, False], pa.bool_(), [True, False]),
+        ("OM_CategoryObservation", ["a,b", 'say "x"'], pa.string(), ["a,b", 'say "x"']),
+        ("OM_Observation", [1, "x", {"a": [1]}, 2.5], pa.string(), ["1", "x", {"a": [1]}, "2.5"]),
+    ],
+)
+def test_result_types(hub, kind, results, arrow, expected):
+    times = [f"2024-02-01T0{index}:00:00Z" for index in range(len(results))]
+    body = datastream_body(
+        "typed",
+        [observation(r, t) for r, t in zip(results, times, strict=True)],
+        OBSERVATION_TYPE + kind,
+    )
+    datastream = create_thing(hub, "Typed", datastreams=[body]).datastreams[0]
+    table = _parquet(hub.get(datastream_download("", datastream, "parquet")))
+    assert table.schema.field("result").type == arrow
+    assert [_parsed(value) for value in table.column("result").to_pylist()] == expected
+    rows = _csv(hub.get(datastream_download("", datastream, "csv")))
+    in_csv = ["true", "false"] if kind == "OM_TruthObservation" else expected
+    assert [_parsed(row["result"]) for row in rows] == [
+        v if isinstance(v, dict) else str(v) for v in in_csv
+    ]
+    features = orjson.loads(hub.get(datastream_download("", datastream, "geojson")).content)
+    assert [f["properties"]["result"] for f in features["features"]] == results
+
+
+def _parsed(value):
+    """A JSON object's text as the object (its spacing differs between the backends)."""
+    return orjson.loads(value) if isinstance(value, str) and value.startswith("{") else value
+
+
+def test_batches_join_up(hub, world, monkeypatch):
+    """Read and written in batches smaller than the data: nothing lost, nothing twice."""
+    for name in ("BATCH_ROWS", "ROW_GROUP_ROWS"):
+        monkeypatch.setattr(observations, name, 3)
+        monkeypatch.setattr(collections, name, 2)
+    rows = _csv(hub.get(datastream_download("", world.datastream, "csv")))
+    assert [int(row["id"]) for row in rows] == world.observations
+    document = orjson.loads(hub.get(datastream_download("", world.datastream, "geojson")).content)
+    assert [feature["id"] for feature in document["features"]] == world.observations
+    response = hub.get(datastream_download("", world.datastream, "parquet"))
+    assert pq.ParquetFile(io.BytesIO(response.content)).num_row_groups == 2
+    assert _parquet(response).column("id").to_pylist() == world.observations
+    assert len(_csv(hub.get(collection_download("", "toiletten", "csv")))) == 3
+    document = orjson.loads(hub.get(collection_download("", "toiletten", "geojson")).content)
+    assert len(document["features"]) == 3
+    assert _parquet(hub.get(collection_download("", "toiletten", "parquet"))).num_rows == 3
+
+
+# --- collections ------------------------------------------------------------------------------
+
+
+def test_collection_csv(hub, world):
+    response = hub.get(collection_download("", "toiletten", "csv"))
+    rows = _csv(response)
+    header = ["id", "fee", "hours", "properties.id", "name", "open", "seats", "tags"]
+    assert list(rows[0]) == [*header, "geometry", "lon", "lat"]
+    market, park, station = rows
+    assert market["name"] == "Markt"
+    assert market["seats"] == "2"
+    assert market["open"] == "true"
+    assert orjson.loads(market["tags"]) == ["wc"]
+    assert market["fee"] == ""
+    assert market["geometry"] == "POINT (7.0833 51.1657)"
+    assert (float(market["lon"]), float(market["lat"])) == (7.0833, 51.1657)
+    assert park["name"] == "Park, Nord"
+    assert orjson.loads(park["hours"]) == {"mo": "8-18"}
+    assert shapely.from_wkt(park["geometry"]).equals(shapely.box(7.08, 51.17, 7.09, 51.18))
+    assert park["lon"] == park["lat"] == ""
+    assert station["name"] == 'Bahnhof "Mitte"'
+    assert station["properties.id"] == "B-1"
+    assert station["geometry"] == ""
+    assert int(market["id"]) < int(park["id"]) < int(station["id"])
+    assert response.headers["content-disposition"] == 'attachment; filename="toiletten.csv"'
+
+
+def test_collection_geojson(hub, world):
+    response = hub.get(collection_download("", "toiletten", "geojson"))
+    assert response.status_code == 200, response.text
+    document = orjson.loads(response.content)
+    features = document["features"]
+    assert [f["properties"]["name"] for f in features] == ["Markt", "Park, Nord", 'Bahnhof "Mitte"']
+    assert features[0]["geometry"] == {"type": "Point", "coordinates": [7.0833, 51.1657]}
+    assert features[1]["properties"]["hours"] == {"mo": "8-18"}
+    assert features[2]["geometry"] is None
+
+
+def test_collection_parquet(hub, world):
+    table = _parquet(hub.get(collection_download("", "toiletten", "parquet")))
+    assert table.num_rows == 3
+    geo = orjson.loads(table.schema.metadata[b"geo"])
+    assert geo["primary_column"] == "geometry"
+    assert geo["columns"]["geometry"]["encoding"] == "WKB"
+    types = {field.name: field.type for field in table.schema}
+    assert types["seats"] == pa.int64()
+    assert types["fee"] == pa.float64()
+    assert types["open"] == pa.bool_()
+    assert types["tags"] == pa.string()
+    columns = table.to_pydict()
+    assert columns["seats"] == [2, None, None]
+    assert columns["open"] == [True, None, None]
+    assert columns["tags"] == ['["wc"]', None, None]
+    shapes = shapely.from_wkb(columns["geometry"])
+    assert shapes[0].equals(shapely.Point(7.0833, 51.1657))
+    assert shapes[2] is None
+
+
+def test_sensors_collection_has_no_download(hub, world):
+    _error(hub.get(collection_download("", "sensors", "csv")), 404, "Datastreams")
+
+
+# --- validators ---------------------------------------------------------------------------------
+
+
+def test_datastream_validators(hub, world):
+    url = datastream_download("", world.datastream, "csv")
+    first = hub.get(url)
+    tag, modified = first.headers["etag"], first.headers["last-modified"]
+    assert tag.startswith('W/"')
+    assert modified == "Mon, 01 Jan 2024 03:00:00 GMT"
+    again = hub.get(url, headers={"If-None-Match": tag})
+    assert again.status_code == 304
+    assert again.content == b""
+    assert again.headers["etag"] == tag
+    assert hub.get(url, headers={"If-Modified-Since": modified}).status_code == 304
+    assert hub.get(url, headers={"If-None-Match": '"other"'}).status_code == 200
+    # Another range is another download.
+    ranged = hub.get(url, params={"from": "2024-01-01T01:00:00Z"})
+    assert ranged.headers["etag"] != tag
+    created_id(
+        hub.post(
+            f"{V}/Observations",
+            {
+                "result": 5,
+                "phenomenonTime": "2024-01-01T04:00:00Z",
+                "Datastream": {"@iot.id": world.datastream},
+            },
+        )
+    )
+    changed = hub.get(url, headers={"If-None-Match": tag})
+    assert changed.status_code == 200
+    assert changed.headers["etag"] != tag
+    assert len(_csv(changed)) == 5
+    assert hub.get(url, headers={"If-Modified-Since": modified}).status_code == 200
+
+
+def test_collection_validators(hub, world):
+    url = collection_download("", "toiletten", "geojson")
+    tag = hub.get(url).headers["etag"]
+    assert hub.get(url, headers={"If-None-Match": f'"x", {tag}'}).status_code == 304
+    other = hub.get(collection_download("", "toiletten", "csv")).headers["etag"]
+    assert other != tag
+    collection = hub.get("/features/collections/toiletten/items").json()["features"][0]
+    assert collection["properties"]["name"] == "Markt"
+    body = {"type": "Feature", "geometry": point(7.07, 51.16), "properties": {"name": "Neu"}}
+    response = hub.post("/features/collections/toiletten/items", body)
+    assert response.status_code == 201, response.text
+    changed = hub.get(url, headers={"If-None-Match": tag})
+    assert changed.status_code == 200
+    assert changed.headers["etag"] != tag
+    assert len(changed.json()["features"]) == 4
+
+
+def test_head(hub, world):
+    response = hub.request("HEAD", datastream_download("", world.datastream, "parquet"))
+    assert response.status_code == 200
+    assert response.content == b""
+    assert response.headers["etag"]
+    assert "content-length" not in response.headers
+
+
+# --- access -------------------------------------------------------------------------------------
+
+
+def test_restricted_is_absent_without_a_token_that_may_read_it(hub, world):
+    secret_urls = [
+        collection_download("", "geheim", "csv"),
+        datastream_download("", world.secret_datastream, "geojson"),
+    ]
+    for url in secret_urls:
+        _error(hub.get(url), 404, "no ")
+        response = hub.get(url, headers=world.reader)
+        assert response.status_code == 200, response.text
+        assert response.headers["cache-control"].startswith("private")
+        assert hub.get(url, headers=hub.admin).status_code == 200
+    rows = _csv(
+        hub.get(datastream_download("", world.secret_datastream, "csv"), headers=world.reader)
+    )
+    assert [row["result"] for row in rows] == ["612"]
+
+
+# --- errors ---------------------------------------------------------------------------------------
+
+
+def test_bad_parameters(hub, world):
+    url = datastream_download("", world.datastream, "csv")
+    _error(hub.get(url, params={"from": "yesterday"}), 400, "'from'")
+    _error(hub.get(url, params={"to": "2024-01-01"}), 400, "'to'")
+    _error(hub.get(url, params={"to": "2024-01-01T00:00:00"}), 400, "'to'", "offset")
+    _error(
+        hub.get(url, params={"from": "2024-01-02T00:00:00Z", "to": "2024-01-01T00:00:00Z"}),
+        400,
+        "'from'",
+    )
+    _error(hub.get(url, params={"limit": "5"}), 400, "'limit'")
+    _error(
+        hub.get(collection_download("", "toiletten", "csv"), params={"from": "x"}), 400, "'from'"
+    )
+
+
+def test_unknown_downloads(hub, world):
+    _error(hub.get("/downloads/collections/nirgends.csv"), 404, "nirgends")
+    _error(hub.get("/downloads/collections/toiletten.xlsx"), 404, "csv, geojson, parquet")
+    _error(hub.get("/downloads/collections/toiletten"), 404)
+    _error(hub.get("/downloads/datastreams/999999.csv"), 404, "999999")
+    _error(hub.get("/downloads/datastreams/abc.csv"), 404, "abc")
+
+
+# --- streaming ------------------------------------------------------------------------------------
+
+
+def _scope(path: str, spec_version: str) -> dict:
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": spec_version},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"testserver")],
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver", 80),
+    }
+
+
+@pytest.mark.parametrize("spec_version", ["2.0", "2.4"])
+def test_a_client_gone_mid_download_ends_its_transaction(hub, world, monkeypatch, spec_version):
+    """The client goes away after the first rows: as a disconnect message (ASGI < 2.4) or a
+    failing send (2.4); either way the download's connection is back in the pool at once."""
+    monkeypatch.setattr(observations, "BATCH_ROWS", 1)
+    path = datastream_download("", world.datastream, "csv")
+    pool = hub.store.read_engine.pool
+    idle = pool.checkedout()  # the writer's own connection, where it shares the engine
+    bodies: list[bytes] = []
+
+    async def request() -> None:
+        gone = anyio.Event()
+
+        async def receive() -> dict:
+            await gone.wait()
+            return {"type": "http.disconnect"}
+
+        async def send(message: dict) -> None:
+            if message["type"] != "http.response.body":
+                return
+            bodies.append(message["body"])
+            if len(bodies) == 2:
+                gone.set()
+                if spec_version == "2.4":
+                    raise OSError("connection reset by peer")
+                await anyio.sleep(0.5)  # the disconnect is noticed meanwhile
+
+        with contextlib.suppress(ClientDisconnect):
+            await hub.app(_scope(path, spec_version), receive, send)
+
+    hub.portal.call(request)
+    assert bodies[0].startswith(b"id,phenomenonTimeStart")
+    assert 2 <= len(bodies) < 5  # header, some rows, and not the whole download
+    assert pool.checkedout() == idle
