@@ -124,4 +124,28 @@ def test_a_dataset_is_chosen_in_the_form_and_dismissing_the_question_deletes_not
     page.once("dialog", lambda dialog: dialog.dismiss())
     page.click("button[aria-label='Delete collection oeffentliche-toiletten']")
     assert "oeffentliche-toiletten" in _collections(live_hub, "solingen-orte")
+    assert page.query_selector("#collections-list .hint") is None
+    page_log.assert_clean()
+
+
+def test_a_restricted_dataset_says_its_links_need_a_token_and_a_deleted_one_closes_its_view(
+    live_hub, page, page_log
+):
+    dataset = {
+        "slug": "intern",
+        "title": "Intern",
+        "licence": "dl-zero-de/2.0",
+        "visibility": "restricted",
+    }
+    with live_hub.http() as http:
+        assert http.post("/api/admin/datasets", json=dataset, headers=live_hub.admin).is_success
+    open_signed_in(page, live_hub, "/admin/datasets?collections=intern", "#collections-list .empty")
+    assert page.inner_text("#collections-list .empty") == "Dieser Datensatz hat keine Sammlungen."
+    assert "eingeschränkt" in page.inner_text("#collections-list .hint")
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("button[aria-label='Datensatz intern löschen']")
+    page.wait_for_selector("#admin-status:has-text('gelöscht')")
+    assert page.is_hidden("#collections")
+    assert page.url.endswith("/admin/datasets")
     page_log.assert_clean()
