@@ -19,6 +19,7 @@ from .conftest import ADMIN_TOKEN, axe_violations
 PAGES = [
     ("/admin", "#overview-list li"),
     ("/admin/datasets", "#datasets-list table"),
+    ("/admin/datasets?collections=solingen-orte", "#collections-list table"),
     ("/admin/tokens", "#tokens-list table, #tokens-list .empty"),
     ("/admin/connectors", "#connectors-list table, #connectors-list .empty"),
     ("/admin/lorawan", "#letters-list table, #letters-list .empty"),

@@ -205,6 +205,13 @@ export function editMode(prefix, area, keyField, name) {
   if (!creating) heading.focus();
 }
 
+/** Offer `entries` ([value, label]) in `select` after an `empty` choice, keeping its choice. */
+export function options(select, entries, empty) {
+  const chosen = select.value;
+  select.replaceChildren(el("option", { value: "" }, empty), ...entries.map(([value, label]) => el("option", { value }, label)));
+  select.value = chosen;
+}
+
 /** Replace the children of `#id` with `nodes`. */
 export function fill(id, ...nodes) {
   document.getElementById(id).replaceChildren(...nodes);

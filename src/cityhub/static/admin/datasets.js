@@ -1,5 +1,7 @@
-// Datasets and organizations: list, create, edit, delete; a file imported into a collection.
-import { announce, api, busy, button, editMode, el, fill, formError, onSubmit, start, t, table } from "./admin.js";
+// Datasets and organizations: list, create, edit, delete; a file imported into a collection;
+// the collections of a dataset (their own module).
+import { announce, api, busy, button, editMode, el, fill, formError, onSubmit, options, start, t, table } from "./admin.js";
+import { datasetsLoaded, setUpCollections, showButton } from "./collections.js";
 
 const form = document.getElementById("dataset-form");
 const importForm = document.getElementById("import-form");
@@ -21,6 +23,7 @@ async function load() {
         [t("datasets.content"), (d) => t("datasets.content_count", { things: d.things, collections: d.collections })],
         [t("actions"), (d) => el("span", { class: "row-actions" },
           button(t("edit"), t("datasets.edit_label", { name: d.slug }), () => edit(d)),
+          showButton(d),
           button(t("delete"), t("datasets.delete_label", { name: d.slug }), (e) => remove(e.currentTarget, d), "danger"))],
       ],
       datasets,
@@ -41,12 +44,7 @@ async function load() {
   );
   options(form.elements.organization, organizations.map((o) => [o.slug, o.name]), t("none"));
   options(importForm.elements.dataset, datasets.map((d) => [d.slug, d.title]), t("choose"));
-}
-
-function options(select, entries, empty) {
-  const chosen = select.value;
-  select.replaceChildren(el("option", { value: "" }, empty), ...entries.map(([value, label]) => el("option", { value }, label)));
-  select.value = chosen;
+  await datasetsLoaded(datasets);
 }
 
 function edit(dataset) {
@@ -119,4 +117,5 @@ onSubmit(importForm, async (values) => {
   announce(t("import.done", { summary }));
 });
 
+setUpCollections(load);
 start(load);
