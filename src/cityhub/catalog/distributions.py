@@ -1,0 +1,100 @@
+"""The distributions of a dataset: every face through which its data can be had.
+
+The SensorThings API of its Things, the OGC API – Features endpoint of each collection, and
+each bulk download (URLs and formats from ``cityhub.downloads.urls``, the one table the
+download routes use too). The DCAT-AP.de graph lists them as ``dcat:Distribution``s, the CKAN
+API as resources.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cityhub.catalog.records import Record
+from cityhub.downloads.urls import FORMATS, collection_download, datastream_download
+
+_FILE_TYPE = "http://publications.europa.eu/resource/authority/file-type/"
+STA_SPEC = "http://www.opengis.net/spec/iot_sensing/1.1"
+FEATURES_SPEC = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core"
+
+
+@dataclass(frozen=True)
+class Distribution:
+    key: str  # unique within the dataset: the fragment of its IRI, the CKAN resource id
+    title: str
+    description: str
+    access_url: str
+    download_url: str | None
+    format: str  # its label (CKAN's resource format): JSON, GeoJSON, CSV, …
+    format_uri: str  # EU file-type authority URI (dct:format)
+    media_type: str
+    conforms_to: str | None = None
+    kind: str = "download"  # "api" or "download"
+
+
+def distributions(record: Record, base: str) -> list[Distribution]:
+    """The record's distributions in a stable order: API first, then downloads."""
+    found: list[Distribution] = []
+    if record.things:
+        found.append(
+            Distribution(
+                "sensorthings",
+                "SensorThings API",
+                f"OGC SensorThings API 1.1 of the {record.things} Things and "
+                f"{len(record.datastreams)} Datastreams of this dataset, with live values.",
+                f"{base}/v1.1",
+                None,
+                "JSON",
+                _FILE_TYPE + "JSON",
+                "application/json",
+                STA_SPEC,
+                "api",
+            )
+        )
+    for collection in record.collections:
+        found.append(
+            Distribution(
+                f"features-{collection.slug}",
+                f"{collection.title} (OGC API – Features)",
+                collection.description or f"The features of '{collection.title}' as an API.",
+                f"{base}/features/collections/{collection.slug}",
+                None,
+                "GeoJSON",
+                _FILE_TYPE + "GEOJSON",
+                "application/geo+json",
+                FEATURES_SPEC,
+                "api",
+            )
+        )
+    for collection in record.collections:
+        for fmt in FORMATS.values():
+            url = collection_download(base, collection.slug, fmt.extension)
+            found.append(
+                Distribution(
+                    f"download-{collection.slug}-{fmt.extension}",
+                    f"{collection.title} ({fmt.title})",
+                    f"All features of '{collection.title}' as one {fmt.title} file.",
+                    url,
+                    url,
+                    fmt.title,
+                    fmt.file_type_uri,
+                    fmt.media_type,
+                )
+            )
+    for stream in record.datastreams:
+        for fmt in FORMATS.values():
+            url = datastream_download(base, stream.id, fmt.extension)
+            found.append(
+                Distribution(
+                    f"download-datastream-{stream.id}-{fmt.extension}",
+                    f"{stream.name} ({fmt.title})",
+                    f"The Observations of Datastream {stream.id} ('{stream.name}') as "
+                    f"{fmt.title}; ?from= and ?to= narrow the time range.",
+                    url,
+                    url,
+                    fmt.title,
+                    fmt.file_type_uri,
+                    fmt.media_type,
+                )
+            )
+    return found
