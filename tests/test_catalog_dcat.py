@@ -235,7 +235,7 @@ def test_restricted_dataset_is_nowhere(catalog_hub, city):
     for suffix in ("ttl", "rdf", "jsonld"):
         body = catalog_hub.get(f"/catalog.{suffix}", headers=catalog_hub.admin).text
         assert "intern" not in body
-        assert "Geheim" not in body
+        assert "Geheim" not in body  # its Thing's name and its keyword
         assert f"datastreams/{city.secret_datastream}." not in body
     assert catalog_hub.get("/catalog/datasets/intern").status_code == 404
     assert catalog_hub.get("/catalog/datasets/intern.jsonld").status_code == 404

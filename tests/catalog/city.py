@@ -89,8 +89,9 @@ def build_city(hub: Any) -> City:
         "url": "https://www.solingen.de",
         "email": "opendata@solingen.de",
     }
-    response = hub.post("/api/admin/organizations", json=organization, headers=hub.admin)
-    assert response.status_code == 201, response.text
+    for body in (organization, {"slug": "schulamt", "name": "Schulamt"}):
+        response = hub.post("/api/admin/organizations", json=body, headers=hub.admin)
+        assert response.status_code == 201, response.text
     _dataset(
         hub,
         slug="toiletten",
@@ -125,7 +126,15 @@ def build_city(hub: Any) -> City:
         hvd_category="mobility",
         licence="cc-by/4.0",
     )
-    _dataset(hub, slug="intern", title="Interne Messungen", visibility="restricted")
+    _dataset(
+        hub,
+        slug="intern",
+        title="Interne Messungen",
+        visibility="restricted",
+        organization="schulamt",
+        keywords=["Geheimwort", "Luft"],
+        themes=["HEAL"],
+    )
     datasets = {
         d["slug"]: d["id"] for d in hub.get("/api/admin/datasets", headers=hub.admin).json()
     }

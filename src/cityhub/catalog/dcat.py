@@ -21,6 +21,8 @@ from cityhub.catalog.profile import (
     PUBLIC_ACCESS,
     RESTRICTED_ACCESS,
     Profile,
+    attribution_of,
+    contact_of,
 )
 from cityhub.catalog.records import Record
 from cityhub.store.access import PUBLIC
@@ -157,19 +159,15 @@ def _publisher(profile: Profile, dataset: URIRef, record: Record) -> Iterator[Tr
 
 
 def _contact(profile: Profile, dataset: URIRef, record: Record) -> Iterator[Triple]:
-    """The dataset's contact, else its organization's, else the catalog's publisher."""
-    organization = record.organization
-    name = record.contact_name or (organization.name if organization else profile.publisher_name)
-    email = record.contact_email or (organization.email if organization else None)
-    url = organization.url if organization else None
+    found = contact_of(profile, record)
     contact = BNode()
     yield dataset, DCAT.contactPoint, contact
     yield contact, RDF.type, VCARD.Organization
-    yield contact, VCARD.fn, Literal(name)
-    if email:
-        yield contact, VCARD.hasEmail, URIRef(f"mailto:{email}")
-    if url:
-        yield contact, VCARD.hasURL, URIRef(url)
+    yield contact, VCARD.fn, Literal(found.name)
+    if found.email:
+        yield contact, VCARD.hasEmail, URIRef(f"mailto:{found.email}")
+    if found.url:
+        yield contact, VCARD.hasURL, URIRef(found.url)
 
 
 def _spatial(dataset: URIRef, record: Record) -> Iterator[Triple]:
@@ -212,16 +210,9 @@ def _distribution(
         yield node, DCTERMS.conformsTo, URIRef(distribution.conforms_to)
     if record.hvd_category:
         yield node, DCATAP.applicableLegislation, URIRef(HVD_LEGISLATION)
-    attribution = _attribution(profile, record)
+    attribution = attribution_of(profile, record)
     if attribution:
         yield node, DCATDE.licenseAttributionByText, Literal(attribution)
-
-
-def _attribution(profile: Profile, record: Record) -> str | None:
-    """Whom a licence requiring attribution ("Namensnennung") names."""
-    if "/dl-by-de/" not in record.licence and "/cc-by" not in record.licence:
-        return None
-    return record.organization.name if record.organization else profile.publisher_name
 
 
 def _paging(paging: Paging) -> Iterator[Triple]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cityhub.catalog.records import Record
 from cityhub.datasets import vocabularies
 from cityhub.settings import Settings
 
@@ -68,3 +69,32 @@ def _geocoding(key: str) -> tuple[str, str] | None:
     if len(key) == 12 and key.isdigit():
         return f"{_GEOCODING}regionalKey/{key}", f"{_GEOCODING}Level/municipality"
     return None
+
+
+@dataclass(frozen=True)
+class Contact:
+    name: str
+    email: str | None
+    url: str | None
+
+
+def contact_of(profile: Profile, record: Record) -> Contact:
+    """Whom to ask about a dataset: its contact, else its organization, else the catalog's
+    publisher (DCAT-AP.de recommends a contact point on every dataset)."""
+    organization = record.organization
+    return Contact(
+        record.contact_name or (organization.name if organization else profile.publisher_name),
+        record.contact_email or (organization.email if organization else None),
+        organization.url if organization else None,
+    )
+
+
+def publisher_of(profile: Profile, record: Record) -> str:
+    return record.organization.name if record.organization else profile.publisher_name
+
+
+def attribution_of(profile: Profile, record: Record) -> str | None:
+    """Whom a licence requiring attribution ("Namensnennung") names; None for the others."""
+    if "/dl-by-de/" not in record.licence and "/cc-by" not in record.licence:
+        return None
+    return publisher_of(profile, record)

@@ -113,6 +113,12 @@ def count(connection: Connection, selection: Selection) -> int:
     return int(connection.scalar(select(func.count()).select_from(rows)) or 0)
 
 
+def slugs(connection: Connection, selection: Selection) -> list[str]:
+    """The slugs of the selected datasets, by slug: to find one by another name cheaply."""
+    rows = _dataset_rows(selection).subquery()
+    return list(connection.scalars(select(rows.c.slug).order_by(rows.c.slug)))
+
+
 def _dataset_rows(selection: Selection) -> Select[Any]:
     statement = select(
         _datasets,
@@ -293,3 +299,36 @@ def _widen(record: Record, start: datetime | None, end: datetime | None, box: Bo
                 max(old[2], box[2]),
                 max(old[3], box[3]),
             )
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What a listing needs of a public dataset: no content, no extents."""
+
+    slug: str
+    organization: str | None
+    keywords: list[str]
+    themes: list[str]
+
+
+def summaries(connection: Connection) -> list[Summary]:
+    """Every public dataset's name, organization, keywords and themes, by slug (one query)."""
+    statement = (
+        select(_datasets.c.slug, _organizations.c.slug, _datasets.c.keywords, _datasets.c.themes)
+        .select_from(_datasets.outerjoin(_organizations))
+        .where(_datasets.c.visibility == PUBLIC)
+        .order_by(_datasets.c.slug)
+    )
+    return [
+        Summary(slug, organization, list(keywords or []), list(themes or []))
+        for slug, organization, keywords, themes in connection.execute(statement)
+    ]
+
+
+def organizations(connection: Connection) -> list[Organization]:
+    """Every organization, by slug (organizations are public; their datasets may not be)."""
+    statement = select(_organizations).order_by(_organizations.c.slug)
+    return [
+        Organization(row["slug"], row["name"], row["description"], row["url"], row["email"])
+        for row in connection.execute(statement).mappings()
+    ]
