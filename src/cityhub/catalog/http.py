@@ -9,6 +9,7 @@ token that may read it (with ``dct:accessRights`` RESTRICTED) and absent (404) f
 
 from __future__ import annotations
 
+import anyio.to_thread
 from sqlalchemy import Connection
 from starlette.requests import Request
 from starlette.responses import Response
@@ -18,7 +19,7 @@ from cityhub.auth import Authenticator
 from cityhub.catalog import records
 from cityhub.catalog.dcat import Paging, catalog_triples, dataset_triples
 from cityhub.catalog.profile import Profile, profile
-from cityhub.catalog.rdf import MEDIA_TYPES, serialise
+from cityhub.catalog.rdf import MEDIA_TYPES, render
 from cityhub.errors import BadRequest, NotFound
 from cityhub.settings import Settings
 from cityhub.store.access import hidden_datasets
@@ -100,7 +101,9 @@ class CatalogFace:
         paging = _paging(request, described, suffix, total, page, size)
         if page > paging.last:
             raise NotFound(f"the catalog has {paging.last} pages of {size}; no page {page}")
-        body = serialise(catalog_triples(described, found, paging), chosen)
+        body = await anyio.to_thread.run_sync(
+            render, lambda: catalog_triples(described, found, paging), chosen
+        )
         return _response(body, chosen, vary=suffix is None)
 
     async def dataset(self, request: Request) -> Response:
@@ -115,7 +118,8 @@ class CatalogFace:
         found = await self.store.read(work)
         if not found:
             raise NotFound(f"no dataset '{slug[:100]}'")
-        body = serialise(dataset_triples(self.profile(request), found[0]), chosen)
+        described = self.profile(request)
+        body = render(lambda: dataset_triples(described, found[0]), chosen)
         return _response(body, chosen, vary=suffix is None)
 
 
