@@ -10,26 +10,17 @@ from typing import Any
 
 import ckanapi
 import pytest
-from tests.catalog.city import BASE, CATALOG_SETTINGS, City, build_city
+from tests.catalog.city import BASE, CATALOG_SETTINGS, City, city_fixture, hub_fixture
 from tests.conftest import HubClient
 from tests.features.test_owslib import Served
 
 from cityhub.catalog.ckan import stable_id
-from cityhub.settings import Settings
 
 ACTION = "/api/3/action"
 
 
-@pytest.fixture
-def catalog_hub(backend_settings: Settings) -> Iterator[HubClient]:
-    client = HubClient(backend_settings.model_copy(update=CATALOG_SETTINGS))
-    yield client
-    client.close()
-
-
-@pytest.fixture
-def city(catalog_hub: HubClient) -> City:
-    return build_city(catalog_hub)
+catalog_hub = pytest.fixture(hub_fixture)
+city = pytest.fixture(city_fixture)
 
 
 def call(hub: HubClient, action: str, status: int = 200, **params: Any) -> Any:

@@ -4,7 +4,6 @@ paging; content negotiation; a restricted dataset nowhere."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,10 +12,7 @@ import pyshacl
 import pytest
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF
-from tests.catalog.city import BASE, CATALOG_SETTINGS, NOW, City, build_city
-from tests.conftest import HubClient
-
-from cityhub.settings import Settings
+from tests.catalog.city import BASE, CATALOG_SETTINGS, NOW, city_fixture, hub_fixture
 
 # rdflib's own JSON-LD parser uses its deprecated ConjunctiveGraph; not ours to fix.
 pytestmark = pytest.mark.filterwarnings("ignore:ConjunctiveGraph is deprecated:DeprecationWarning")
@@ -31,16 +27,8 @@ EU = "http://publications.europa.eu/resource/authority/"
 FORMATS = {"ttl": "turtle", "rdf": "xml", "jsonld": "json-ld"}
 
 
-@pytest.fixture
-def catalog_hub(backend_settings: Settings) -> Iterator[HubClient]:
-    client = HubClient(backend_settings.model_copy(update=CATALOG_SETTINGS))
-    yield client
-    client.close()
-
-
-@pytest.fixture
-def city(catalog_hub: HubClient) -> City:
-    return build_city(catalog_hub)
+catalog_hub = pytest.fixture(hub_fixture)
+city = pytest.fixture(city_fixture)
 
 
 def graph_of(response: Any, suffix: str = "ttl") -> Graph:

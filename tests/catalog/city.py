@@ -3,16 +3,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from tests.conftest import HubClient
 from tests.features.helpers import add_collection, add_features, point
+from tests.portal.test_pages import _thing as thing_with_streams
 
+from cityhub.settings import Settings
 from cityhub.timeutil import format_instant
 
 NOW = datetime.now(UTC).replace(microsecond=0)
-MEASUREMENT = "http://www.opengis.net/def/observationType/OGC-OM/2.0/OM_Measurement"
 CATALOG_SETTINGS = {
     "city_name": "Solingen",
     "municipality_key": "05122000",
@@ -20,6 +23,18 @@ CATALOG_SETTINGS = {
     "base_url": "https://daten.solingen.example",
 }
 BASE = CATALOG_SETTINGS["base_url"]
+
+
+def hub_fixture(backend_settings: Settings) -> Iterator[HubClient]:
+    """A hub on each backend with the catalog settings of a city (Solingen); the test
+    modules make it their fixture ``catalog_hub``, and ``city_fixture`` their ``city``."""
+    client = HubClient(backend_settings.model_copy(update=CATALOG_SETTINGS))
+    yield client
+    client.close()
+
+
+def city_fixture(catalog_hub: HubClient) -> City:
+    return build_city(catalog_hub)
 
 
 @dataclass
@@ -34,40 +49,10 @@ def _dataset(hub: Any, **body: Any) -> None:
     assert response.status_code == 201, response.text
 
 
-def _thing(hub: Any, name: str, dataset: str, lon: float, lat: float) -> int:
-    body = {
-        "name": name,
-        "description": f"{name} in Solingen",
-        "properties": {"dataset": dataset},
-        "Locations": [
-            {
-                "name": name,
-                "description": "Standort",
-                "encodingType": "application/geo+json",
-                "location": point(lon, lat),
-            }
-        ],
-        "Datastreams": [
-            {
-                "name": f"{name} Temperatur",
-                "description": "Lufttemperatur",
-                "observationType": MEASUREMENT,
-                "unitOfMeasurement": {"name": "Grad Celsius", "symbol": "°C", "definition": "x"},
-                "ObservedProperty": {"name": "Temperatur", "definition": "x", "description": "x"},
-                "Sensor": {
-                    "name": "Fühler",
-                    "description": "x",
-                    "encodingType": "text/html",
-                    "metadata": "x",
-                },
-            }
-        ],
-    }
-    response = hub.post("/v1.1/Things", json=body)
-    assert response.status_code == 201, response.text
-    thing = int(response.headers["location"].rsplit("(", 1)[1].rstrip(")"))
-    found = hub.get(f"/v1.1/Things({thing})/Datastreams", headers=hub.admin).json()["value"]
-    return int(found[0]["@iot.id"])
+def _thing(hub: Any, name: str, dataset: str) -> int:
+    """A Thing at the Neumarkt with one Datastream (the portal tests' helper); its id."""
+    _, (datastream,) = thing_with_streams(hub, name, dataset, [{"name": f"{name} Temperatur"}])
+    return datastream
 
 
 def _observe(hub: Any, datastream: int, times: list[datetime]) -> None:
@@ -153,15 +138,15 @@ def build_city(hub: Any) -> City:
         garages,
         [
             {
-                "geometry": point(7.08, 51.17),
+                "geometry": point(7.0839, 51.1718),  # where its Thing is
                 "properties": {"name": "Mühlenplatz"},
                 "start": NOW - timedelta(days=400),
             }
         ],
     )
-    air = _thing(hub, "Messstelle Neumarkt", "luftmessung", 7.083, 51.171)
-    garage = _thing(hub, "Parkhaus Mühlenplatz", "parken", 7.08, 51.17)
-    secret = _thing(hub, "Geheim", "intern", 7.2, 51.2)
+    air = _thing(hub, "Messstelle Neumarkt", "luftmessung")
+    garage = _thing(hub, "Parkhaus Mühlenplatz", "parken")
+    secret = _thing(hub, "Geheim", "intern")
     _observe(hub, air, [NOW - timedelta(days=3), NOW - timedelta(hours=1)])
     _observe(hub, garage, [NOW - timedelta(days=2)])
     _observe(hub, secret, [NOW - timedelta(days=900)])

@@ -183,40 +183,34 @@ def tag(name: str) -> dict[str, Any]:
 
 
 def organization(found: Organization, package_count: int | None = None) -> dict[str, Any]:
-    shown: dict[str, Any] = {
-        "id": stable_id("organization", found.slug),
-        "name": found.slug,
-        "title": found.name,
-        "display_name": found.name,
-        "description": found.description or "",
-        "image_url": "",
-        "type": "organization",
-        "is_organization": True,
-        "state": "active",
-        "approval_status": "approved",
-    }
-    if package_count is not None:
-        shown["package_count"] = package_count
-    return shown
+    id_ = stable_id("organization", found.slug)
+    return _holder(id_, found.slug, found.name, found.description or "", True, package_count)
 
 
 def group(theme_uri: str, package_count: int | None = None) -> dict[str, Any]:
     name = group_name(theme_uri)
     title = THEME_TITLES.get(name.upper(), name)
+    return _holder(name, name, title, theme_uri, False, package_count)
+
+
+def _holder(
+    id_: str, name: str, title: str, description: str, is_organization: bool, count: int | None
+) -> dict[str, Any]:
+    """An organization or a group (CKAN's two kinds of holders of datasets)."""
     shown: dict[str, Any] = {
-        "id": name,
+        "id": id_,
         "name": name,
         "title": title,
         "display_name": title,
-        "description": theme_uri,
+        "description": description,
         "image_url": "",
-        "type": "group",
-        "is_organization": False,
+        "type": "organization" if is_organization else "group",
+        "is_organization": is_organization,
         "state": "active",
         "approval_status": "approved",
     }
-    if package_count is not None:
-        shown["package_count"] = package_count
+    if count is not None:
+        shown["package_count"] = count
     return shown
 
 

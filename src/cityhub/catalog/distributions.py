@@ -8,6 +8,7 @@ API as resources.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from cityhub.catalog.records import Record
@@ -67,34 +68,37 @@ def distributions(record: Record, base: str) -> list[Distribution]:
             )
         )
     for collection in record.collections:
-        for fmt in FORMATS.values():
-            url = collection_download(base, collection.slug, fmt.extension)
-            found.append(
-                Distribution(
-                    f"download-{collection.slug}-{fmt.extension}",
-                    f"{collection.title} ({fmt.title})",
-                    f"All features of '{collection.title}' as one {fmt.title} file.",
-                    url,
-                    url,
-                    fmt.title,
-                    fmt.file_type_uri,
-                    fmt.media_type,
-                )
-            )
+        found += _downloads(
+            f"download-{collection.slug}",
+            collection.title,
+            f"All features of '{collection.title}' as one file",
+            lambda extension, slug=collection.slug: collection_download(base, slug, extension),
+        )
     for stream in record.datastreams:
-        for fmt in FORMATS.values():
-            url = datastream_download(base, stream.id, fmt.extension)
-            found.append(
-                Distribution(
-                    f"download-datastream-{stream.id}-{fmt.extension}",
-                    f"{stream.name} ({fmt.title})",
-                    f"The Observations of Datastream {stream.id} ('{stream.name}') as "
-                    f"{fmt.title}; ?from= and ?to= narrow the time range.",
-                    url,
-                    url,
-                    fmt.title,
-                    fmt.file_type_uri,
-                    fmt.media_type,
-                )
-            )
+        found += _downloads(
+            f"download-datastream-{stream.id}",
+            stream.name,
+            f"The Observations of Datastream {stream.id} ('{stream.name}'); ?from= and ?to= "
+            "narrow the time range",
+            lambda extension, id_=stream.id: datastream_download(base, id_, extension),
+        )
     return found
+
+
+def _downloads(
+    key: str, title: str, description: str, url_of: Callable[[str], str]
+) -> list[Distribution]:
+    """One download distribution in each bulk format."""
+    return [
+        Distribution(
+            f"{key}-{fmt.extension}",
+            f"{title} ({fmt.title})",
+            f"{description}: {fmt.title}.",
+            url_of(fmt.extension),
+            url_of(fmt.extension),
+            fmt.title,
+            fmt.file_type_uri,
+            fmt.media_type,
+        )
+        for fmt in FORMATS.values()
+    ]
