@@ -84,6 +84,9 @@ def test_resources_are_the_distributions(catalog_hub, city):
     assert sta["url"] == f"{BASE}/v1.1"
     assert json.loads(sta["conforms_to"]) == ["http://www.opengis.net/spec/iot_sensing/1.1"]
     assert sta["licenseAttributionByText"] == "Stadt Solingen"
+    (service,) = json.loads(sta["access_services"])
+    assert service["uri"] == f"{BASE}/catalog#sensorthings-api"
+    assert service["endpoint_url"] == [f"{BASE}/v1.1"]
     stream = city.datastreams[0]
     urls = {r["url"] for r in air["resources"]}
     assert f"{BASE}/downloads/datastreams/{stream}.csv" in urls

@@ -174,12 +174,40 @@ def test_distributions_of_every_face(catalog_hub, city):
     )
     assert graph.value(sta, DCTERMS.format) == URIRef(EU + "file-type/JSON")
     assert graph.value(sta, DCATDE.licenseAttributionByText) == Literal("Stadt Solingen")
+    sta_service = URIRef(f"{BASE}/catalog#sensorthings-api")
+    assert graph.value(sta, DCAT.accessService) == sta_service
     parking = _distributions(graph, "parken")
     assert {"sensorthings", "features-parkhaeuser", "download-parkhaeuser-parquet"} <= set(parking)
     for distribution in graph.subjects(RDF.type, DCAT.Distribution):
         for needed in (DCTERMS.title, DCAT.accessURL, DCTERMS.format, DCAT.mediaType):
             assert graph.value(distribution, needed) is not None, (distribution, needed)
         assert graph.value(distribution, DCTERMS.license) is not None
+
+
+def test_apis_as_data_services(catalog_hub, city):
+    graph = graph_of(catalog_hub.get("/catalog"))
+    catalog = URIRef(f"{BASE}/catalog")
+    sta, features = URIRef(f"{catalog}#sensorthings-api"), URIRef(f"{catalog}#features-api")
+    assert set(graph.objects(catalog, DCAT.service)) == {sta, features}
+    assert (sta, RDF.type, DCAT.DataService) in graph
+    assert graph.value(sta, DCAT.endpointURL) == URIRef(f"{BASE}/v1.1")
+    assert set(graph.objects(sta, DCAT.servesDataset)) == {
+        dataset("luftmessung"),
+        dataset("parken"),
+    }
+    assert graph.value(features, DCAT.endpointURL) == URIRef(f"{BASE}/features")
+    assert set(graph.objects(features, DCAT.servesDataset)) == {
+        dataset("parken"),
+        dataset("toiletten"),
+    }
+    # Serving a high-value dataset: its category and the regulation.
+    assert graph.value(sta, DCATAP.hvdCategory) == URIRef("http://data.europa.eu/bna/c_b79e35eb")
+    assert graph.value(sta, DCATAP.applicableLegislation) is not None
+    api = URIRef(f"{dataset('toiletten')}#features-toiletten")
+    assert graph.value(api, DCAT.accessService) == features
+    # One dataset's record names the APIs serving it.
+    record = graph_of(catalog_hub.get("/catalog/datasets/toiletten"))
+    assert set(record.subjects(RDF.type, DCAT.DataService)) == {features}
 
 
 def test_coverage_from_the_data(catalog_hub, city):
@@ -207,16 +235,33 @@ def test_coverage_from_the_data(catalog_hub, city):
     assert "7.083" in point
 
 
-def test_valid_against_the_dcat_ap_de_shapes(catalog_hub, city):
-    data = graph_of(catalog_hub.get("/catalog"))
-    data.parse(SHAPES / "vocabularies-excerpt.ttl")
+def _validate(graph: Graph) -> tuple[bool, Graph, str]:
+    graph.parse(SHAPES / "vocabularies-excerpt.ttl")
     shapes = Graph()
     for name in ("dcat-ap_2.1.1_shacl_shapes.ttl", "dcat-ap-spec-german-additions.ttl"):
         shapes.parse(SHAPES / name)
-    conforms, report, text = pyshacl.validate(data, shacl_graph=shapes)
+    return pyshacl.validate(graph, shacl_graph=shapes)
+
+
+@pytest.mark.parametrize(
+    "url", ["/catalog", "/catalog.rdf?page_size=2", "/catalog/datasets/parken"]
+)
+def test_valid_against_the_dcat_ap_de_shapes(catalog_hub, city, url):
+    suffix = "rdf" if ".rdf" in url else "ttl"
+    conforms, report, text = _validate(graph_of(catalog_hub.get(url), suffix))
     assert conforms, text
     results = list(report.subjects(RDF.type, URIRef("http://www.w3.org/ns/shacl#ValidationResult")))
     assert results == [], text  # not even warnings
+
+
+def test_the_shapes_find_what_is_wrong(catalog_hub, city):
+    graph = graph_of(catalog_hub.get("/catalog"))
+    graph.remove((None, DCAT.accessURL, None))
+    graph.remove((dataset("parken"), DCTERMS.title, None))
+    conforms, _, text = _validate(graph)
+    assert not conforms
+    assert "accessURL" in text
+    assert "dct:title" in text or "terms/title" in text
 
 
 def test_restricted_dataset_is_nowhere(catalog_hub, city):

@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 
 from cityhub.catalog import dcat
-from cityhub.catalog.distributions import Distribution, distributions
+from cityhub.catalog.distributions import Distribution, Service, distributions
 from cityhub.catalog.profile import (
     HVD_LEGISLATION,
     PUBLIC_ACCESS,
@@ -146,6 +146,7 @@ def _json(value: Any) -> str:
 def resource(
     profile: Profile, package_id: str, record: Record, position: int, distribution: Distribution
 ) -> dict[str, Any]:
+    service = distribution.service
     found = {
         "id": stable_id("dataset", record.slug, distribution.key),
         "package_id": package_id,
@@ -155,7 +156,7 @@ def resource(
         "url": distribution.download_url or distribution.access_url,
         "format": distribution.format,
         "mimetype": distribution.media_type,
-        "resource_type": distribution.kind,
+        "resource_type": "api" if distribution.service else "download",
         "state": "active",
         "created": ckan_time(record.created),
         "last_modified": None,
@@ -163,13 +164,24 @@ def resource(
         "access_url": distribution.access_url,
         "download_url": distribution.download_url,
         "license": record.licence,
-        "conforms_to": _json([distribution.conforms_to]) if distribution.conforms_to else None,
+        "conforms_to": _json([service.conforms_to]) if service else None,
+        "access_services": _json([_access_service(profile, service)]) if service else None,
         "distribution_ref": f"{profile.dataset_iri(record.slug)}#{distribution.key}",
     }
     attribution = attribution_of(profile, record)
     if attribution:
         found["licenseAttributionByText"] = attribution
     return found
+
+
+def _access_service(profile: Profile, service: Service) -> dict[str, Any]:
+    """The API a resource is part of, as ckanext-dcat keeps it (``access_services``)."""
+    return {
+        "uri": f"{profile.catalog_iri}#{service.key}",
+        "title": service.title,
+        "endpoint_url": [profile.base + service.path],
+        "conforms_to": [service.conforms_to],
+    }
 
 
 def tag(name: str) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 import orjson
 
-from cityhub.catalog.distributions import Distribution, distributions
+from cityhub.catalog.distributions import Distribution, Service, distributions, services_of
 from cityhub.catalog.profile import (
     HVD_LEGISLATION,
     PUBLIC_ACCESS,
@@ -135,6 +135,9 @@ def catalog_triples(profile: Profile, records: list[Record], paging: Paging | No
     for record in records:
         add((catalog, DCAT.dataset, Iri(profile.dataset_iri(record.slug))))
         triples += dataset_triples(profile, record)
+    for service, served in _services(records).items():
+        add((catalog, DCAT.service, _service_iri(profile, service)))
+        triples += _service(profile, service, served)
     if paging is not None:
         triples += _paging(paging)
     return triples
@@ -145,6 +148,44 @@ def _catalog_publisher(profile: Profile, catalog: Iri) -> Iterator[Triple]:
     yield catalog, DCTERMS.publisher, agent
     yield agent, RDF.type, FOAF.Agent
     yield agent, FOAF.name, Lit(profile.publisher_name)
+
+
+def record_triples(profile: Profile, record: Record) -> list[Triple]:
+    """One dataset's record: the dataset, its distributions and the APIs serving it."""
+    triples = dataset_triples(profile, record)
+    for service, served in _services([record]).items():
+        triples += _service(profile, service, served)
+    return triples
+
+
+def _services(records: list[Record]) -> dict[Service, list[Record]]:
+    served: dict[Service, list[Record]] = {}
+    for record in records:
+        for service in services_of(record):
+            served.setdefault(service, []).append(record)
+    return served
+
+
+def _service_iri(profile: Profile, service: Service) -> Iri:
+    return Iri(f"{profile.catalog_iri}#{service.key}")
+
+
+def _service(profile: Profile, service: Service, served: list[Record]) -> Iterator[Triple]:
+    """An API as a data service: its endpoint, its standard, the datasets it serves (of this
+    page), and — serving high-value datasets — their categories and the HVD regulation."""
+    node = _service_iri(profile, service)
+    yield node, RDF.type, DCAT.DataService
+    yield node, DCTERMS.title, Lit(service.title)
+    yield node, DCAT.endpointURL, Iri(profile.base + service.path)
+    yield node, DCTERMS.conformsTo, Iri(service.conforms_to)
+    yield node, DCTERMS.accessRights, Iri(PUBLIC_ACCESS)
+    for record in served:
+        yield node, DCAT.servesDataset, Iri(profile.dataset_iri(record.slug))
+    categories = sorted({r.hvd_category for r in served if r.hvd_category})
+    for category in categories:
+        yield node, DCATAP.hvdCategory, Iri(category)
+    if categories:
+        yield node, DCATAP.applicableLegislation, Iri(HVD_LEGISLATION)
 
 
 def dataset_triples(profile: Profile, record: Record) -> list[Triple]:
@@ -256,8 +297,9 @@ def _distribution(
     yield node, DCTERMS.format, Iri(distribution.format_uri)
     yield node, DCAT.mediaType, Iri(_IANA + distribution.media_type)
     yield node, DCTERMS.license, Iri(record.licence)
-    if distribution.conforms_to:
-        yield node, DCTERMS.conformsTo, Iri(distribution.conforms_to)
+    if distribution.service:
+        yield node, DCTERMS.conformsTo, Iri(distribution.service.conforms_to)
+        yield node, DCAT.accessService, _service_iri(profile, distribution.service)
     if record.hvd_category:
         yield node, DCATAP.applicableLegislation, Iri(HVD_LEGISLATION)
     attribution = attribution_of(profile, record)

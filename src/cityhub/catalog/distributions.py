@@ -20,6 +20,20 @@ FEATURES_SPEC = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core"
 
 
 @dataclass(frozen=True)
+class Service:
+    """An API of the hub that serves many datasets (a ``dcat:DataService``)."""
+
+    key: str  # the fragment of its IRI in the catalog
+    title: str
+    path: str  # its endpoint below the hub's URL
+    conforms_to: str
+
+
+SENSORTHINGS = Service("sensorthings-api", "OGC SensorThings API", "/v1.1", STA_SPEC)
+FEATURES = Service("features-api", "OGC API – Features", "/features", FEATURES_SPEC)
+
+
+@dataclass(frozen=True)
 class Distribution:
     key: str  # unique within the dataset: the fragment of its IRI, the CKAN resource id
     title: str
@@ -29,8 +43,16 @@ class Distribution:
     format: str  # its label (CKAN's resource format): JSON, GeoJSON, CSV, …
     format_uri: str  # EU file-type authority URI (dct:format)
     media_type: str
-    conforms_to: str | None = None
-    kind: str = "download"  # "api" or "download"
+    service: Service | None = None  # the API it is a part of; None: a download
+
+
+def services_of(record: Record) -> list[Service]:
+    """The APIs serving the record's data."""
+    return [
+        found
+        for found, has in ((SENSORTHINGS, record.things), (FEATURES, record.collections))
+        if has
+    ]
 
 
 def distributions(record: Record, base: str) -> list[Distribution]:
@@ -48,8 +70,7 @@ def distributions(record: Record, base: str) -> list[Distribution]:
                 "JSON",
                 _FILE_TYPE + "JSON",
                 "application/json",
-                STA_SPEC,
-                "api",
+                SENSORTHINGS,
             )
         )
     for collection in record.collections:
@@ -63,8 +84,7 @@ def distributions(record: Record, base: str) -> list[Distribution]:
                 "GeoJSON",
                 _FILE_TYPE + "GEOJSON",
                 "application/geo+json",
-                FEATURES_SPEC,
-                "api",
+                FEATURES,
             )
         )
     for collection in record.collections:

@@ -17,7 +17,7 @@ from starlette.routing import BaseRoute, Route
 
 from cityhub.auth import Authenticator
 from cityhub.catalog import records
-from cityhub.catalog.dcat import Paging, catalog_triples, dataset_triples
+from cityhub.catalog.dcat import Paging, catalog_triples, record_triples
 from cityhub.catalog.profile import Profile, profile
 from cityhub.catalog.rdf import MEDIA_TYPES, render
 from cityhub.errors import BadRequest, NotFound
@@ -119,7 +119,7 @@ class CatalogFace:
         if not found:
             raise NotFound(f"no dataset '{slug[:100]}'")
         described = self.profile(request)
-        body = render(lambda: dataset_triples(described, found[0]), chosen)
+        body = render(lambda: record_triples(described, found[0]), chosen)
         return _response(body, chosen, vary=suffix is None)
 
 
