@@ -265,6 +265,16 @@ class Settings(BaseModel):
         "dl-zero-de/2.0",
         description="Licence of the catalog's metadata: a DCAT-AP.de licence key or URI.",
     )
+
+    @field_validator("catalog_licence")
+    @classmethod
+    def _known_licence(cls, value: str) -> str:
+        # Imported here: the datasets package imports the store, which imports the settings.
+        from cityhub.datasets.vocabularies import licence_uri
+
+        licence_uri(value)  # ValueError naming the licences allowed
+        return value
+
     catalog_page_size: int = Field(
         100,
         ge=1,
