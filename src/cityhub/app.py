@@ -26,6 +26,8 @@ from cityhub import __version__, web
 from cityhub.admin import admin_router, tokens_router
 from cityhub.adminui import admin_routes
 from cityhub.auth import Authenticator
+from cityhub.catalog.ckan_api import CkanFace
+from cityhub.catalog.http import CatalogFace
 from cityhub.connectors.admin import connectors_router
 from cityhub.connectors.service import ConnectorService
 from cityhub.datasets.admin import datasets_router
@@ -108,6 +110,9 @@ def create_app(settings: Settings, *, migrate: bool = True) -> Starlette:
             *screens_public.ScreensFace(screens).routes(),
             # The citizen portal at / (its /api/search comes before the /api mount).
             *portal_routes(store, settings, auth),
+            # The open-data catalog: DCAT-AP.de at /catalog, the CKAN API before the /api mount.
+            *CatalogFace(store, settings, auth).routes(),
+            *CkanFace(store, settings, auth).routes(),
             Mount("/api", app=_api(store, auth, mqtt, connectors, lorawan, screens)),
             # Scripts, styles and the front-end libraries of the pages, shipped in the package.
             Mount("/static", app=StaticFiles(packages=[("cityhub", "static")]), name="static"),

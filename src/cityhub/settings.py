@@ -240,6 +240,75 @@ class Settings(BaseModel):
         "for three times as long is listed as silent.",
     )
 
+    catalog_title: str = Field(
+        "",
+        description="Title of the open-data catalog (DCAT-AP.de, CKAN API); default: "
+        "'Offene Daten <city_name>'.",
+    )
+    catalog_description: str = Field(
+        "", description="Description of the open-data catalog; default: a sentence naming the city."
+    )
+    catalog_publisher_name: str = Field(
+        "",
+        description="Who publishes the catalog (dct:publisher), and every dataset without an "
+        "organization; default: city_name.",
+    )
+    catalog_publisher_uri: str | None = Field(
+        None,
+        description="IRI of the catalog's publisher (e.g. the city's entry in a register); "
+        "default: an anonymous agent.",
+    )
+    catalog_homepage: str | None = Field(
+        None, description="Homepage of the catalog (foaf:homepage); default: the hub's portal."
+    )
+    catalog_language: str = Field(
+        "DEU",
+        description="Language of the catalog's metadata, an EU language authority code "
+        "(DEU, ENG, …).",
+    )
+    catalog_licence: str = Field(
+        "dl-zero-de/2.0",
+        description="Licence of the catalog's metadata: a DCAT-AP.de licence key or URI.",
+    )
+
+    @field_validator("catalog_licence")
+    @classmethod
+    def _known_licence(cls, value: str) -> str:
+        # Imported here: the datasets package imports the store, which imports the settings.
+        from cityhub.datasets.vocabularies import licence_uri
+
+        licence_uri(value)  # ValueError naming the licences allowed
+        return value
+
+    catalog_page_size: int = Field(
+        100,
+        ge=1,
+        le=1000,
+        description="Datasets on one page of the DCAT catalog (Hydra paging); ?page_size= may "
+        "ask for up to 1000.",
+    )
+    municipality_key: str = Field(
+        "",
+        description="Amtlicher Gemeindeschlüssel (8 digits) or Regionalschlüssel (12 digits) "
+        "of the city: dcatde:politicalGeocodingURI of every dataset; '' leaves it out.",
+    )
+
+    @field_validator("municipality_key")
+    @classmethod
+    def _key_digits(cls, value: str) -> str:
+        if value and not (value.isdigit() and len(value) in (8, 12)):
+            raise ValueError(
+                "a municipality key is 8 digits (Gemeindeschlüssel, e.g. 05122000) or 12 "
+                "(Regionalschlüssel, e.g. 051220000000)"
+            )
+        return value
+
+    contributor_id: str = Field(
+        "",
+        description="dcatde:contributorID: the GovData contributor URI of the city, e.g. "
+        "http://dcat-ap.de/def/contributors/<name>; '' leaves it out.",
+    )
+
     @field_validator("lorawan")
     @classmethod
     def _unique_integrations(cls, value: list[LorawanIntegration]) -> list[LorawanIntegration]:
