@@ -8,31 +8,23 @@ statements whatever their number (a catalog of 1,000 datasets is six queries, no
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, column, func, null, select, table
+from sqlalchemy import Connection, Select, func, select
 
-from cityhub.features.geo import RTREE as _FEATURES_RTREE
+from cityhub.datasets.coverage import coverages
+from cityhub.geometry import Box
 from cityhub.store import schema
 from cityhub.store.access import PUBLIC, Hidden
-
-Box = tuple[float, float, float, float]
 
 _datasets = schema.datasets
 _organizations = schema.organizations
 _collections = schema.collections
-_features = schema.features
 _things = schema.things
 _datastreams = schema.datastreams
-_multi = schema.multi_datastreams
-_links = schema.thing_locations
-_locations = schema.locations
-_LOCATIONS_RTREE = table(
-    "locations_geom_rtree", *(column(name) for name in ("id", "minx", "maxx", "miny", "maxy"))
-)
 
 
 @dataclass(frozen=True)
@@ -169,7 +161,6 @@ def _record(row: Any) -> Record:
 def _fill(connection: Connection, records: dict[int, Record]) -> None:
     """Collections, Datastreams and extents of all ``records``, one statement each."""
     ids = sorted(records)
-    backend = connection.dialect.name
     for row in connection.execute(
         select(_collections).where(_collections.c.dataset_id.in_(ids)).order_by(_collections.c.slug)
     ).mappings():
@@ -189,116 +180,9 @@ def _fill(connection: Connection, records: dict[int, Record]) -> None:
         streams.where(_things.c.dataset_id.in_(ids)).order_by(_datastreams.c.id)
     ):
         records[dataset_id].datastreams.append(StreamRef(stream_id, name, description))
-    for dataset_id, start, end, box in _extents(connection, ids, backend):
-        _widen(records[dataset_id], start, end, box)
-
-
-def _extents(
-    connection: Connection, ids: list[int], backend: str
-) -> Iterable[tuple[int, datetime | None, datetime | None, Box | None]]:
-    """(dataset, first time, last time, bounding box) of each part of the datasets' data:
-    the features of their collections, the Observations of their (Multi)Datastreams and the
-    Locations of their Things."""
-    for statement in (
-        _feature_extents(ids, backend),
-        _stream_times(_datastreams, ids),
-        _stream_times(_multi, ids),
-        _location_boxes(ids, backend),
-    ):
-        for row in connection.execute(statement):
-            yield row[0], row[1], row[2], None if row[3] is None else _rounded(row[3:7])
-
-
-def _rounded(bounds: Any) -> Box:
-    """To about ten metres: SQLite's R*Tree keeps boxes in 32-bit floats, rounded outwards
-    (51.171 is 51.1709938)."""
-    x0, y0, x1, y1 = (round(float(value), 4) for value in bounds)
-    return x0, y0, x1, y1
-
-
-def _bounds(geom: Any, rtree: Any, backend: str) -> list[Any]:
-    if backend == "postgresql":
-        extent = func.ST_Extent(geom)
-        return [
-            func.ST_XMin(extent),
-            func.ST_YMin(extent),
-            func.ST_XMax(extent),
-            func.ST_YMax(extent),
-        ]
-    return [
-        func.min(rtree.c.minx),
-        func.min(rtree.c.miny),
-        func.max(rtree.c.maxx),
-        func.max(rtree.c.maxy),
-    ]
-
-
-def _feature_extents(ids: list[int], backend: str) -> Select[Any]:
-    joined = _features.join(_collections, _collections.c.id == _features.c.collection_id)
-    if backend != "postgresql":
-        joined = joined.outerjoin(_FEATURES_RTREE, _FEATURES_RTREE.c.id == _features.c.id)
-    return (
-        select(
-            _collections.c.dataset_id,
-            func.min(_features.c.time_start),
-            func.max(func.coalesce(_features.c.time_end, _features.c.time_start)),
-            *_bounds(_features.c.geom, _FEATURES_RTREE, backend),
-        )
-        .select_from(joined)
-        .where(_collections.c.dataset_id.in_(ids), _features.c.gone_at.is_(None))
-        .group_by(_collections.c.dataset_id)
-    )
-
-
-def _stream_times(streams: Any, ids: list[int]) -> Select[Any]:
-    return (
-        select(
-            _things.c.dataset_id,
-            func.min(streams.c.phenomenon_time_start),
-            func.max(func.coalesce(streams.c.phenomenon_time_end, streams.c.phenomenon_time_start)),
-            *(null() for _ in range(4)),
-        )
-        .select_from(streams.join(_things, _things.c.id == streams.c.thing_id))
-        .where(_things.c.dataset_id.in_(ids))
-        .group_by(_things.c.dataset_id)
-    )
-
-
-def _location_boxes(ids: list[int], backend: str) -> Select[Any]:
-    joined = _things.join(_links, _links.c.thing_id == _things.c.id).join(
-        _locations, _locations.c.id == _links.c.location_id
-    )
-    if backend != "postgresql":
-        joined = joined.join(_LOCATIONS_RTREE, _LOCATIONS_RTREE.c.id == _locations.c.id)
-    return (
-        select(
-            _things.c.dataset_id,
-            null(),
-            null(),
-            *_bounds(_locations.c.geom, _LOCATIONS_RTREE, backend),
-        )
-        .select_from(joined)
-        .where(_things.c.dataset_id.in_(ids))
-        .group_by(_things.c.dataset_id)
-    )
-
-
-def _widen(record: Record, start: datetime | None, end: datetime | None, box: Box | None) -> None:
-    if start is not None:
-        record.start = start if record.start is None else min(record.start, start)
-    if end is not None:
-        record.end = end if record.end is None else max(record.end, end)
-    if box is not None:
-        if record.bbox is None:
-            record.bbox = box
-        else:
-            old = record.bbox
-            record.bbox = (
-                min(old[0], box[0]),
-                min(old[1], box[1]),
-                max(old[2], box[2]),
-                max(old[3], box[3]),
-            )
+    for dataset_id, found in coverages(connection, ids).items():
+        record = records[dataset_id]
+        record.bbox, record.start, record.end = found.bbox, found.start, found.end
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Select, column, func, select, table
+from sqlalchemy import Connection, Select, column, func, null, select, table
 
 from cityhub.geometry import Box, enclosing_box
 from cityhub.store import schema
@@ -66,69 +67,130 @@ class Coverages:
 
 def coverage(connection: Connection, dataset_id: int) -> Coverage:
     """The dataset's bounding box and time span; None where it holds nothing to tell."""
+    return coverages(connection, [dataset_id]).get(dataset_id, Coverage())
+
+
+def coverages(connection: Connection, dataset_ids: list[int]) -> dict[int, Coverage]:
+    """The coverage of each of ``dataset_ids`` that holds something, in four grouped
+    statements whatever their number (a catalog of 1,000 datasets is not 4,000 queries)."""
+    ids = sorted(set(dataset_ids))
+    if not ids:
+        return {}
     backend = connection.dialect.name
-    features = select(_features.c.id).join(_collections).where(*_current_features(dataset_id))
-    locations = (
-        select(schema.thing_locations.c.location_id)
-        .join(_things)
-        .where(_things.c.dataset_id == dataset_id)
-    )
-    boxes = [
-        _box(connection, schema.features, features, backend),
-        _box(connection, schema.locations, locations, backend),
-    ]
-    spans = [_span(connection, statement) for statement in _time_statements(dataset_id)]
+    found: dict[int, Coverage] = {}
+    for statement in (
+        _feature_parts(ids, backend),
+        _stream_times(schema.datastreams, ids),
+        _stream_times(schema.multi_datastreams, ids),
+        _location_boxes(ids, backend),
+    ):
+        for dataset_id, start, end, *bounds in connection.execute(statement):
+            box = None if bounds[0] is None else _rounded(bounds)
+            found[dataset_id] = _widened(found.get(dataset_id, Coverage()), start, end, box)
+    return found
+
+
+def _widened(
+    old: Coverage, start: datetime | None, end: datetime | None, box: Box | None
+) -> Coverage:
     return Coverage(
-        enclosing_box(b for b in boxes if b is not None),
-        min((s for s, _ in spans if s is not None), default=None),
-        max((e for _, e in spans if e is not None), default=None),
+        enclosing_box(b for b in (old.bbox, box) if b is not None),
+        min((t for t in (old.start, start) if t is not None), default=None),
+        max((t for t in (old.end, end) if t is not None), default=None),
     )
 
 
-def _current_features(dataset_id: int) -> list[Any]:
-    return [_collections.c.dataset_id == dataset_id, _features.c.gone_at.is_(None)]
-
-
-def _box(connection: Connection, geometries: Any, ids: Select[Any], backend: str) -> Box | None:
-    """The box around the geometries of ``geometries`` whose id is one of ``ids``."""
-    if backend == "postgresql":
-        extent = func.ST_Extent(geometries.c.geom)
-        bounds = [func.ST_XMin(extent), func.ST_YMin(extent)]
-        bounds += [func.ST_XMax(extent), func.ST_YMax(extent)]
-        statement = select(*bounds).where(geometries.c.id.in_(ids))
-    else:
-        names = ("id", "minx", "maxx", "miny", "maxy")
-        index = table(sqlite_geometry_index(geometries.name)[0], *(column(n) for n in names))
-        bounds = [func.min(index.c.minx), func.min(index.c.miny)]
-        bounds += [func.max(index.c.maxx), func.max(index.c.maxy)]
-        statement = select(*bounds).where(index.c.id.in_(ids))
-    row = connection.execute(statement).one()
-    if row[0] is None:
-        return None
-    west, south, east, north = (round(float(value), PLACES) for value in row)
+def _rounded(bounds: Any) -> Box:
+    west, south, east, north = (round(float(value), PLACES) for value in bounds)
     return west, south, east, north
 
 
-def _time_statements(dataset_id: int) -> list[Select[Any]]:
-    """First and last instant of the features, the Datastreams and the MultiDatastreams."""
-    statements = [
+def _index(geometries: Any) -> Any:
+    """SQLite's R*Tree of ``geometries.geom``: the boxes, aggregated without parsing."""
+    return _index_named(geometries.name)
+
+
+@cache
+def _index_named(name: str) -> Any:
+    names = ("id", "minx", "maxx", "miny", "maxy")
+    return table(sqlite_geometry_index(name)[0], *(column(n) for n in names))
+
+
+def _bounds(geometries: Any, backend: str) -> list[Any]:
+    if backend == "postgresql":
+        extent = func.ST_Extent(geometries.c.geom)
+        return [
+            func.ST_XMin(extent),
+            func.ST_YMin(extent),
+            func.ST_XMax(extent),
+            func.ST_YMax(extent),
+        ]
+    index = _index(geometries)
+    return [
+        func.min(index.c.minx),
+        func.min(index.c.miny),
+        func.max(index.c.maxx),
+        func.max(index.c.maxy),
+    ]
+
+
+def _with_index(joined: Any, geometries: Any, backend: str) -> Any:
+    if backend == "postgresql":
+        return joined
+    index = _index(geometries)
+    return joined.outerjoin(index, index.c.id == geometries.c.id)
+
+
+def _feature_parts(ids: list[int], backend: str) -> Select[Any]:
+    """Per dataset: the current features' first and last instant and their box."""
+    joined = _with_index(
+        _features.join(_collections, _collections.c.id == _features.c.collection_id),
+        _features,
+        backend,
+    )
+    return (
         select(
+            _collections.c.dataset_id,
             func.min(_features.c.time_start),
             func.max(func.coalesce(_features.c.time_end, _features.c.time_start)),
+            *_bounds(_features, backend),
         )
-        .join(_collections)
-        .where(*_current_features(dataset_id))
-    ]
-    for streams in (schema.datastreams, schema.multi_datastreams):
-        start, end = streams.c.phenomenon_time_start, streams.c.phenomenon_time_end
-        statements.append(
-            select(func.min(start), func.max(func.coalesce(end, start)))
-            .join(_things, _things.c.id == streams.c.thing_id)
-            .where(_things.c.dataset_id == dataset_id)
-        )
-    return statements
+        .select_from(joined)
+        .where(_collections.c.dataset_id.in_(ids), _features.c.gone_at.is_(None))
+        .group_by(_collections.c.dataset_id)
+    )
 
 
-def _span(connection: Connection, statement: Select[Any]) -> tuple[Any, Any]:
-    row = connection.execute(statement).one()
-    return row[0], row[1]
+def _stream_times(streams: Any, ids: list[int]) -> Select[Any]:
+    """Per dataset: the first and last phenomenon time its (Multi)Datastreams keep."""
+    start, end = streams.c.phenomenon_time_start, streams.c.phenomenon_time_end
+    return (
+        select(
+            _things.c.dataset_id,
+            func.min(start),
+            func.max(func.coalesce(end, start)),
+            *(null() for _ in range(4)),
+        )
+        .select_from(streams.join(_things, _things.c.id == streams.c.thing_id))
+        .where(_things.c.dataset_id.in_(ids))
+        .group_by(_things.c.dataset_id)
+    )
+
+
+def _location_boxes(ids: list[int], backend: str) -> Select[Any]:
+    """Per dataset: the box of its Things' Locations."""
+    locations = schema.locations
+    links = schema.thing_locations
+    joined = _with_index(
+        _things.join(links, links.c.thing_id == _things.c.id).join(
+            locations, locations.c.id == links.c.location_id
+        ),
+        locations,
+        backend,
+    )
+    return (
+        select(_things.c.dataset_id, null(), null(), *_bounds(locations, backend))
+        .select_from(joined)
+        .where(_things.c.dataset_id.in_(ids))
+        .group_by(_things.c.dataset_id)
+    )
