@@ -328,3 +328,12 @@ def test_every_page_forbids_inline_and_foreign_scripts(sqlite_hub, path):
     assert "script-src 'self'" in policy
     assert "object-src 'none'" in policy
     assert "<script>" not in page.text  # no inline script the policy would block
+
+
+def test_a_collection_page_links_its_bulk_downloads(hub, city):
+    html = hub.get("/collections/toiletten").text
+    for ext, media in (("csv", "text/csv"), ("geojson", "application/geo+json")):
+        url = f"http://testserver/downloads/collections/toiletten.{ext}"
+        assert f'href="{url}" type="{media}"' in html
+    assert 'aria-label="Öffentliche Toiletten als Parquet herunterladen"' in html
+    assert "/downloads/collections/sensors" not in hub.get("/collections/sensors").text

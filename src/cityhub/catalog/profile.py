@@ -37,7 +37,12 @@ class Profile:
         return f"{self.base}/catalog"
 
     def dataset_iri(self, slug: str) -> str:
-        return f"{self.base}/datasets/{slug}"
+        return dataset_iri(self.base, slug)
+
+
+def dataset_iri(base: str, slug: str) -> str:
+    """A dataset's IRI in the catalog: the address of its portal page."""
+    return f"{base}/datasets/{slug}"
 
 
 def profile(settings: Settings, base: str) -> Profile:

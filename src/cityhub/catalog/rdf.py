@@ -24,6 +24,8 @@ MEDIA_TYPES = {
     "rdf": "application/rdf+xml",
     "jsonld": "application/ld+json",
 }
+#: How people call each serialisation (the portal's links).
+TITLES = {"ttl": "Turtle", "rdf": "RDF/XML", "jsonld": "JSON-LD"}
 _LOCAL = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 _ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"})
 _BY_LENGTH = sorted(PREFIXES.items(), key=lambda item: -len(item[1]))

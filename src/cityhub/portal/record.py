@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from cityhub.catalog.rdf import MEDIA_TYPES, TITLES
 from cityhub.datasets import vocabularies
 from cityhub.downloads.urls import FORMATS, collection_download, datastream_download
 
@@ -27,16 +28,7 @@ class Link:
 
 
 #: The serialisations of the DCAT-AP.de catalog and of each dataset's record.
-RDF_FORMATS = (
-    ("ttl", "text/turtle", "Turtle"),
-    ("rdf", "application/rdf+xml", "RDF/XML"),
-    ("jsonld", "application/ld+json", "JSON-LD"),
-)
-
-
-def dataset_iri(base: str, slug: str) -> str:
-    """The dataset's IRI in the catalog: the address of its portal page."""
-    return f"{base}/datasets/{slug}"
+RDF_FORMATS = tuple((ext, media, TITLES[ext]) for ext, media in MEDIA_TYPES.items())
 
 
 def catalog_links(base: str) -> list[Link]:

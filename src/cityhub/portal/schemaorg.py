@@ -15,9 +15,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from cityhub.catalog.profile import dataset_iri
 from cityhub.datasets.coverage import Coverage
 from cityhub.pages import Translator
-from cityhub.portal.record import Link, dataset_iri
+from cityhub.portal.record import Link
 from cityhub.timeutil import format_instant
 
 CONTEXT = "https://schema.org/"

@@ -213,7 +213,13 @@ class Portal:
             listed = feature_reads.page(connection, origin, list(origin.base), COLLECTION_PAGE, 0)
             return {"collection": found, "items": listed.items, "matched": listed.matched}
 
-        return self.page(request, "portal/collection.html", **await self._read(request, work))
+        context = await self._read(request, work)
+        context["downloads"] = (
+            []  # the sensors' data is their Datastreams', downloaded from their pages
+            if context["collection"].is_sensors
+            else record.collection_downloads(self.base(request), slug)
+        )
+        return self.page(request, "portal/collection.html", **context)
 
     # --- features and Things -----------------------------------------------------------
 
