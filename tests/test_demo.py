@@ -5,9 +5,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from cityhub.datasets import find_dataset
-from cityhub.demo import DEMO_DATASET, demo_identifiers, load_demo
+from cityhub.demo import DEMO_DATASET, demo_identifiers, load_demo, with_demo_settings
 from cityhub.demo_parking import GARAGES, free_spaces, opening_status
 from cityhub.demo_transit import HBF
+from cityhub.settings import load_settings
 from cityhub.store.database import Store
 
 
@@ -228,3 +229,14 @@ def _observation_count(hub) -> int:
     return hub.get("/v1.1/Observations", params={"$count": "true", "$top": "0"}).json()[
         "@iot.count"
     ]
+
+
+def test_the_demo_names_its_city_and_screen_where_the_configuration_does_not(tmp_path):
+    unset = with_demo_settings(load_settings({"data_dir": tmp_path}, environ={}))
+    assert (unset.city_name, unset.municipality_key, unset.portal_screen) == (
+        "Solingen",
+        "05122000",
+        "rathaus",
+    )
+    configured = load_settings({"data_dir": tmp_path, "city_name": "Haßfurt"}, environ={})
+    assert with_demo_settings(configured).city_name == "Haßfurt"

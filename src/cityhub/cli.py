@@ -114,10 +114,10 @@ def serve(demo: bool, no_mqtt: bool, config_file: Path | None, **flags: Any) -> 
             _load_demo(store)
     finally:
         store.close()
-    if demo and not settings.portal_screen:  # the portal's "today" shows the demo screen's
-        from cityhub.screens.demo import DEMO_SLUG
+    if demo:
+        from cityhub.demo import with_demo_settings
 
-        settings = settings.model_copy(update={"portal_screen": DEMO_SLUG})
+        settings = with_demo_settings(settings)
     listener = _bind(settings.host, settings.port)
     port = listener.getsockname()[1]
     host = f"[{settings.host}]" if ":" in settings.host else settings.host

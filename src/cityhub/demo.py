@@ -39,10 +39,11 @@ from cityhub.demo_weather import PARAMETERS as FORECAST_PARAMETERS
 from cityhub.demo_weather import forecast_harvest
 from cityhub.features.write import FeatureRecord, ensure_collection, write_features
 from cityhub.gtfs.load import FeedSource, feed_row
-from cityhub.screens.demo import ensure_demo_screen
+from cityhub.screens.demo import DEMO_SLUG, ensure_demo_screen
 from cityhub.sensorthings import derived, writes
 from cityhub.sensorthings.model import BY_NAME
 from cityhub.sensorthings.values import result_columns
+from cityhub.settings import Settings
 from cityhub.store import schema
 from cityhub.store.database import Store
 
@@ -56,6 +57,22 @@ class DemoSummary:
     observations: int
     skipped: int
     timetable: bool = False
+
+
+#: Settings the demo implies when the hub's configuration leaves them unset: the city's name
+#: (titles, the catalog), its Gemeindeschlüssel (the catalog's political geocoding) and the
+#: screen whose tiles the portal shows as today's figures.
+DEMO_SETTINGS: dict[str, str] = {
+    "city_name": "Solingen",
+    "municipality_key": "05122000",
+    "portal_screen": DEMO_SLUG,
+}
+
+
+def with_demo_settings(settings: Settings) -> Settings:
+    """``settings`` with the demo's where they are unset (``serve --demo``)."""
+    unset = {name: value for name, value in DEMO_SETTINGS.items() if not getattr(settings, name)}
+    return settings.model_copy(update=unset)
 
 
 def load_demo(store: Store, now: datetime | None = None) -> DemoSummary:

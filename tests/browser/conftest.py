@@ -25,8 +25,7 @@ import pytest
 import uvicorn
 
 from cityhub.app import create_app
-from cityhub.demo import load_demo
-from cityhub.screens.demo import DEMO_SLUG
+from cityhub.demo import load_demo, with_demo_settings
 from cityhub.settings import Settings, load_settings
 from cityhub.store.database import Store
 
@@ -120,14 +119,8 @@ def live_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveHub]:
 def start_demo_hub(folder: Path, **overrides: Any) -> LiveHub:
     """A started hub on a new SQLite file in ``folder`` with the demo loaded; ``overrides``
     are settings beyond the defaults of browser tests (a module's own fixture uses them)."""
-    flags = {
-        "data_dir": folder,
-        "admin_token": ADMIN_TOKEN,
-        "mqtt_enabled": False,
-        "portal_screen": DEMO_SLUG,  # as ``serve --demo``: the portal's "today" is its tiles
-        **overrides,
-    }
-    settings = load_settings(flags, environ={})
+    flags = {"data_dir": folder, "admin_token": ADMIN_TOKEN, "mqtt_enabled": False, **overrides}
+    settings = with_demo_settings(load_settings(flags, environ={}))  # as ``serve --demo``
     store = Store(settings)
     store.migrate()
     load_demo(store)
