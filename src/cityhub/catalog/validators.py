@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, func, select
+from sqlalchemy import Connection, Select, func, select, true
 
 from cityhub import __version__, conditional
 from cityhub.catalog import records
@@ -66,26 +66,36 @@ class State:
 
 
 def state(connection: Connection, selection: records.Selection) -> State:
-    """The state of the datasets ``selection`` chooses (public ones, or one a reader sees)."""
+    """The state of the datasets ``selection`` chooses (public ones, or one a reader sees):
+    two statements, one of them a single row of all the aggregates."""
     rows = records.dataset_rows(selection).subquery()
     ids = select(rows.c.id).scalar_subquery()
-    datasets = connection.execute(
-        select(
-            func.count(),
-            func.sum(rows.c.id),
-            func.max(rows.c.modified_at),
-            func.min(rows.c.visibility),
+    datasets = select(
+        func.count(), func.sum(rows.c.id), func.max(rows.c.modified_at), func.min(rows.c.visibility)
+    )
+    aggregates = [
+        statement.subquery()
+        for statement in (
+            datasets,
+            _collections(ids),
+            _of_things(ids),
+            _streams(_datastreams, ids),
+            _streams(_multi_datastreams, ids),
         )
-    ).one()
+    ]
+    joined = aggregates[0]
+    for aggregate in aggregates[1:]:
+        joined = joined.join(aggregate, true())
+    row = connection.execute(select(*aggregates).select_from(joined)).one()
+    found, start = [], 0
+    for aggregate in aggregates:
+        found.append(tuple(row[start : start + len(aggregate.c)]))
+        start += len(aggregate.c)
     organizations = connection.execute(_organizations(rows)).all()
-    collections = connection.execute(_collections(ids)).one()
-    things = connection.execute(_of_things(ids)).one()
-    streams = connection.execute(_streams(_datastreams, ids)).one()
-    multi = connection.execute(_streams(_multi_datastreams, ids)).one()
-    parts = (tuple(datasets), *map(tuple, organizations), *map(tuple, (collections, things)))
-    parts += (tuple(streams), tuple(multi))
-    last_modified = conditional.latest(datasets[2], collections[2], streams[4], multi[4])
-    return State(parts, last_modified, datasets[3] in (None, PUBLIC))
+    dataset_part, collections, _, streams, multi = found
+    last_modified = conditional.latest(dataset_part[2], collections[2], streams[4], multi[4])
+    parts = (*found, *map(tuple, organizations))
+    return State(parts, last_modified, dataset_part[3] in (None, PUBLIC))
 
 
 def _organizations(rows: Any) -> Select[Any]:
