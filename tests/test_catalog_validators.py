@@ -1,6 +1,6 @@
 """Conditional requests of the catalog on both backends: a harvester's repeated request is a
 304; an edited dataset, an import into its collection, a new Observation past its
-Datastream's span each give a new tag; pages and formats have tags of their own; a restricted
+Datastream's span, a Thing moved each give a new tag; pages and formats have tags of their own; a restricted
 record is private."""
 
 from __future__ import annotations
@@ -118,6 +118,18 @@ def test_a_new_observation_past_the_span_changes_the_tags(catalog_hub, city):
     assert created.status_code == 201, created.text
     after = {url: tag_of(catalog_hub, url) for url in _watched()}
     assert after["/catalog"] != before["/catalog"]
+    assert after["/catalog/datasets/luftmessung"] != before["/catalog/datasets/luftmessung"]
+    assert after["/catalog/datasets/parken"] == before["/catalog/datasets/parken"]
+
+
+def test_a_thing_moved_to_another_dataset_changes_the_tags(catalog_hub, city):
+    before = {url: tag_of(catalog_hub, url) for url in _watched()}
+    thing = catalog_hub.get(f"/v1.1/Datastreams({city.datastreams[0]})/Thing").json()["@iot.id"]
+    moved = catalog_hub.post("/api/admin/datasets/toiletten/things", {"things": [thing]})
+    assert moved.status_code == 200, moved.text
+    after = {url: tag_of(catalog_hub, url) for url in _watched()}
+    assert after["/catalog"] != before["/catalog"]
+    assert after["/catalog/datasets/toiletten"] != before["/catalog/datasets/toiletten"]
     assert after["/catalog/datasets/luftmessung"] != before["/catalog/datasets/luftmessung"]
     assert after["/catalog/datasets/parken"] == before["/catalog/datasets/parken"]
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, func, select, true
+from sqlalchemy import BigInteger, Connection, Select, cast, func, select, true
 
 from cityhub import __version__, conditional
 from cityhub.catalog import records
@@ -108,7 +108,7 @@ def _organizations(rows: Any) -> Select[Any]:
 
 def _collections(ids: Any) -> Select[Any]:
     c = schema.collections.c
-    return select(func.count(), func.sum(c.id), func.max(c.modified_at)).where(
+    return select(func.count(), _placed(c.id, c.dataset_id), func.max(c.modified_at)).where(
         c.dataset_id.in_(ids)
     )
 
@@ -116,20 +116,23 @@ def _collections(ids: Any) -> Select[Any]:
 def _of_things(ids: Any) -> Select[Any]:
     """The Things, their Locations and their moves (a moved Thing gets a HistoricalLocation)."""
     mine = _things.c.dataset_id.in_(ids)
-    links = schema.thing_locations
-    moves = schema.historical_locations
-    return (
-        select(
-            func.count(func.distinct(_things.c.id)),
-            func.sum(func.distinct(_things.c.id)),
-            func.sum(links.c.location_id),
-            select(func.max(moves.c.id))
-            .where(moves.c.thing_id.in_(select(_things.c.id).where(mine)))
-            .scalar_subquery(),
-        )
-        .select_from(_things.outerjoin(links, links.c.thing_id == _things.c.id))
-        .where(mine)
-    )
+    links = schema.thing_locations.c
+    moves = schema.historical_locations.c
+    theirs = select(_things.c.id).where(mine)
+    return select(
+        func.count(),
+        _placed(_things.c.id, _things.c.dataset_id),
+        select(_placed(links.location_id, links.thing_id))
+        .where(links.thing_id.in_(theirs))
+        .scalar_subquery(),
+        select(func.max(moves.id)).where(moves.thing_id.in_(theirs)).scalar_subquery(),
+    ).where(mine)
+
+
+def _placed(member: Any, owner: Any) -> Any:
+    """A sum that changes when a member is added, removed or moved to another owner (a Thing
+    to another dataset: no stamp tells)."""
+    return func.sum(cast(member, BigInteger) * owner + member)
 
 
 def _streams(streams: Any, ids: Any) -> Select[Any]:
