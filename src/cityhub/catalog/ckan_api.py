@@ -82,8 +82,7 @@ class CkanFace:
 
     def routes(self) -> list[BaseRoute]:
         return [
-            Route(f"{prefix}/{{action}}", self.call, methods=["GET", "POST"])
-            for prefix in PREFIXES
+            Route(f"{prefix}/{{action}}", self.call, methods=["GET", "POST"]) for prefix in PREFIXES
         ]
 
     async def call(self, request: Request) -> Response:

@@ -5,6 +5,9 @@ or suffix, paged as ckanext-dcat pages (Hydra); one dataset's record at
 The catalog lists public datasets only, whoever asks: it is what harvesters copy. One
 dataset's record honours the reader's token, so a restricted dataset's record is there for a
 token that may read it (with ``dct:accessRights`` RESTRICTED) and absent (404) for others.
+
+Every answer carries validators (``catalog/validators.py``), read before anything else; a
+client whose copy is current gets a 304 and the records are neither read nor rendered.
 """
 
 from __future__ import annotations

@@ -33,8 +33,6 @@ LAYOUT_VERSION = 1
 MAX_AGE = 300
 
 _things = schema.things
-_datastreams = schema.datastreams
-_multi_datastreams = schema.multi_datastreams
 
 
 @dataclass(frozen=True)
@@ -79,8 +77,8 @@ def state(connection: Connection, selection: records.Selection) -> State:
             datasets,
             _collections(ids),
             _of_things(ids),
-            _streams(_datastreams, ids),
-            _streams(_multi_datastreams, ids),
+            _streams(schema.datastreams, ids),
+            _streams(schema.multi_datastreams, ids),
         )
     ]
     joined = aggregates[0]
