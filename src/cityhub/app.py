@@ -26,6 +26,7 @@ from cityhub import __version__, web
 from cityhub.admin import admin_router, tokens_router
 from cityhub.adminui import admin_routes
 from cityhub.auth import Authenticator
+from cityhub.catalog import openapi as catalog_openapi
 from cityhub.catalog.ckan_api import CkanFace
 from cityhub.catalog.http import CatalogFace
 from cityhub.connectors.admin import connectors_router
@@ -245,6 +246,7 @@ def _openapi(api: FastAPI) -> dict[str, Any]:
         document["paths"].update(features_openapi.paths(PREFIX))
         document["paths"].update(departures_openapi())
         document["paths"].update(downloads_openapi.paths())
+        document["paths"].update(catalog_openapi.paths())
         components = document.setdefault("components", {})
         components.setdefault("schemas", {}).update(schemas)
         components["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"}}

@@ -35,6 +35,21 @@ from cityhub.web import JSONResponse, read_body
 CKAN_VERSION = "2.10.4"
 _ERROR_TYPES = {400: "Bad Request", 404: "Not Found Error", 409: "Validation Error"}
 
+#: The read actions answered, each a method of ``CkanFace`` of that name.
+ACTIONS = (
+    "status_show",
+    "package_list",
+    "package_show",
+    "package_search",
+    "organization_list",
+    "organization_show",
+    "group_list",
+    "license_list",
+    "tag_list",
+)
+#: Where CKAN clients look for the actions: API version 3, and without a version.
+PREFIXES = ("/api/3/action", "/api/action")
+
 Params = dict[str, Any]
 Action = Callable[[Request, Params], Awaitable[Any]]
 
@@ -63,22 +78,11 @@ class CkanFace:
         self.store = store
         self.settings = settings
         self.auth = auth
-        self.actions: dict[str, Action] = {
-            "status_show": self.status_show,
-            "package_list": self.package_list,
-            "package_show": self.package_show,
-            "package_search": self.package_search,
-            "organization_list": self.organization_list,
-            "organization_show": self.organization_show,
-            "group_list": self.group_list,
-            "license_list": self.license_list,
-            "tag_list": self.tag_list,
-        }
+        self.actions: dict[str, Action] = {name: getattr(self, name) for name in ACTIONS}
 
     def routes(self) -> list[BaseRoute]:
         return [
-            Route(f"{prefix}/{{action}}", self.call, methods=["GET", "POST"])
-            for prefix in ("/api/3/action", "/api/action")
+            Route(f"{prefix}/{{action}}", self.call, methods=["GET", "POST"]) for prefix in PREFIXES
         ]
 
     async def call(self, request: Request) -> Response:

@@ -5,6 +5,9 @@ or suffix, paged as ckanext-dcat pages (Hydra); one dataset's record at
 The catalog lists public datasets only, whoever asks: it is what harvesters copy. One
 dataset's record honours the reader's token, so a restricted dataset's record is there for a
 token that may read it (with ``dct:accessRights`` RESTRICTED) and absent (404) for others.
+
+Every answer carries validators (``catalog/validators.py``), read before anything else; a
+client whose copy is current gets a 304 and the records are neither read nor rendered.
 """
 
 from __future__ import annotations
@@ -15,11 +18,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from cityhub import conditional
 from cityhub.auth import Authenticator
-from cityhub.catalog import records
+from cityhub.catalog import records, validators
 from cityhub.catalog.dcat import Paging, catalog_triples, record_triples
 from cityhub.catalog.profile import Profile, profile
 from cityhub.catalog.rdf import MEDIA_TYPES, render
+from cityhub.catalog.validators import Validators
 from cityhub.errors import BadRequest, NotFound
 from cityhub.settings import Settings
 from cityhub.store.access import hidden_datasets
@@ -91,36 +96,51 @@ class CatalogFace:
         )
         if size > MAX_PAGE_SIZE:
             raise BadRequest(f"'page_size' is at most {MAX_PAGE_SIZE}, not {size}")
+        described = self.profile(request)
+        sized = "page_size" in request.query_params
         selection = records.Selection(limit=size, offset=(page - 1) * size)
 
-        def work(connection: Connection) -> tuple[int, list[records.Record]]:
-            return records.count(connection, selection), records.read(connection, selection)
+        def work(connection: Connection) -> tuple[Validators, Paging, list[records.Record] | None]:
+            current = validators.state(connection, records.Selection())
+            paging = _paging(request, described, suffix, current.count, page, size)
+            if page > paging.last:
+                raise NotFound(f"the catalog has {paging.last} pages of {size}; no page {page}")
+            answer = current.validators("catalog", page, size, sized, suffix, chosen, described)
+            if conditional.not_modified(request.headers, answer):
+                return answer, paging, None  # the client's copy is current: read no more
+            return answer, paging, records.read(connection, selection)
 
-        total, found = await self.store.read(work)
-        described = self.profile(request)
-        paging = _paging(request, described, suffix, total, page, size)
-        if page > paging.last:
-            raise NotFound(f"the catalog has {paging.last} pages of {size}; no page {page}")
+        answer, paging, found = await self.store.read(work)
+        headers = _headers(answer, vary=suffix is None)
+        if found is None:
+            return Response(status_code=304, headers=headers)
         body = await anyio.to_thread.run_sync(
             render, lambda: catalog_triples(described, found, paging), chosen
         )
-        return _response(body, chosen, vary=suffix is None)
+        return Response(body, media_type=MEDIA_TYPES[chosen], headers=headers)
 
     async def dataset(self, request: Request) -> Response:
         slug, suffix = split_suffix(request.path_params["slug"])
         chosen = suffix or negotiate(request.headers.get("accept"))
         reader = (await self.auth.principal(request)).reader
-
-        def work(connection: Connection) -> list[records.Record]:
-            hidden = hidden_datasets(connection, reader)
-            return records.read(connection, records.Selection(hidden=hidden, slugs=[slug]))
-
-        found = await self.store.read(work)
-        if not found:
-            raise NotFound(f"no dataset '{slug[:100]}'")
         described = self.profile(request)
+
+        def work(connection: Connection) -> tuple[Validators, list[records.Record] | None]:
+            selection = records.Selection(hidden_datasets(connection, reader), slugs=[slug])
+            current = validators.state(connection, selection)
+            if current.count == 0:
+                raise NotFound(f"no dataset '{slug[:100]}'")
+            answer = current.validators("dataset", slug, suffix, chosen, described)
+            if conditional.not_modified(request.headers, answer):
+                return answer, None
+            return answer, records.read(connection, selection)
+
+        answer, found = await self.store.read(work)
+        headers = _headers(answer, vary=suffix is None)
+        if found is None:
+            return Response(status_code=304, headers=headers)
         body = render(lambda: record_triples(described, found[0]), chosen)
-        return _response(body, chosen, vary=suffix is None)
+        return Response(body, media_type=MEDIA_TYPES[chosen], headers=headers)
 
 
 def _paging(
@@ -140,6 +160,9 @@ def _number(text: str | None, name: str, default: int) -> int:
     return int(text)
 
 
-def _response(body: bytes, suffix: str, vary: bool) -> Response:
-    headers = {"Vary": "Accept"} if vary else None
-    return Response(body, media_type=MEDIA_TYPES[suffix], headers=headers)
+def _headers(answer: Validators, vary: bool) -> dict[str, str]:
+    """Validators and caching; ``Vary: Accept`` where the format was negotiated."""
+    headers = conditional.headers(answer, validators.MAX_AGE)
+    if vary:
+        headers["Vary"] = ", ".join(filter(None, ("Accept", headers.get("Vary"))))
+    return headers

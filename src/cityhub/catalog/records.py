@@ -90,7 +90,7 @@ class Selection:
 
 def read(connection: Connection, selection: Selection) -> list[Record]:
     """The records of the selected datasets, by slug."""
-    statement = _dataset_rows(selection).order_by(_datasets.c.slug)
+    statement = dataset_rows(selection).order_by(_datasets.c.slug)
     if selection.limit is not None:
         statement = statement.limit(selection.limit).offset(selection.offset)
     records = [_record(row) for row in connection.execute(statement).mappings()]
@@ -101,17 +101,18 @@ def read(connection: Connection, selection: Selection) -> list[Record]:
 
 def count(connection: Connection, selection: Selection) -> int:
     """How many datasets the selection holds (for paging)."""
-    rows = _dataset_rows(selection).subquery()
+    rows = dataset_rows(selection).subquery()
     return int(connection.scalar(select(func.count()).select_from(rows)) or 0)
 
 
 def slugs(connection: Connection, selection: Selection) -> list[str]:
     """The slugs of the selected datasets, by slug: to find one by another name cheaply."""
-    rows = _dataset_rows(selection).subquery()
+    rows = dataset_rows(selection).subquery()
     return list(connection.scalars(select(rows.c.slug).order_by(rows.c.slug)))
 
 
-def _dataset_rows(selection: Selection) -> Select[Any]:
+def dataset_rows(selection: Selection) -> Select[Any]:
+    """The selected datasets' rows with their organization's (``org_*``), unordered."""
     statement = select(
         _datasets,
         _organizations.c.slug.label("org_slug"),

@@ -18,11 +18,12 @@ import pyarrow as pa
 import shapely
 from sqlalchemy import Connection, func, select
 
+from cityhub.conditional import latest
 from cityhub.downloads import encoders
 from cityhub.downloads.sql import batches, json_text
 from cityhub.downloads.streaming import Head
 from cityhub.downloads.urls import FORMATS
-from cityhub.downloads.validators import etag, latest
+from cityhub.downloads.validators import etag
 from cityhub.errors import NotFound
 from cityhub.features import sources
 from cityhub.features.sources import Collection

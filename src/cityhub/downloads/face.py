@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from cityhub import conditional
 from cityhub.auth import Authenticator
 from cityhub.downloads import collections, observations, validators
 from cityhub.downloads.observations import TimeRange
@@ -75,7 +76,7 @@ class DownloadsFace:
         download = Download(self.store, run)
         head = await download.head()
         headers = validators.headers(head)
-        if validators.not_modified(request.headers, head):
+        if conditional.not_modified(request.headers, head):
             await download.aclose()
             return Response(status_code=304, headers=headers)
         if request.method == "HEAD":

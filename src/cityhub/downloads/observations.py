@@ -29,11 +29,12 @@ from sqlalchemy import (
     type_coerce,
 )
 
+from cityhub.conditional import latest
 from cityhub.downloads import encoders
 from cityhub.downloads.sql import batches, instant_text, json_text, tuples
 from cityhub.downloads.streaming import Head
 from cityhub.downloads.urls import FORMATS
-from cityhub.downloads.validators import etag, latest
+from cityhub.downloads.validators import etag
 from cityhub.errors import NotFound
 from cityhub.sensorthings.model import BY_NAME, OBSERVATION_TYPE_BASE
 from cityhub.sensorthings.visibility import visible
