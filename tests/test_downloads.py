@@ -403,7 +403,10 @@ def test_bad_parameters(hub, world):
     )
     _error(hub.get(url, params={"limit": "5"}), 400, "'limit'")
     _error(
-        hub.get(collection_download("", "toiletten", "csv"), params={"from": "x"}), 400, "'from'"
+        hub.get(collection_download("", "toiletten", "csv"), params={"from": "x"}),
+        400,
+        "'from'",
+        "it takes none",
     )
 
 

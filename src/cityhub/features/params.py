@@ -84,9 +84,8 @@ def single(params: Mapping[str, list[str]], name: str) -> str | None:
 def check_known(params: Mapping[str, list[str]], allowed: frozenset[str]) -> None:
     unknown = sorted(set(params) - allowed)
     if unknown:
-        raise BadRequest(
-            f"unknown query parameter '{unknown[0]}'; allowed: {', '.join(sorted(allowed))}"
-        )
+        known = f"allowed: {', '.join(sorted(allowed))}" if allowed else "it takes none"
+        raise BadRequest(f"unknown query parameter '{unknown[0]}'; {known}")
 
 
 def integer(text: str | None, name: str, default: int, low: int, high: int | None) -> int:
