@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -208,6 +209,8 @@ def running_hub(
 
 def wrk(url: str, args: argparse.Namespace, script: str | None = None) -> float:
     """Requests per second from wrk; non-2xx answers abort the measurement."""
+    if shutil.which("wrk") is None:
+        raise SystemExit("this benchmark needs wrk as its load generator: apt-get install wrk")
     command = ["wrk", "-t2", f"-c{args.connections}", f"-d{args.seconds}s", "--latency"]
     if script:
         path = Path(tempfile.mkdtemp()) / "script.lua"
