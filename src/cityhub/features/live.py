@@ -85,9 +85,9 @@ def merge(properties: dict[str, Any], live: dict[str, dict[str, Any]] | None) ->
     return merged
 
 
-def live_names(connection: Connection, thing_ids: Any, hidden: Hidden) -> dict[str, str]:
-    """The observed property names with a latest value among ``thing_ids`` (a subquery), and
-    the JSON Schema type of their values."""
+def _result_kinds(connection: Connection, thing_ids: Any, hidden: Hidden) -> Any:
+    """The observed property names with a latest value among ``thing_ids`` (a subquery), each
+    with the result types of those values."""
     statement = (
         select(_properties.c.name, _observations.c.result_type)
         .select_from(_joined())
@@ -96,13 +96,51 @@ def live_names(connection: Connection, thing_ids: Any, hidden: Hidden) -> dict[s
         )
         .distinct()
     )
+    return connection.execute(statement)
+
+
+def live_names(connection: Connection, thing_ids: Any, hidden: Hidden) -> dict[str, str]:
+    """The observed property names with a latest value among ``thing_ids`` (a subquery), and
+    the JSON Schema type of their values: numbers and texts, the values a filter compares."""
     names: dict[str, str] = {}
-    for name, kind in connection.execute(statement):
+    for name, kind in _result_kinds(connection, thing_ids, hidden):
         if kind in _NUMERIC:
             names[name] = "number"
         elif kind == schema.RESULT_STRING:
             names.setdefault(name, "string")
     return names
+
+
+_JSON_TYPES = {
+    schema.RESULT_INTEGER: "integer",
+    schema.RESULT_FLOAT: "number",
+    schema.RESULT_STRING: "string",
+    schema.RESULT_BOOLEAN: "boolean",
+    schema.RESULT_JSON: "object",
+}
+
+
+def live_types(connection: Connection, thing_ids: Any, hidden: Hidden) -> dict[str, str]:
+    """Every observed property name with a latest value among ``thing_ids`` (a subquery), by
+    name, and the JSON Schema type of its values (``widen`` where they differ)."""
+    types: dict[str, str] = {}
+    for name, kind in _result_kinds(connection, thing_ids, hidden):
+        found = _JSON_TYPES.get(kind)
+        if found is not None:
+            types[name] = widen(types.get(name), found)
+        else:
+            types.setdefault(name, "string")  # only null values so far
+    return dict(sorted(types.items()))
+
+
+def widen(known: str | None, found: str) -> str:
+    """The JSON Schema type of values of type ``known`` and of type ``found``: integers and
+    numbers are numbers; texts among others are texts; otherwise the first type stays."""
+    if known is None or known == found:
+        return found
+    if {known, found} <= {"integer", "number"}:
+        return "number"
+    return "string" if "string" in (known, found) else known
 
 
 def live_queryable(thing_id: Any, name: str, kind: str, hidden: Hidden) -> Queryable:

@@ -81,7 +81,7 @@ class Summaries:
 
 def summarise(connection: Connection, source: Source, hidden: Hidden) -> Summary:
     backend = connection.dialect.name
-    properties = _property_types(connection, source, backend)
+    properties = property_types(connection, source, backend)
     for name in source.extra:
         properties.setdefault(name, "string")
     things = select(source.c.thing_id).where(*source.base, source.c.thing_id.is_not(None))
@@ -129,7 +129,8 @@ def _extent(
     return None if row[0] is None else (float(row[0]), float(row[1]), float(row[2]), float(row[3]))
 
 
-def _property_types(connection: Connection, source: Source, backend: str) -> dict[str, str]:
+def property_types(connection: Connection, source: Source, backend: str) -> dict[str, str]:
+    """The names of the properties the source's features have, sorted, with their JSON types."""
     if backend == "postgresql":
         members = func.jsonb_each(source.c.properties).table_valued("key", "value").lateral()
         whole = members.c.value.cast(Text).regexp_match("^-?[0-9]+$")
@@ -153,11 +154,5 @@ def _property_types(connection: Connection, source: Source, backend: str) -> dic
         found = names.get(json_type)
         if found is None:
             continue
-        known = types.get(key)
-        if known is None or known == found:
-            types[key] = found
-        elif {known, found} <= {"integer", "number"}:
-            types[key] = "number"
-        else:
-            types[key] = "string" if "string" in (known, found) else known
+        types[key] = live.widen(types.get(key), found)
     return dict(sorted(types.items()))
