@@ -33,7 +33,7 @@ from tests.sensorthings.helpers import (
 )
 
 from cityhub import auth, datasets
-from cityhub.downloads import collections, observations
+from cityhub.downloads import collections, observations, sensors
 from cityhub.downloads.urls import collection_download, datastream_download
 
 TEMPERATURES = [
@@ -126,6 +126,11 @@ def _error(response, status: int, *words: str) -> None:
     assert body["code"] == status
     for word in words:
         assert word in body["message"]
+
+
+def _observe(hub, datastream: int, result, time: str) -> int:
+    body = {"result": result, "phenomenonTime": time, "Datastream": {"@iot.id": datastream}}
+    return created_id(hub.post(f"{V}/Observations", body))
 
 
 # --- Datastreams ------------------------------------------------------------------------------
@@ -304,8 +309,122 @@ def test_collection_parquet(hub, world):
     assert shapes[2] is None
 
 
-def test_sensors_collection_has_no_download(hub, world):
-    _error(hub.get(collection_download("", "sensors", "csv")), 404, "Datastreams")
+# --- the sensors collection -----------------------------------------------------------------
+
+TEMPERATURE, LEVEL, CO2 = "property of temperature", "property of level", "property of co2"
+
+
+@pytest.fixture
+def gauge(hub, world) -> int:
+    """A second public Thing with a Location: a river gauge with a property of its own."""
+    return create_thing(
+        hub,
+        "Pegel",
+        datastreams=[
+            datastream_body(
+                "level",
+                [observation(2.5, "2024-01-02T00:00:00Z"), observation(2, "2024-01-01T00:00:00Z")],
+            )
+        ],
+        location=location_body("Wupper", (7.05, 51.15)),
+        properties={"dataset": "offen", "river": "Wupper"},
+    ).thing
+
+
+def _by_name(rows: list[dict]) -> dict[str, dict]:
+    return {row["name"]: row for row in rows}
+
+
+def test_sensors_csv(hub, world, gauge):
+    response = hub.get(collection_download("", "sensors", "csv"))
+    rows = _by_name(_csv(response))
+    assert set(rows) == {"Wetter", "Pegel"}  # "Innen" is restricted
+    header = list(rows["Wetter"])
+    assert header[:3] == ["id", "name", "description"]
+    assert header[-3:] == ["geometry", "lon", "lat"]
+    assert header.index("river") < header.index(LEVEL)
+    for name in (LEVEL, TEMPERATURE):
+        assert header.index(name) + 1 == header.index(f"{name}.phenomenonTime")
+    assert CO2 not in header
+    weather, river = rows["Wetter"], rows["Pegel"]
+    assert float(weather[TEMPERATURE]) == 1e-07
+    assert weather[f"{TEMPERATURE}.phenomenonTime"] == "2024-01-01T03:00:00.5Z"
+    assert weather[LEVEL] == weather["river"] == ""
+    assert weather["description"] == "thing Wetter"
+    assert weather["geometry"] == "POINT (7.0833 51.1657)"
+    assert (float(weather["lon"]), float(weather["lat"])) == (7.0833, 51.1657)
+    assert float(river[LEVEL]) == 2.5  # the latest by phenomenonTime, not the last written
+    assert river[f"{LEVEL}.phenomenonTime"] == "2024-01-02T00:00:00Z"
+    assert river["river"] == "Wupper"
+    assert int(river["id"]) == gauge
+    assert int(weather["id"]) < gauge
+    assert response.headers["content-disposition"] == 'attachment; filename="sensors.csv"'
+    assert response.headers["cache-control"].startswith("public")
+
+
+def test_sensors_geojson(hub, world, gauge):
+    response = hub.get(collection_download("", "sensors", "geojson"))
+    assert response.status_code == 200, response.text
+    features = {f["properties"]["name"]: f for f in orjson.loads(response.content)["features"]}
+    assert set(features) == {"Wetter", "Pegel"}
+    river = features["Pegel"]
+    assert river["id"] == gauge
+    assert river["geometry"] == {"type": "Point", "coordinates": [7.05, 51.15]}
+    assert river["properties"]["river"] == "Wupper"
+    assert river["properties"][LEVEL] == 2.5
+    detail = river["properties"]["live"][LEVEL]
+    assert detail["phenomenonTime"] == "2024-01-02T00:00:00Z"
+    assert detail["unit"] == "degC"
+    # As OGC API – Features serves it.
+    served = hub.get(f"/features/collections/sensors/items/{gauge}").json()
+    assert served["properties"] == river["properties"]
+
+
+def test_sensors_parquet(hub, world, gauge, monkeypatch):
+    monkeypatch.setattr(sensors, "BATCH_ROWS", 1)
+    response = hub.get(collection_download("", "sensors", "parquet"))
+    assert pq.ParquetFile(io.BytesIO(response.content)).num_row_groups == 2
+    table = _parquet(response)
+    assert orjson.loads(table.schema.metadata[b"geo"])["columns"]["geometry"]["encoding"] == "WKB"
+    types = {field.name: field.type for field in table.schema}
+    assert types[LEVEL] == types[TEMPERATURE] == pa.float64()
+    assert types[f"{LEVEL}.phenomenonTime"] == pa.string()
+    columns = table.to_pydict()
+    assert columns["name"] == ["Wetter", "Pegel"]
+    assert columns[TEMPERATURE] == [1e-07, None]
+    assert columns[LEVEL] == [None, 2.5]
+    assert columns["river"] == [None, "Wupper"]
+    assert shapely.from_wkb(columns["geometry"][1]).equals(shapely.Point(7.05, 51.15))
+
+
+def test_sensors_restricted_thing_needs_a_token_that_may_read_it(hub, world):
+    url = collection_download("", "sensors", "csv")
+    assert set(_by_name(_csv(hub.get(url)))) == {"Wetter"}
+    response = hub.get(url, headers=hub.admin)
+    rows = _by_name(_csv(response))
+    assert set(rows) == {"Wetter", "Innen"}
+    assert float(rows["Innen"][CO2]) == 612
+    assert rows["Wetter"][CO2] == ""
+    assert response.headers["cache-control"].startswith("private")
+    assert response.headers["etag"] != hub.get(url).headers["etag"]
+    document = orjson.loads(hub.get(collection_download("", "sensors", "geojson")).content)
+    assert [f["properties"]["name"] for f in document["features"]] == ["Wetter"]
+
+
+def test_sensors_validators(hub, world):
+    url = collection_download("", "sensors", "parquet")
+    first = hub.get(url)
+    tag = first.headers["etag"]
+    assert first.headers["last-modified"] == "Mon, 01 Jan 2024 03:00:00 GMT"
+    assert hub.get(url, headers={"If-None-Match": tag}).status_code == 304
+    assert hub.get(collection_download("", "sensors", "csv")).headers["etag"] != tag
+    _observe(hub, world.datastream, 5, "2024-01-01T04:00:00Z")
+    changed = hub.get(url, headers={"If-None-Match": tag})
+    assert changed.status_code == 200
+    assert changed.headers["etag"] != tag
+    assert _parquet(changed).column(TEMPERATURE).to_pylist() == [5]
+    create_thing(hub, "Neu", location=location_body("Neu", (7.0, 51.1)))
+    assert hub.get(url, headers={"If-None-Match": changed.headers["etag"]}).status_code == 200
 
 
 # --- validators ---------------------------------------------------------------------------------
@@ -326,16 +445,7 @@ def test_datastream_validators(hub, world):
     # Another range is another download.
     ranged = hub.get(url, params={"from": "2024-01-01T01:00:00Z"})
     assert ranged.headers["etag"] != tag
-    created_id(
-        hub.post(
-            f"{V}/Observations",
-            {
-                "result": 5,
-                "phenomenonTime": "2024-01-01T04:00:00Z",
-                "Datastream": {"@iot.id": world.datastream},
-            },
-        )
-    )
+    _observe(hub, world.datastream, 5, "2024-01-01T04:00:00Z")
     changed = hub.get(url, headers={"If-None-Match": tag})
     assert changed.status_code == 200
     assert changed.headers["etag"] != tag

@@ -4,12 +4,13 @@ Columns: ``id``, then every property any feature has (sorted by name, as the col
 queryables list them), then the geometry: WKT with ``lon``/``lat`` for points in CSV, WKB
 with GeoParquet metadata in Parquet, GeoJSON in GeoJSON. A property named like one of those
 columns is written as ``properties.<name>``. Stored properties only: a live feature's current
-values are in its Datastreams' downloads.
+values are in its Datastreams' downloads; the sensors collection's download (``sensors``)
+has them, written by the same column writers (``csv_chunks``, ``parquet_chunks``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import numpy
@@ -39,13 +40,8 @@ _features = schema.features
 
 def find(connection: Connection, slug: str, hidden: Hidden) -> Collection:
     found = sources.find_collection(connection, slug, hidden)
-    if found is None:
+    if found is None or found.is_sensors:  # the sensors' download is ``sensors.produce``
         raise NotFound(f"no collection '{slug}'")
-    if found.is_sensors:
-        raise NotFound(
-            f"the '{slug}' collection has no download: download its Things' Datastreams "
-            "(/downloads/datastreams/{id}.csv) instead"
-        )
     return found
 
 
@@ -89,13 +85,33 @@ def _features_of(connection: Connection, collection_id: int) -> Iterator[list[by
         yield [encoders.feature(i, geom, orjson.Fragment(props)) for i, props, geom in rows]
 
 
+def _documents(connection: Connection, collection_id: int, size: int) -> Iterator[list[Row]]:
+    for rows in _rows(connection, collection_id, size):
+        yield [(feature_id, orjson.loads(props), geom) for feature_id, props, geom in rows]
+
+
+def _csv(connection: Connection, collection_id: int, properties: list[str]) -> Iterator[bytes]:
+    return csv_chunks(_documents(connection, collection_id, BATCH_ROWS), properties)
+
+
+def _parquet(connection: Connection, collection_id: int, types: dict[str, str]) -> Iterator[bytes]:
+    return parquet_chunks(_documents(connection, collection_id, ROW_GROUP_ROWS), types)
+
+
+# --- the columns, shared with the sensors' download ----------------------------------------
+
+#: A row of a download of features: its id, its values by property name, its geometry as
+#: GeoJSON text (or None).
+Row = tuple[Any, dict[str, Any], str | None]
+
+
 def column_names(properties: list[str]) -> list[str]:
     """The columns of a collection's download (CSV and Parquet), its properties' among them."""
     named = [f"properties.{name}" if name in _OURS else name for name in properties]
     return ["id", *named, "geometry"]
 
 
-def _shapes(rows: list[Any]) -> Any:
+def _shapes(rows: list[Row]) -> Any:
     return shapely.from_geojson(numpy.array([row[2] for row in rows], dtype=object))
 
 
@@ -108,17 +124,18 @@ def _cell(value: Any) -> Any:
     return orjson.dumps(value).decode()
 
 
-def _csv(connection: Connection, collection_id: int, properties: list[str]) -> Iterator[bytes]:
+def csv_chunks(batches: Iterable[list[Row]], properties: list[str]) -> Iterator[bytes]:
+    """CSV of features: a header row, then one chunk per batch of rows; ``properties`` are
+    the names of the columns between ``id`` and the geometry."""
     writer = encoders.CsvChunks()
     yield writer.chunk([[*column_names(properties), "lon", "lat"]])
-    for rows in _rows(connection, collection_id, BATCH_ROWS):
+    for rows in batches:
         shapes = _shapes(rows)
         texts = shapely.to_wkt(shapes, rounding_precision=-1)
         points = shapely.get_type_id(shapes) == 0
         xs, ys = shapely.get_x(shapes), shapely.get_y(shapes)
         lines = []
-        for index, (feature_id, document, _) in enumerate(rows):
-            values = orjson.loads(document)
+        for index, (feature_id, values, _) in enumerate(rows):
             line = [feature_id, *(_cell(values.get(name)) for name in properties), texts[index]]
             line += [xs[index], ys[index]] if points[index] else [None, None]
             lines.append(line)
@@ -162,17 +179,18 @@ def _typed(value: Any, kind: pa.DataType) -> Any:
     return value
 
 
-def _parquet(connection: Connection, collection_id: int, types: dict[str, str]) -> Iterator[bytes]:
+def parquet_chunks(batches: Iterable[list[Row]], types: dict[str, str]) -> Iterator[bytes]:
+    """GeoParquet of features, one row group per batch of rows; ``types``: the JSON Schema
+    type of each column between ``id`` and the geometry, by property name."""
     schema_ = parquet_schema(types)
     names = list(types)
     kinds = [schema_.field(index + 1).type for index in range(len(names))]
 
     def tables() -> Iterator[pa.Table]:
-        for rows in _rows(connection, collection_id, ROW_GROUP_ROWS):
-            documents = [orjson.loads(row[1]) for row in rows]
+        for rows in batches:
             arrays = [pa.array([row[0] for row in rows], pa.int64())]
             for name, kind in zip(names, kinds, strict=True):
-                column = [_typed(document.get(name), kind) for document in documents]
+                column = [_typed(row[1].get(name), kind) for row in rows]
                 arrays.append(pa.array(column, kind))
             arrays.append(pa.array(shapely.to_wkb(_shapes(rows)), pa.binary()))
             yield pa.Table.from_arrays(arrays, schema=schema_)

@@ -18,13 +18,14 @@ from starlette.routing import BaseRoute, Route
 
 from cityhub import conditional
 from cityhub.auth import Authenticator
-from cityhub.downloads import collections, observations, validators
+from cityhub.downloads import collections, observations, sensors, validators
 from cityhub.downloads.observations import TimeRange
 from cityhub.downloads.streaming import Download, DownloadResponse
 from cityhub.downloads.urls import FORMATS, PREFIX
 from cityhub.errors import BadRequest, NotFound
 from cityhub.features import params as p
 from cityhub.features.http import checked_params
+from cityhub.features.sources import SENSORS
 from cityhub.store.access import Hidden, hidden_datasets
 from cityhub.store.database import Store
 from cityhub.timeutil import parse_instant
@@ -50,6 +51,8 @@ class DownloadsFace:
         slug, extension = _split(request.path_params["file"], "collection")
 
         def produce(connection: Connection, hidden: Hidden) -> Iterator[Any]:
+            if slug == SENSORS:
+                return sensors.produce(connection, extension, hidden)
             return collections.produce(connection, slug, extension, hidden)
 
         return await self._download(request, produce)

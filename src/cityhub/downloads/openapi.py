@@ -47,7 +47,12 @@ def paths() -> dict[str, Any]:
     return {
         PREFIX + "/collections/{slug}.{ext}": operation(
             "A feature collection as CSV, GeoJSON or Parquet",
-            parameter("slug", "path", "The collection's slug."),
+            parameter(
+                "slug",
+                "path",
+                "The collection's slug; `sensors`: every Thing with a Location, with the "
+                "latest value of each of its Datastreams.",
+            ),
         ),
         PREFIX + "/datastreams/{id}.{ext}": operation(
             "A Datastream's Observations as CSV, GeoJSON or Parquet",
