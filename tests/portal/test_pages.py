@@ -336,4 +336,5 @@ def test_a_collection_page_links_its_bulk_downloads(hub, city):
         url = f"http://testserver/downloads/collections/toiletten.{ext}"
         assert f'href="{url}" type="{media}"' in html
     assert 'aria-label="Öffentliche Toiletten als Parquet herunterladen"' in html
-    assert "/downloads/collections/sensors" not in hub.get("/collections/sensors").text
+    sensors = hub.get("/collections/sensors").text
+    assert 'href="http://testserver/downloads/collections/sensors.parquet"' in sensors

@@ -214,11 +214,7 @@ class Portal:
             return {"collection": found, "items": listed.items, "matched": listed.matched}
 
         context = await self._read(request, work)
-        context["downloads"] = (
-            []  # the sensors' data is their Datastreams', downloaded from their pages
-            if context["collection"].is_sensors
-            else record.collection_downloads(self.base(request), slug)
-        )
+        context["downloads"] = record.collection_downloads(self.base(request), slug)
         return self.page(request, "portal/collection.html", **context)
 
     # --- features and Things -----------------------------------------------------------
