@@ -526,6 +526,23 @@ def test_unknown_downloads(hub, world):
     _error(hub.get("/downloads/collections/toiletten"), 404)
     _error(hub.get("/downloads/datastreams/999999.csv"), 404, "999999")
     _error(hub.get("/downloads/datastreams/abc.csv"), 404, "abc")
+    _error(hub.get("/downloads/datastreams/\u00b2.csv"), 404, "whole numbers")
+
+
+def test_unreadable_conditions_are_ignored(hub, world):
+    for url in (
+        datastream_download("", world.datastream, "csv"),
+        collection_download("", "toiletten", "csv"),
+        collection_download("", "sensors", "csv"),
+    ):
+        for headers in (
+            {"If-Modified-Since": "nonsense"},
+            {"If-Modified-Since": "Mon, 01 Jan 99999 00:00:00 GMT"},
+            {"If-None-Match": "nonsense"},
+            {"If-None-Match": ', ,W/"a"'},
+        ):
+            assert hub.get(url, headers=headers).status_code == 200
+            assert hub.request("HEAD", url, headers=headers).status_code == 200
 
 
 # --- streaming ------------------------------------------------------------------------------------

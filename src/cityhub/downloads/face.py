@@ -60,7 +60,8 @@ class DownloadsFace:
     async def datastream(self, request: Request) -> Response:
         span = time_range(checked_params(request, _TIME_PARAMETERS))
         name, extension = _split(request.path_params["file"], "Datastream")
-        if not name.isdigit() or len(name) > 18:
+        # ASCII digits only: ``isdigit`` also admits "²", which ``int`` refuses.
+        if not (name.isascii() and name.isdigit()) or len(name) > 18:
             raise NotFound(f"no Datastream '{name}': Datastream ids are whole numbers")
 
         def produce(connection: Connection, hidden: Hidden) -> Iterator[Any]:
