@@ -6,7 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Executable, Text, cast, func, type_coerce
+from sqlalchemy import ColumnElement, Connection, Executable, Text, cast, type_coerce
+
+from cityhub.sensorthings.json_sql import instant_digits
 
 
 def json_text(column: Any, dialect: str) -> ColumnElement[Any]:
@@ -16,11 +18,9 @@ def json_text(column: Any, dialect: str) -> ColumnElement[Any]:
 
 def instant_text(column: Any, dialect: str) -> ColumnElement[Any]:
     """An instant as ISO 8601 text in UTC (``YYYY-MM-DDTHH:MM:SS.ffffffZ``), formatted by the
-    database: a row comes out of the cursor ready to write."""
-    if dialect == "postgresql":
-        return func.to_char(func.timezone("UTC", column), 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
-    # Stored as "YYYY-MM-DD HH:MM:SS.ffffff" in UTC (see UTCDateTime): one replace away.
-    return func.replace(type_coerce(column, Text), " ", "T").concat("Z")
+    database as the SensorThings API's JSON is (``json_sql``): a row comes out of the cursor
+    ready to write."""
+    return instant_digits(column, dialect).concat("Z")
 
 
 def batches(connection: Connection, statement: Executable, size: int) -> Iterator[list[Any]]:

@@ -29,6 +29,7 @@ from sqlalchemy import (
     func,
     literal,
     literal_column,
+    type_coerce,
 )
 from sqlalchemy import null as sql_null
 
@@ -154,6 +155,16 @@ def quoted(value: str) -> str:
 # --- values ------------------------------------------------------------------------------------
 
 
+def instant_digits(column: ColumnElement[Any], backend: str) -> ColumnElement[str]:
+    """A stored time as ISO 8601 in UTC with all six fraction digits and no zone designator
+    (``YYYY-MM-DDTHH:MM:SS.ffffff``), formatted by the database; the bulk downloads write it
+    as it is, ``Values.instant`` trims it."""
+    if backend == "postgresql":
+        return func.to_char(func.timezone("UTC", column), 'YYYY-MM-DD"T"HH24:MI:SS.US')
+    # SQLite keeps "YYYY-MM-DD HH:MM:SS.ffffff" in UTC (see ``UTCDateTime``): one replace away.
+    return func.replace(type_coerce(column, Text), " ", "T")
+
+
 class Values:
     """The SQL writing property values of one backend as JSON text."""
 
@@ -213,8 +224,7 @@ class Values:
         """A stored time (not NULL) as ``serialize.wire_instant`` writes it, but for the "Z":
         ISO 8601 in UTC, fractional seconds without trailing zeros."""
         if self.backend == "postgresql":
-            text = func.to_char(func.timezone("UTC", column), 'YYYY-MM-DD"T"HH24:MI:SS.US')
-            return func.rtrim(func.rtrim(text, "0"), ".")
+            return func.rtrim(func.rtrim(instant_digits(column, self.backend), "0"), ".")
         # SQLite keeps "YYYY-MM-DD HH:MM:SS.ffffff", always with the six digits: every writer
         # stores times through ``UTCDateTime`` or ``BulkLoader.times``.
         whole = func.substr(column, 21) == "000000"
