@@ -27,8 +27,8 @@ from cityhub.downloads.urls import FORMATS
 from cityhub.downloads.validators import etag
 from cityhub.errors import NotFound
 from cityhub.features import sources
-from cityhub.features.sources import Collection
-from cityhub.features.summary import summarise
+from cityhub.features.sources import Collection, Source
+from cityhub.features.summary import property_types
 from cityhub.store import schema
 from cityhub.store.access import PUBLIC, Hidden
 
@@ -49,10 +49,9 @@ def produce(connection: Connection, slug: str, extension: str, hidden: Hidden) -
     """The download's ``Head``, then its bytes."""
     found = find(connection, slug, hidden)
     assert found.id is not None
+    source = sources.feature_source(found.id)
     count, modified = connection.execute(
-        select(func.count(), func.max(_features.c.modified_at)).where(
-            *sources.feature_source(found.id).base
-        )
+        select(func.count(), func.max(_features.c.modified_at)).where(*source.base)
     ).one()
     visibility = connection.scalar(
         select(schema.datasets.c.visibility).where(schema.datasets.c.id == found.dataset_id)
@@ -63,39 +62,39 @@ def produce(connection: Connection, slug: str, extension: str, hidden: Hidden) -
     media_type = FORMATS[extension].media_type
     yield Head(media_type, filename, tag, last_modified, visibility in (None, PUBLIC))
     if extension == "geojson":
-        yield from encoders.geojson_chunks(_features_of(connection, found.id))
+        yield from encoders.geojson_chunks(_features_of(connection, source))
         return
-    types = summarise(connection, sources.feature_source(found.id), hidden).properties
+    # The properties' names and types alone, not the whole summary (extent, times, live names).
+    types = property_types(connection, source, connection.dialect.name)
     if extension == "csv":
-        yield from _csv(connection, found.id, list(types))
+        yield from _csv(connection, source, list(types))
     else:
-        yield from _parquet(connection, found.id, types)
+        yield from _parquet(connection, source, types)
 
 
-def _rows(connection: Connection, collection_id: int, size: int) -> Iterator[list[Any]]:
+def _rows(connection: Connection, source: Source, size: int) -> Iterator[list[Any]]:
     """Batches of (id, properties as JSON text, geometry as GeoJSON text), by id."""
-    source = sources.feature_source(collection_id)
     document = json_text(source.c.properties, connection.dialect.name)
     statement = select(source.c.id, document, source.c.geom).where(*source.base)
     return batches(connection, statement.order_by(source.c.id), size)
 
 
-def _features_of(connection: Connection, collection_id: int) -> Iterator[list[bytes]]:
-    for rows in _rows(connection, collection_id, BATCH_ROWS):
+def _features_of(connection: Connection, source: Source) -> Iterator[list[bytes]]:
+    for rows in _rows(connection, source, BATCH_ROWS):
         yield [encoders.feature(i, geom, orjson.Fragment(props)) for i, props, geom in rows]
 
 
-def _documents(connection: Connection, collection_id: int, size: int) -> Iterator[list[Row]]:
-    for rows in _rows(connection, collection_id, size):
+def _documents(connection: Connection, source: Source, size: int) -> Iterator[list[Row]]:
+    for rows in _rows(connection, source, size):
         yield [(feature_id, orjson.loads(props), geom) for feature_id, props, geom in rows]
 
 
-def _csv(connection: Connection, collection_id: int, properties: list[str]) -> Iterator[bytes]:
-    return csv_chunks(_documents(connection, collection_id, BATCH_ROWS), properties)
+def _csv(connection: Connection, source: Source, properties: list[str]) -> Iterator[bytes]:
+    return csv_chunks(_documents(connection, source, BATCH_ROWS), properties)
 
 
-def _parquet(connection: Connection, collection_id: int, types: dict[str, str]) -> Iterator[bytes]:
-    return parquet_chunks(_documents(connection, collection_id, ROW_GROUP_ROWS), types)
+def _parquet(connection: Connection, source: Source, types: dict[str, str]) -> Iterator[bytes]:
+    return parquet_chunks(_documents(connection, source, ROW_GROUP_ROWS), types)
 
 
 # --- the columns, shared with the sensors' download ----------------------------------------
