@@ -28,6 +28,7 @@ from tests.sensorthings.helpers import (
     create_thing,
     created_id,
     datastream_body,
+    feature_body,
     location_body,
     observation,
 )
@@ -185,6 +186,34 @@ def test_datastream_geojson(hub, world):
         "result": 20.5,
     }
     assert [f["properties"]["result"] for f in features] == [20.5, 21, -3.25, 1e-07]
+
+
+def test_datastream_geojson_many_features_of_interest(hub, world, monkeypatch):
+    """A moving sensor's Features of interest outgrow the geometries kept: a batch's
+    geometries are all there after the older ones are let go."""
+    monkeypatch.setattr(observations, "BATCH_ROWS", 2)
+    monkeypatch.setattr(observations._Geometries, "LIMIT", 2)
+    thing = create_thing(
+        hub, "Fahrzeug", datastreams=[datastream_body("speed")], properties={"dataset": "offen"}
+    )
+    datastream = thing.datastreams[0]
+    places = [(7.01, 51.1), (7.02, 51.2), (7.03, 51.3)]
+    features = [
+        created_id(hub.post(f"{V}/FeaturesOfInterest", feature_body(f"P{i}", place)))
+        for i, place in enumerate(places)
+    ]
+    for hour, index in enumerate([0, 1, 0, 2]):
+        body = {
+            "result": hour,
+            "phenomenonTime": f"2024-01-01T0{hour}:00:00Z",
+            "Datastream": {"@iot.id": datastream},
+            "FeatureOfInterest": {"@iot.id": features[index]},
+        }
+        created_id(hub.post(f"{V}/Observations", body))
+    response = hub.get(datastream_download("", datastream, "geojson"))
+    assert response.status_code == 200, response.text
+    coordinates = [f["geometry"]["coordinates"] for f in orjson.loads(response.content)["features"]]
+    assert coordinates == [list(places[index]) for index in [0, 1, 0, 2]]
 
 
 def test_datastream_parquet(hub, world):

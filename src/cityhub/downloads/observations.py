@@ -251,6 +251,7 @@ class _Geometries:
         if missing:
             if len(self.known) + len(missing) > self.LIMIT:
                 self.known.clear()
+                missing = ids  # the batch's known ones went too
             table = schema.features_of_interest
             statement = select(table.c.id, table.c.geom).where(table.c.id.in_(sorted(missing)))
             self.known.update({row[0]: row[1] for row in self.connection.execute(statement)})
