@@ -32,7 +32,15 @@ from typing import Any
 
 import httpx
 import psycopg
-from harness import START, backends, hub_database, hub_env, running_hub, seed_datastreams
+from harness import (
+    START,
+    backends,
+    hub_database,
+    hub_env,
+    report,
+    running_hub,
+    seed_datastreams,
+)
 from sqlalchemy import text
 
 from cityhub.downloads import observations
@@ -198,16 +206,16 @@ def run_backend(backend: str, args: argparse.Namespace) -> None:
     with hub_database(backend, "downloads", "cityhub-downloads-") as (overrides, store):
         datastream = load(overrides, store, args.rows)
         floor_rate = floor(store, datastream)
-        report("floor: bare cursor fetch", floor_rate, floor_rate)
+        rate_report("floor: bare cursor fetch", floor_rate, floor_rate)
         seconds, size = in_process(store, datastream)
-        report("CSV producer, in process", args.rows / seconds, floor_rate)
+        rate_report("CSV producer, in process", args.rows / seconds, floor_rate)
         print(f"    {size / 1e6:,.0f} MB of CSV")
         with running_hub(overrides, hub_env(admin_token=False)) as (process, base):
             seconds, lines, (idle, early, peak) = over_http(
                 base, process.pid, datastream, args.rows
             )
         assert lines == args.rows, (lines, args.rows)
-        report("CSV download over HTTP", args.rows / seconds, floor_rate)
+        rate_report("CSV download over HTTP", args.rows / seconds, floor_rate)
         print(
             f"    server RSS {idle / 2**20:,.0f} MiB idle; peak growth over the first tenth of "
             f"the rows {(early - idle) / 2**20:,.1f} MiB, over all of them "
@@ -217,8 +225,8 @@ def run_backend(backend: str, args: argparse.Namespace) -> None:
         print(f"    {verdict} the issue's {FLOOR:,} rows/s")
 
 
-def report(name: str, rate: float, floor_rate: float) -> None:
-    print(f"  {name:<30} {rate:>12,.0f} rows/s   {rate / floor_rate:>5.0%} of the floor")
+def rate_report(name: str, rate: float, floor_rate: float) -> None:
+    report(name, f"{rate:,.0f} rows/s", f"{floor_rate:,.0f} rows/s", rate / floor_rate)
 
 
 if __name__ == "__main__":
