@@ -318,6 +318,28 @@ def test_collection_geojson(hub, world):
     assert features[2]["geometry"] is None
 
 
+def test_collection_parquet_whole_numbers_beyond_int64(hub):
+    """JSON's whole numbers have no bound; one an int64 column cannot hold is missing there,
+    and the download is whole."""
+    dataset = hub.store.write_blocking(
+        lambda connection: datasets.create_dataset(
+            connection, slug="gross", title="Gross", licence="cc-zero"
+        )
+    )
+    zaehler = add_collection(hub, dataset, "zaehler")
+    add_features(
+        hub,
+        zaehler,
+        [
+            {"geometry": point(7.08, 51.17), "properties": {"count": 18446744073709551615}},
+            {"geometry": point(7.09, 51.18), "properties": {"count": 2}},
+        ],
+    )
+    table = _parquet(hub.get(collection_download("", "zaehler", "parquet")))
+    assert table.schema.field("count").type == pa.int64()
+    assert table.column("count").to_pylist() == [None, 2]
+
+
 def test_collection_parquet(hub, world):
     table = _parquet(hub.get(collection_download("", "toiletten", "parquet")))
     assert table.num_rows == 3

@@ -163,34 +163,49 @@ def parquet_schema(types: dict[str, str]) -> pa.Schema:
     return pa.schema(fields, metadata=geoparquet_metadata())
 
 
-def _typed(value: Any, kind: pa.DataType) -> Any:
-    """A property value fit for its column: of the column's type, else missing."""
-    if value is None:
-        return None
-    if kind == pa.string():
-        return value if isinstance(value, str) else _cell(value)
-    if kind == pa.bool_():
-        return value if isinstance(value, bool) else None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    if kind == pa.int64():
-        return int(value) if value == int(value) else None
-    return value
+_INT64 = range(-(2**63), 2**63)
+
+
+def _text(value: Any) -> Any:
+    return value if value is None or value.__class__ is str else _cell(value)
+
+
+def _boolean(value: Any) -> Any:
+    return value if value is True or value is False else None
+
+
+def _number(value: Any) -> Any:
+    return value if value.__class__ in (int, float) else None
+
+
+def _integer(value: Any) -> Any:
+    """A whole number that fits an int64 (JSON's may not), else missing."""
+    if value.__class__ is int:
+        return value if value in _INT64 else None
+    if value.__class__ is float and value.is_integer() and -(2.0**63) <= value < 2.0**63:
+        return int(value)
+    return None
+
+
+#: A property value fit for its column (by JSON Schema type): of the column's type, else
+#: missing. Chosen once per column, not per value.
+_FIT = {"integer": _integer, "number": _number, "boolean": _boolean}
 
 
 def parquet_chunks(batches: Iterable[list[Row]], types: dict[str, str]) -> Iterator[bytes]:
     """GeoParquet of features, one row group per batch of rows; ``types``: the JSON Schema
     type of each column between ``id`` and the geometry, by property name."""
     schema_ = parquet_schema(types)
-    names = list(types)
-    kinds = [schema_.field(index + 1).type for index in range(len(names))]
+    columns = [
+        (name, _FIT.get(kind, _text), schema_.field(index + 1).type)
+        for index, (name, kind) in enumerate(types.items())
+    ]
 
     def tables() -> Iterator[pa.Table]:
         for rows in batches:
             arrays = [pa.array([row[0] for row in rows], pa.int64())]
-            for name, kind in zip(names, kinds, strict=True):
-                column = [_typed(row[1].get(name), kind) for row in rows]
-                arrays.append(pa.array(column, kind))
+            for name, fit, kind in columns:
+                arrays.append(pa.array([fit(row[1].get(name)) for row in rows], kind))
             arrays.append(pa.array(shapely.to_wkb(_shapes(rows)), pa.binary()))
             yield pa.Table.from_arrays(arrays, schema=schema_)
 
