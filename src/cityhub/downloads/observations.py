@@ -105,11 +105,11 @@ def produce(
 ) -> Iterator[Any]:
     """The download's ``Head``, then its bytes."""
     found = find(connection, datastream_id, hidden)
-    tag = etag("datastream", found.id, extension, found.statistics, span.start, span.end)
+    # Weak: an edit of an Observation that moves neither count, latest nor extents keeps it.
+    parts = ("datastream", found.id, extension, found.statistics, span.start, span.end)
     filename = f"datastream-{found.id}.{extension}"
     media_type = FORMATS[extension].media_type
-    # Weak: an edit of an Observation that moves neither count, latest nor extents keeps it.
-    yield Head(media_type, filename, "W/" + tag, found.last_modified, found.public)
+    yield Head(media_type, filename, etag(*parts, weak=True), found.last_modified, found.public)
     if extension == "csv":
         yield from _csv(connection, found, span)
     elif extension == "geojson":
