@@ -299,3 +299,61 @@ def test_ckanapi_client(served, city):
             remote.action.package_show(id="intern")
     with ckanapi.RemoteCKAN(served, get_only=True) as remote:
         assert remote.action.package_show(id="toiletten")["title"] == "Öffentliche Toiletten"
+
+
+_ODD_VALUES: list[Any] = [
+    None,
+    [],
+    ["tags"],
+    {"a": 1},
+    5,
+    -1,
+    2.5,
+    10**30,
+    True,
+    "",
+    "null",
+    "5",
+    '"tags"',
+    "\x00",
+    "a\x00b",
+    "9" * 5000,
+]
+_PARAMS = (
+    "id",
+    "name",
+    "q",
+    "fq",
+    "sort",
+    "rows",
+    "start",
+    "facet.field",
+    "facet.limit",
+    "limit",
+    "offset",
+    "all_fields",
+    "include_datasets",
+    "query",
+)
+
+
+@pytest.mark.parametrize("action", ["package_show", "package_search", "organization_show"])
+def test_odd_parameters_are_never_a_server_error(catalog_hub, city, action):
+    for name in _PARAMS:
+        for value in _ODD_VALUES:
+            response = catalog_hub.request("POST", f"{ACTION}/{action}", json={name: value})
+            assert response.status_code < 500, (name, value, response.text)
+            assert response.json()["success"] is (response.status_code == 200)
+            if isinstance(value, str):
+                response = catalog_hub.get(f"{ACTION}/{action}", params={name: value})
+                assert response.status_code < 500, (name, value, response.text)
+
+
+@pytest.mark.parametrize(
+    "action", ["package_list", "organization_list", "group_list", "tag_list", "license_list"]
+)
+def test_odd_listing_parameters_are_never_a_server_error(catalog_hub, city, action):
+    for name in ("limit", "offset", "sort", "all_fields", "query"):
+        for value in _ODD_VALUES:
+            response = catalog_hub.request("POST", f"{ACTION}/{action}", json={name: value})
+            assert response.status_code < 500, (name, value, response.text)
