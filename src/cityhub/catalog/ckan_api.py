@@ -189,21 +189,33 @@ class CkanFace:
         ref = params.get("id")
         if not ref:
             raise _missing("id")
-        found, counts = await self.store.read(_organizations_and_counts)
-        match = next(
-            (org for org in found if ref in (org.slug, ckan.stable_id("organization", org.slug))),
-            None,
-        )
+        include = _flag(params, "include_datasets", default=False)
+
+        def work(
+            connection: Connection,
+        ) -> tuple[records.Organization | None, int, list[records.Record]]:
+            match = next(
+                (
+                    org
+                    for org in records.organizations(connection)
+                    if ref in (org.slug, ckan.stable_id("organization", org.slug))
+                ),
+                None,
+            )
+            if match is None:
+                return None, 0, []
+            mine = [s.slug for s in records.summaries(connection) if s.organization == match.slug]
+            if not (include and mine):
+                return match, len(mine), []
+            return match, len(mine), records.read(connection, records.Selection(slugs=mine))
+
+        match, count, found = await self.store.read(work)
         if match is None:
             raise _not_found("organization")
-        shown = ckan.organization(match, counts[match.slug])
-        if _flag(params, "include_datasets", default=False):
+        shown = ckan.organization(match, count)
+        if include:
             described = self.profile(request)
-            shown["packages"] = [
-                ckan.package(described, record)
-                for record in await self._public()
-                if record.organization and record.organization.slug == match.slug
-            ]
+            shown["packages"] = [ckan.package(described, record) for record in found]
         return shown
 
     async def group_list(self, request: Request, params: Params) -> Any:
