@@ -32,6 +32,12 @@ def call(hub: HubClient, action: str, status: int = 200, **params: Any) -> Any:
     return body["result"] if status == 200 else body["error"]
 
 
+def post(hub: HubClient, action: str, content: str | bytes, content_type: str) -> Any:
+    """A POST of ``content`` as ``content_type``, as CKAN clients send their parameters."""
+    headers = {"Content-Type": content_type}
+    return hub.request("POST", f"{ACTION}/{action}", content=content, headers=headers)
+
+
 def extras(package: dict[str, Any]) -> dict[str, str]:
     return {item["key"]: item["value"] for item in package["extras"]}
 
@@ -120,12 +126,7 @@ def test_dcat_ap_de_extras(catalog_hub, city):
 def test_package_show_by_post(catalog_hub, city):
     response = catalog_hub.request("POST", f"{ACTION}/package_show", json={"id": "parken"})
     assert response.json()["result"]["name"] == "parken"
-    response = catalog_hub.request(
-        "POST",
-        f"{ACTION}/package_show",
-        content="id=parken",
-        headers={"Content-Type": "application/x-www-form-urlencoded"},
-    )
+    response = post(catalog_hub, "package_show", "id=parken", "application/x-www-form-urlencoded")
     assert response.json()["result"]["name"] == "parken"
 
 
@@ -146,12 +147,7 @@ def test_errors_in_ckan_shape(catalog_hub, city):
     response = catalog_hub.get("/api/action/resource_create")
     assert response.status_code == 400
     assert response.json()["error"]["__type"] == "Bad Request"
-    response = catalog_hub.request(
-        "POST",
-        f"{ACTION}/package_show",
-        content="[1]",
-        headers={"Content-Type": "application/json"},
-    )
+    response = post(catalog_hub, "package_show", "[1]", "application/json")
     assert response.status_code == 400
 
 
@@ -357,3 +353,22 @@ def test_odd_listing_parameters_are_never_a_server_error(catalog_hub, city, acti
         for value in _ODD_VALUES:
             response = catalog_hub.request("POST", f"{ACTION}/{action}", json={name: value})
             assert response.status_code < 500, (name, value, response.text)
+
+
+@pytest.mark.parametrize(
+    ("content", "content_type"),
+    [
+        ("id=a%00b&rows=1e400", "application/x-www-form-urlencoded"),
+        ("\x00", "application/x-www-form-urlencoded"),
+        ('{"rows": 1e400}', "application/json"),
+        ('{"id": "\\u0000"}', "application/json"),
+        (b"\xff\xfe", "application/json"),
+        ("null", "application/json"),
+        ("{", "text/plain; charset=json"),
+    ],
+)
+def test_odd_bodies_are_never_a_server_error(catalog_hub, content, content_type):
+    for action in ("package_show", "package_search"):
+        response = post(catalog_hub, action, content, content_type)
+        assert response.status_code < 500, response.text
+        assert response.json()["success"] is (response.status_code == 200)
