@@ -23,7 +23,7 @@ from cityhub.catalog.profile import (
     publisher_of,
 )
 from cityhub.catalog.records import Organization, Record
-from cityhub.datasets.vocabularies import LICENCES, THEMES
+from cityhub.datasets.vocabularies import LICENCES, THEMES, licence_title
 from cityhub.pages import DEFAULT_LANGUAGE, messages
 from cityhub.store.access import PUBLIC
 
@@ -69,7 +69,7 @@ def package(profile: Profile, record: Record) -> dict[str, Any]:
         "private": record.visibility != PUBLIC,
         "isopen": True,
         "license_id": licence_id(record.licence),
-        "license_title": LICENCES.get(licence_id(record.licence), ("", record.licence))[1],
+        "license_title": licence_title(record.licence) or record.licence,
         "license_url": record.licence,
         "author": None,
         "author_email": None,
