@@ -15,6 +15,7 @@ from tests.conftest import HubClient
 from tests.features.test_owslib import Served
 
 from cityhub.catalog.ckan import stable_id
+from cityhub.datasets.vocabularies import LICENCES
 
 ACTION = "/api/3/action"
 
@@ -60,6 +61,7 @@ def test_package_list_and_show(catalog_hub, city):
     assert by_name["url"] == f"{BASE}/datasets/luftmessung"
     assert by_name["license_id"] == "dl-by-de/2.0"
     assert by_name["license_url"] == "http://dcat-ap.de/def/licenses/dl-by-de/2.0"
+    assert by_name["license_title"] == LICENCES["dl-by-de/2.0"][1]
     assert by_name["maintainer"] == "Umweltamt"
     assert by_name["maintainer_email"] == "umwelt@solingen.de"
     assert by_name["organization"]["name"] == "stadt-solingen"
