@@ -14,6 +14,8 @@ from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF
 from tests.catalog.city import BASE, CATALOG_SETTINGS, NOW, city_fixture, hub_fixture
 
+from cityhub.settings import SettingsError, load_settings
+
 # rdflib's own JSON-LD parser uses its deprecated ConjunctiveGraph; not ours to fix.
 pytestmark = pytest.mark.filterwarnings("ignore:ConjunctiveGraph is deprecated:DeprecationWarning")
 
@@ -358,3 +360,9 @@ def test_empty_catalog(catalog_hub):
 def test_odd_requests_are_never_a_server_error(catalog_hub, url, headers):
     response = catalog_hub.get(url, headers=headers)
     assert response.status_code in (200, 304, 400, 404), response.text
+
+
+@pytest.mark.parametrize("key", ["0512200", "05122000x", "０５１２２０００", " 05122000"])
+def test_a_municipality_key_is_8_or_12_ascii_digits(key):
+    with pytest.raises(SettingsError, match="municipality key"):
+        load_settings({"municipality_key": key}, environ={})
