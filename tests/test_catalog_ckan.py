@@ -15,6 +15,7 @@ from tests.conftest import HubClient
 from tests.features.test_owslib import Served
 
 from cityhub.catalog.ckan import stable_id
+from cityhub.datasets.vocabularies import LICENCES
 
 ACTION = "/api/3/action"
 
@@ -30,6 +31,12 @@ def call(hub: HubClient, action: str, status: int = 200, **params: Any) -> Any:
     assert body["help"] == f"{BASE}{ACTION}/help_show?name={action}"
     assert body["success"] is (status == 200)
     return body["result"] if status == 200 else body["error"]
+
+
+def post(hub: HubClient, action: str, content: str | bytes, content_type: str) -> Any:
+    """A POST of ``content`` as ``content_type``, as CKAN clients send their parameters."""
+    headers = {"Content-Type": content_type}
+    return hub.request("POST", f"{ACTION}/{action}", content=content, headers=headers)
 
 
 def extras(package: dict[str, Any]) -> dict[str, str]:
@@ -54,6 +61,7 @@ def test_package_list_and_show(catalog_hub, city):
     assert by_name["url"] == f"{BASE}/datasets/luftmessung"
     assert by_name["license_id"] == "dl-by-de/2.0"
     assert by_name["license_url"] == "http://dcat-ap.de/def/licenses/dl-by-de/2.0"
+    assert by_name["license_title"] == LICENCES["dl-by-de/2.0"][1]
     assert by_name["maintainer"] == "Umweltamt"
     assert by_name["maintainer_email"] == "umwelt@solingen.de"
     assert by_name["organization"]["name"] == "stadt-solingen"
@@ -120,12 +128,7 @@ def test_dcat_ap_de_extras(catalog_hub, city):
 def test_package_show_by_post(catalog_hub, city):
     response = catalog_hub.request("POST", f"{ACTION}/package_show", json={"id": "parken"})
     assert response.json()["result"]["name"] == "parken"
-    response = catalog_hub.request(
-        "POST",
-        f"{ACTION}/package_show",
-        content="id=parken",
-        headers={"Content-Type": "application/x-www-form-urlencoded"},
-    )
+    response = post(catalog_hub, "package_show", "id=parken", "application/x-www-form-urlencoded")
     assert response.json()["result"]["name"] == "parken"
 
 
@@ -146,12 +149,7 @@ def test_errors_in_ckan_shape(catalog_hub, city):
     response = catalog_hub.get("/api/action/resource_create")
     assert response.status_code == 400
     assert response.json()["error"]["__type"] == "Bad Request"
-    response = catalog_hub.request(
-        "POST",
-        f"{ACTION}/package_show",
-        content="[1]",
-        headers={"Content-Type": "application/json"},
-    )
+    response = post(catalog_hub, "package_show", "[1]", "application/json")
     assert response.status_code == 400
 
 
@@ -299,3 +297,80 @@ def test_ckanapi_client(served, city):
             remote.action.package_show(id="intern")
     with ckanapi.RemoteCKAN(served, get_only=True) as remote:
         assert remote.action.package_show(id="toiletten")["title"] == "Öffentliche Toiletten"
+
+
+_ODD_VALUES: list[Any] = [
+    None,
+    [],
+    ["tags"],
+    {"a": 1},
+    5,
+    -1,
+    2.5,
+    10**30,
+    True,
+    "",
+    "null",
+    "5",
+    '"tags"',
+    "\x00",
+    "a\x00b",
+    "9" * 5000,
+]
+_PARAMS = (
+    "id",
+    "name",
+    "q",
+    "fq",
+    "sort",
+    "rows",
+    "start",
+    "facet.field",
+    "facet.limit",
+    "limit",
+    "offset",
+    "all_fields",
+    "include_datasets",
+    "query",
+)
+
+
+@pytest.mark.parametrize("action", ["package_show", "package_search", "organization_show"])
+def test_odd_parameters_are_never_a_server_error(catalog_hub, city, action):
+    for name in _PARAMS:
+        for value in _ODD_VALUES:
+            response = catalog_hub.request("POST", f"{ACTION}/{action}", json={name: value})
+            assert response.status_code < 500, (name, value, response.text)
+            assert response.json()["success"] is (response.status_code == 200)
+            if isinstance(value, str):
+                response = catalog_hub.get(f"{ACTION}/{action}", params={name: value})
+                assert response.status_code < 500, (name, value, response.text)
+
+
+@pytest.mark.parametrize(
+    "action", ["package_list", "organization_list", "group_list", "tag_list", "license_list"]
+)
+def test_odd_listing_parameters_are_never_a_server_error(catalog_hub, city, action):
+    for name in ("limit", "offset", "sort", "all_fields", "query"):
+        for value in _ODD_VALUES:
+            response = catalog_hub.request("POST", f"{ACTION}/{action}", json={name: value})
+            assert response.status_code < 500, (name, value, response.text)
+
+
+@pytest.mark.parametrize(
+    ("content", "content_type"),
+    [
+        ("id=a%00b&rows=1e400", "application/x-www-form-urlencoded"),
+        ("\x00", "application/x-www-form-urlencoded"),
+        ('{"rows": 1e400}', "application/json"),
+        ('{"id": "\\u0000"}', "application/json"),
+        (b"\xff\xfe", "application/json"),
+        ("null", "application/json"),
+        ("{", "text/plain; charset=json"),
+    ],
+)
+def test_odd_bodies_are_never_a_server_error(catalog_hub, content, content_type):
+    for action in ("package_show", "package_search"):
+        response = post(catalog_hub, action, content, content_type)
+        assert response.status_code < 500, response.text
+        assert response.json()["success"] is (response.status_code == 200)

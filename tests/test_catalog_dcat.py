@@ -14,6 +14,8 @@ from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF
 from tests.catalog.city import BASE, CATALOG_SETTINGS, NOW, city_fixture, hub_fixture
 
+from cityhub.settings import SettingsError, load_settings
+
 # rdflib's own JSON-LD parser uses its deprecated ConjunctiveGraph; not ours to fix.
 pytestmark = pytest.mark.filterwarnings("ignore:ConjunctiveGraph is deprecated:DeprecationWarning")
 
@@ -338,3 +340,29 @@ def test_empty_catalog(catalog_hub):
     graph = graph_of(catalog_hub.get("/catalog"))
     assert (URIRef(f"{BASE}/catalog"), RDF.type, DCAT.Catalog) in graph
     assert (None, RDF.type, DCAT.Dataset) not in graph
+
+
+@pytest.mark.parametrize(
+    ("url", "headers"),
+    [
+        ("/catalog?page=²", {}),
+        ("/catalog?page_size=³", {}),
+        ("/catalog?page=0", {}),
+        ("/catalog?page=a%00b", {}),
+        ("/catalog", {"Accept": "text/turtle;q=nan, application/ld+json;q=inf"}),
+        ("/catalog", {"If-Modified-Since": "Mon, 01 Jan 99999 00:00:00 GMT"}),
+        ("/catalog", {"If-Modified-Since": "\x01"}),
+        ("/catalog", {"If-None-Match": ","}),
+        ("/catalog/datasets/a%00b", {}),
+        ("/catalog/datasets/" + "x" * 5000, {}),
+    ],
+)
+def test_odd_requests_are_never_a_server_error(catalog_hub, url, headers):
+    response = catalog_hub.get(url, headers=headers)
+    assert response.status_code in (200, 304, 400, 404), response.text
+
+
+@pytest.mark.parametrize("key", ["0512200", "05122000x", "０５１２２０００", " 05122000"])
+def test_a_municipality_key_is_8_or_12_ascii_digits(key):
+    with pytest.raises(SettingsError, match="municipality key"):
+        load_settings({"municipality_key": key}, environ={})

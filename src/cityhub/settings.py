@@ -296,7 +296,7 @@ class Settings(BaseModel):
     @field_validator("municipality_key")
     @classmethod
     def _key_digits(cls, value: str) -> str:
-        if value and not (value.isdigit() and len(value) in (8, 12)):
+        if value and not (value.isascii() and value.isdigit() and len(value) in (8, 12)):
             raise ValueError(
                 "a municipality key is 8 digits (Gemeindeschlüssel, e.g. 05122000) or 12 "
                 "(Regionalschlüssel, e.g. 051220000000)"

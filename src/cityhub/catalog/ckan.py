@@ -23,25 +23,10 @@ from cityhub.catalog.profile import (
     publisher_of,
 )
 from cityhub.catalog.records import Organization, Record
-from cityhub.datasets.vocabularies import LICENCES, THEMES
+from cityhub.datasets.vocabularies import LICENCES, THEMES, licence_title
+from cityhub.pages import DEFAULT_LANGUAGE, messages
 from cityhub.store.access import PUBLIC
 
-#: German titles of the EU data themes, as GovData names its groups.
-THEME_TITLES = {
-    "AGRI": "Landwirtschaft, Fischerei, Forstwirtschaft und Nahrungsmittel",
-    "ECON": "Wirtschaft und Finanzen",
-    "EDUC": "Bildung, Kultur und Sport",
-    "ENER": "Energie",
-    "ENVI": "Umwelt",
-    "GOVE": "Regierung und öffentlicher Sektor",
-    "HEAL": "Gesundheit",
-    "INTR": "Internationale Themen",
-    "JUST": "Justiz, Rechtssystem und öffentliche Sicherheit",
-    "REGI": "Regionen und Städte",
-    "SOCI": "Bevölkerung und Gesellschaft",
-    "TECH": "Wissenschaft und Technologie",
-    "TRAN": "Verkehr",
-}
 _THEME_BASE = "http://publications.europa.eu/resource/authority/data-theme/"
 _NAMESPACE = uuid.UUID("6f0b2b1e-5c3a-4d2e-9a51-0c1d7e3f4a20")
 
@@ -84,7 +69,7 @@ def package(profile: Profile, record: Record) -> dict[str, Any]:
         "private": record.visibility != PUBLIC,
         "isopen": True,
         "license_id": licence_id(record.licence),
-        "license_title": LICENCES.get(licence_id(record.licence), ("", record.licence))[1],
+        "license_title": licence_title(record.licence) or record.licence,
         "license_url": record.licence,
         "author": None,
         "author_email": None,
@@ -201,7 +186,8 @@ def organization(found: Organization, package_count: int | None = None) -> dict[
 
 def group(theme_uri: str, package_count: int | None = None) -> dict[str, Any]:
     name = group_name(theme_uri)
-    title = THEME_TITLES.get(name.upper(), name)
+    # German, as GovData names its groups: the portal's titles of the EU data themes.
+    title = messages(DEFAULT_LANGUAGE).get(f"portal.theme.{name.upper()}", name)
     return _holder(name, name, title, theme_uri, False, package_count)
 
 

@@ -166,19 +166,13 @@ class CkanFace:
         return ckan.package(self.profile(request), found[0])
 
     async def package_search(self, request: Request, params: Params) -> Any:
-        facets = params.get("facet.field") or "[]"
-        if isinstance(facets, str):
-            try:
-                facets = orjson.loads(facets)
-            except orjson.JSONDecodeError:
-                facets = [facets]
-        q, fq = str(params.get("q") or ""), str(params.get("fq") or "")
+        q, fq = _text(params, "q"), _text(params, "fq")
         search = ckan_search.Search(
             q=f"{q} {fq}".strip(),
-            sort=ckan_search.parse_sort(params.get("sort")),
+            sort=ckan_search.parse_sort(_text(params, "sort")),
             rows=_integer(params, "rows", 10, ckan_search.MAX_ROWS),
             start=_integer(params, "start", 0, None),
-            facets=[str(name) for name in facets],
+            facets=_names(params, "facet.field"),
             facet_limit=_integer(params, "facet.limit", ckan_search.FACET_LIMIT, None),
         )
         found = await self._public()
@@ -195,21 +189,33 @@ class CkanFace:
         ref = params.get("id")
         if not ref:
             raise _missing("id")
-        found, counts = await self.store.read(_organizations_and_counts)
-        match = next(
-            (org for org in found if ref in (org.slug, ckan.stable_id("organization", org.slug))),
-            None,
-        )
+        include = _flag(params, "include_datasets", default=False)
+
+        def work(
+            connection: Connection,
+        ) -> tuple[records.Organization | None, int, list[records.Record]]:
+            match = next(
+                (
+                    org
+                    for org in records.organizations(connection)
+                    if ref in (org.slug, ckan.stable_id("organization", org.slug))
+                ),
+                None,
+            )
+            if match is None:
+                return None, 0, []
+            mine = [s.slug for s in records.summaries(connection) if s.organization == match.slug]
+            if not (include and mine):
+                return match, len(mine), []
+            return match, len(mine), records.read(connection, records.Selection(slugs=mine))
+
+        match, count, found = await self.store.read(work)
         if match is None:
             raise _not_found("organization")
-        shown = ckan.organization(match, counts[match.slug])
-        if _flag(params, "include_datasets", default=False):
+        shown = ckan.organization(match, count)
+        if include:
             described = self.profile(request)
-            shown["packages"] = [
-                ckan.package(described, record)
-                for record in await self._public()
-                if record.organization and record.organization.slug == match.slug
-            ]
+            shown["packages"] = [ckan.package(described, record) for record in found]
         return shown
 
     async def group_list(self, request: Request, params: Params) -> Any:
@@ -224,7 +230,7 @@ class CkanFace:
     async def tag_list(self, request: Request, params: Params) -> Any:
         summaries = await self.store.read(records.summaries)
         names = sorted({keyword for found in summaries for keyword in found.keywords})
-        query = str(params.get("query") or "").casefold()
+        query = _text(params, "query").casefold()
         names = [name for name in names if query in name.casefold()]
         if _flag(params, "all_fields", default=False):
             return [ckan.tag(name) for name in names]
@@ -232,7 +238,7 @@ class CkanFace:
 
     def _groups(self, shown: list[dict[str, Any]], params: Params) -> list[Any]:
         """CKAN's listing of organizations or groups: sorted, windowed, names or dicts."""
-        sort = str(params.get("sort") or "name asc")
+        sort = _text(params, "sort") or "name asc"
         key, _, direction = sort.partition(" ")
         if key not in ("name", "title", "package_count"):
             raise CkanError(409, f"cannot sort by '{key}'; use name, title or package_count")
@@ -273,6 +279,31 @@ def _integer(params: Params, name: str, default: int | None, maximum: int | None
     if number < 0:
         raise CkanError(409, f"Must be a natural number: {name}", **{name: ["Must be >= 0"]})
     return number if maximum is None else min(number, maximum)
+
+
+def _text(params: Params, name: str) -> str:
+    """A text parameter; a number is taken as its text, a list or an object is a 409."""
+    value = params.get(name)
+    if value is None:
+        return ""
+    if isinstance(value, list | dict):
+        raise CkanError(409, f"Invalid value: {name}", **{name: ["Must be a string"]})
+    return str(value)
+
+
+def _names(params: Params, name: str) -> list[str]:
+    """A list of names: a JSON list (in a body, or as a parameter's text) or one name."""
+    value = params.get(name)
+    if isinstance(value, str):
+        try:
+            value = orjson.loads(value)
+        except orjson.JSONDecodeError:
+            return [value]
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        value = [value]
+    return [str(item) for item in value]
 
 
 def _flag(params: Params, name: str, default: bool) -> bool:

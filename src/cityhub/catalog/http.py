@@ -155,7 +155,7 @@ def _paging(
 def _number(text: str | None, name: str, default: int) -> int:
     if text is None:
         return default
-    if not text.isdigit() or int(text) < 1 or len(text) > 9:
+    if not (text.isascii() and text.isdigit()) or len(text) > 9 or int(text) < 1:
         raise BadRequest(f"'{name}' is a whole number from 1, not {text[:50]!r}")
     return int(text)
 

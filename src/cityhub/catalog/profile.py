@@ -66,14 +66,13 @@ def profile(settings: Settings, base: str) -> Profile:
 
 
 def _geocoding(key: str) -> tuple[str, str] | None:
-    """The political geocoding URI and its level for a municipality key: 8 digits are an
-    Amtlicher Gemeindeschlüssel, 12 a Regionalschlüssel (both name the municipality)."""
-    key = key.strip()
-    if len(key) == 8 and key.isdigit():
-        return f"{_GEOCODING}municipalityKey/{key}", f"{_GEOCODING}Level/municipality"
-    if len(key) == 12 and key.isdigit():
-        return f"{_GEOCODING}regionalKey/{key}", f"{_GEOCODING}Level/municipality"
-    return None
+    """The political geocoding URI and its level for a municipality key (the settings let
+    through 8 digits, an Amtlicher Gemeindeschlüssel, or 12, a Regionalschlüssel: both name
+    the municipality)."""
+    if not key:
+        return None
+    kind = "municipalityKey" if len(key) == 8 else "regionalKey"
+    return f"{_GEOCODING}{kind}/{key}", f"{_GEOCODING}Level/municipality"
 
 
 @dataclass(frozen=True)

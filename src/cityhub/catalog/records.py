@@ -99,12 +99,6 @@ def read(connection: Connection, selection: Selection) -> list[Record]:
     return records
 
 
-def count(connection: Connection, selection: Selection) -> int:
-    """How many datasets the selection holds (for paging)."""
-    rows = dataset_rows(selection).subquery()
-    return int(connection.scalar(select(func.count()).select_from(rows)) or 0)
-
-
 def slugs(connection: Connection, selection: Selection) -> list[str]:
     """The slugs of the selected datasets, by slug: to find one by another name cheaply."""
     rows = dataset_rows(selection).subquery()
