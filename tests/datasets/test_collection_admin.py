@@ -61,3 +61,10 @@ def test_a_null_title_keeps_the_title_and_a_null_description_clears_it(toilets):
     answer = toilets.patch(URL, {"title": None, "description": None})
     assert answer.status_code == 200, answer.text
     assert (answer.json()["title"], answer.json()["description"]) == ("Toiletten", None)
+
+
+def test_the_answer_is_the_collection_as_the_listing_shows_it(toilets):
+    changed = toilets.patch(URL, {"description": "Alle WCs"}).json()
+    listed = toilets.get("/api/admin/datasets/orte/collections", headers=toilets.admin).json()
+    assert [changed] == [c for c in listed if c["slug"] == "toiletten"]
+    assert changed["features"] == 0
