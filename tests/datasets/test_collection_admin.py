@@ -48,9 +48,13 @@ def test_changes_need_an_admin_token_and_an_existing_collection(toilets):
 
 @pytest.mark.parametrize(
     "body",
-    [b"[]", b'[{"title": "WC"}]', b"null", b'"WC"', b"42", b"true", b"{", b"", b"\xff"],
+    [
+        *(b"[]", b'[{"title": "WC"}]', b"null", b'"WC"', b"42", b"true", b"{", b"", b"\xff"),
+        *(b'{"title": 5}', b'{"title": ["WC"]}', b'{"description": {"de": "WC"}}'),
+        *(b'{"title": "WC", "id": 9}', b'{"title": "  "}'),
+    ],
 )
-def test_bodies_that_are_no_object_are_400s(toilets, body):
+def test_bodies_that_are_no_object_or_the_wrong_one_are_400s(toilets, body):
     answer = toilets.patch(URL, content=body, headers={"content-type": "application/json"})
     assert answer.status_code == 400, answer.text
     assert toilets.get("/features/collections/toiletten").json()["title"] == "Toiletten"
