@@ -44,3 +44,31 @@ def test_changes_need_an_admin_token_and_an_existing_collection(toilets):
     missing = toilets.patch("/api/admin/datasets/orte/collections/nope", {"title": "WC"})
     assert missing.status_code == 404
     assert "no collection 'nope'" in missing.json()["message"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        *(b"[]", b'[{"title": "WC"}]', b"null", b'"WC"', b"42", b"true", b"{", b"", b"\xff"),
+        *(b'{"title": 5}', b'{"title": ["WC"]}', b'{"description": {"de": "WC"}}'),
+        *(b'{"title": "WC", "id": 9}', b'{"title": "  "}'),
+    ],
+)
+def test_bodies_that_are_no_object_or_the_wrong_one_are_400s(toilets, body):
+    answer = toilets.patch(URL, content=body, headers={"content-type": "application/json"})
+    assert answer.status_code == 400, answer.text
+    assert toilets.get("/features/collections/toiletten").json()["title"] == "Toiletten"
+
+
+def test_a_null_title_keeps_the_title_and_a_null_description_clears_it(toilets):
+    toilets.patch(URL, {"description": "Alle WCs"})
+    answer = toilets.patch(URL, {"title": None, "description": None})
+    assert answer.status_code == 200, answer.text
+    assert (answer.json()["title"], answer.json()["description"]) == ("Toiletten", None)
+
+
+def test_the_answer_is_the_collection_as_the_listing_shows_it(toilets):
+    changed = toilets.patch(URL, {"description": "Alle WCs"}).json()
+    listed = toilets.get("/api/admin/datasets/orte/collections", headers=toilets.admin).json()
+    assert [changed] == [c for c in listed if c["slug"] == "toiletten"]
+    assert changed["features"] == 0

@@ -809,3 +809,59 @@ def test_tts_unusual_uplinks_are_read_in_full(path, value):
     assert found == expected
     # Separators in a DevEUI are allowed, only not quickly; everything else is malformed.
     assert isinstance(found, Uplink) == (path == "end_device_ids.dev_eui")
+
+
+#: More odd values, at the edges of the quick reading's checks.
+_EDGE_VALUES: list[Any] = [
+    "0",
+    "12",
+    "-1",
+    "4294967296",
+    "AQ==",
+    "AQ=",
+    "70:B3:D5:7E:D0:06:1A:2C",
+    "ns:uplink:7",
+    1,
+    255,
+    256,
+    2**32 - 1,
+    2**32,
+    10**12 + 1,
+    0.0,
+    float("nan"),
+    False,
+    ["as:up:1"],
+    [{}],
+    {"lora": {}},
+    {"application_id": "solingen-air"},
+]
+
+
+def _outcome(read: Any, *args: Any) -> Any:
+    try:
+        return read(*args)
+    except (tts.Unusual, FormatError) as exc:
+        return type(exc)
+
+
+@pytest.mark.parametrize("topic", [None, TTS_TOPIC])
+def test_tts_quick_and_full_readers_agree_on_every_odd_member(topic):
+    """Each member of an uplink deleted or replaced by each odd value: whatever the quick
+    reading takes, the full one takes as the same Uplink; what the full one refuses, so does
+    the quick (and ``parse``)."""
+    original = fixture("tts_uplink_mqtt")
+    present = [path for path in _paths(original) if path]
+    absent = [("simulated",), ("join_accept",), ("uplink_message", "settings", "data_rate", "x")]
+    taken = 0
+    for path in present + absent:
+        for value in [_DELETE, *ODD_VALUES, *_EDGE_VALUES]:
+            if value is _DELETE and path in absent:
+                continue
+            data = _set(original, ".".join(str(key) for key in path), value)
+            quick = _outcome(tts.quick_uplink, data, topic)
+            full = _outcome(tts.read, data, topic)
+            if isinstance(quick, Uplink):
+                assert quick == full, (path, value)
+                taken += 1
+            assert _outcome(tts.parse, data, topic) == full, (path, value)
+    assert taken > 100  # the quick reading took most of them

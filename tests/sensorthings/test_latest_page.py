@@ -103,7 +103,9 @@ def _both(hub, query: str) -> tuple[bytes, bytes]:
     def read(connection) -> tuple[bytes, bytes]:
         paging = Paging(100, 1000, hidden_datasets(connection, ANONYMOUS.reader))
         target = reads.resolve(connection, parse_resource_path("Datastreams"), paging.hidden)
-        answered = latest_page.read_page(connection, backend, target, options, paging, URL)
+        answered = latest_page.read_page(
+            reads.PageRequest(connection, backend, target, options, paging, URL)
+        )
         assert answered is not None, "the request should take the latest-values path"
         _, fragment = answered
         page = reads.read_collection(connection, backend, target, options, paging)

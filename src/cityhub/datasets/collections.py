@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, select, update
+from sqlalchemy import ColumnElement, Connection, and_, delete, func, select, update
 
 from cityhub.datasets.fields import CollectionChanges, checked
 from cityhub.datasets.manage import find_dataset
@@ -21,6 +21,11 @@ def list_collections(connection: Connection, dataset: str | int) -> list[dict[st
     """The dataset's collections by slug, each with how many features it holds (and how many
     of them their source no longer lists); 404 for an unknown dataset."""
     dataset_id = find_dataset(connection, dataset)["id"]
+    return _counted(connection, _collections.c.dataset_id == dataset_id)
+
+
+def _counted(connection: Connection, where: ColumnElement[bool]) -> list[dict[str, Any]]:
+    """The collections ``where`` holds, by slug, with their features counted."""
     current = func.count(_features.c.id).filter(_features.c.gone_at.is_(None))
     gone = func.count(_features.c.id).filter(_features.c.gone_at.is_not(None))
     statement = (
@@ -28,7 +33,7 @@ def list_collections(connection: Connection, dataset: str | int) -> list[dict[st
         .select_from(
             _collections.outerjoin(_features, _features.c.collection_id == _collections.c.id)
         )
-        .where(_collections.c.dataset_id == dataset_id)
+        .where(where)
         .group_by(_collections.c.id)
         .order_by(_collections.c.slug)
     )
@@ -46,7 +51,7 @@ def update_collection(
         row.pop("title", None)  # a title can be changed, not taken away
     row["modified_at"] = datetime.now(UTC)
     connection.execute(update(_collections).where(_collections.c.id == collection_id).values(row))
-    return next(c for c in list_collections(connection, dataset) if c["slug"] == slug)
+    return _counted(connection, _collections.c.id == collection_id)[0]
 
 
 def _collection_id(connection: Connection, dataset: str | int, slug: str) -> int:

@@ -171,12 +171,11 @@ class SensorThingsFace:
             paging = self.reading(connection, call)
             target = reads.resolve(connection, path, paging.hidden)
             options = resolve_places(connection, parsed, paging.hidden)
+            request = reads.PageRequest(connection, backend, target, options, paging, url)
             if options.result_format is not None:
                 if path.ref or path.property_path:
                     raise BadRequest("$resultFormat applies to collections of Observations")
-                page, groups = data_array.read_page(
-                    connection, backend, target, options, paging, url
-                )
+                page, groups = data_array.read_page(request)
                 return JSONResponse(self._page_body(page, groups, options, call))
             if path.ref:
                 return self._refs(connection, target, options, call, paging)
@@ -186,7 +185,7 @@ class SensorThingsFace:
             if target.single:
                 record = reads.read_entity(connection, backend, target, options, paging)
                 return JSONResponse(render(target.entity, record, url, options))
-            latest = latest_page.read_page(connection, backend, target, options, paging, url)
+            latest = latest_page.read_page(request)
             if latest is not None:
                 return JSONResponse(self._page_body(*latest, options, call))
             page = reads.read_collection(connection, backend, target, options, paging)

@@ -18,14 +18,12 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection
-
 from cityhub.errors import BadRequest
 from cityhub.sensorthings import columns, derived, reads
 from cityhub.sensorthings.ingest import ObservationColumns
 from cityhub.sensorthings.model import BY_NAME
 from cityhub.sensorthings.options import QueryOptions
-from cityhub.sensorthings.reads import Page, Paging, Target
+from cityhub.sensorthings.reads import Page, PageRequest
 from cityhub.sensorthings.serialize import property_value
 
 FORMAT = "dataArray"
@@ -196,15 +194,9 @@ def check_result_format(value: str) -> None:
         raise BadRequest(f"$resultFormat must be '{FORMAT}', got {value!r}")
 
 
-def read_page(
-    connection: Connection,
-    backend: str,
-    target: Target,
-    options: QueryOptions,
-    paging: Paging,
-    url: str,
-) -> tuple[Page, list[dict[str, Any]]]:
+def read_page(request: PageRequest) -> tuple[Page, list[dict[str, Any]]]:
     """A page of Observations as dataArray groups, one per Datastream in order of appearance."""
+    connection, backend, target, options, paging, url = request
     if target.entity is not OBSERVATION or target.single:
         raise BadRequest(
             f"$resultFormat={FORMAT} applies to collections of Observations, e.g. "

@@ -271,27 +271,28 @@ def _extend_observed_areas(
 ) -> None:
     """Grow observedArea where a feature lies outside it (rarely: features repeat)."""
     table, features = stream.table, schema.features_of_interest
-    if connection.dialect.name == "postgresql" and not by_stream.keys() <= areas.keys():
-        by_stream = _outgrown(connection, stream, by_stream)
-        if not by_stream:
+    distinct = {stream_id: set(added.features) for stream_id, added in by_stream.items()}
+    if connection.dialect.name == "postgresql" and not distinct.keys() <= areas.keys():
+        distinct = _outgrown(connection, stream, distinct)
+        if not distinct:
             return
-    feature_ids = {f for added in by_stream.values() for f in set(added.features)}
+    feature_ids = set().union(*distinct.values())
     if not feature_ids <= geometries.keys():
         geometries = dict(
             connection.execute(
                 select(features.c.id, features.c.feature).where(features.c.id.in_(feature_ids))
             ).all()
         )
-    if not by_stream.keys() <= areas.keys():
+    if not distinct.keys() <= areas.keys():
         areas = dict(
             connection.execute(
-                select(table.c.id, table.c.observed_area).where(table.c.id.in_(by_stream))
+                select(table.c.id, table.c.observed_area).where(table.c.id.in_(distinct))
             ).all()
         )
     changes = []
-    for stream_id, added in by_stream.items():
+    for stream_id, stream_features in distinct.items():
         area = areas.get(stream_id)
-        for feature_id in sorted(set(added.features)):
+        for feature_id in sorted(stream_features):
             area = grow_area(area, geometries[feature_id])
         if area != areas.get(stream_id):
             changes.append({"target": stream_id, "area": area})
@@ -300,13 +301,13 @@ def _extend_observed_areas(
 
 
 def _outgrown(
-    connection: Connection, stream: Stream, by_stream: dict[int, Added]
-) -> dict[int, Added]:
+    connection: Connection, stream: Stream, by_stream: dict[int, set[int]]
+) -> dict[int, set[int]]:
     """The streams with a feature whose geometry is not already their observedArea, asked
     of the database in one query (PostgreSQL) rather than reading every stream's area and
     every feature's geometry: in a batch of thousands of streams, almost none grow. A feature
     equal to the area leaves it as it is (``grow_area``), so the others decide."""
-    pairs = {(i, f) for i, added in by_stream.items() for f in added.features}
+    pairs = [(i, f) for i, features in by_stream.items() for f in features]
     parameters = {"target": [p[0] for p in pairs], "feature": [p[1] for p in pairs]}
     found = connection.exec_driver_sql(_OUTGROWN[stream], parameters).scalars()
     return {stream_id: by_stream[stream_id] for stream_id in set(found)}

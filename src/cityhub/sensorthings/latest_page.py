@@ -15,13 +15,13 @@ from functools import lru_cache
 from typing import Any
 
 from orjson import Fragment
-from sqlalchemy import Connection, Select, Text, and_, cast, select
+from sqlalchemy import Select, Text, and_, cast, select
 
 from cityhub.sensorthings import json_sql, reads, statistics
 from cityhub.sensorthings.json_sql import JsonText, Values, bound, quoted
 from cityhub.sensorthings.model import BY_NAME
 from cityhub.sensorthings.options import QueryOptions
-from cityhub.sensorthings.reads import Listing, Page, Paging, Target
+from cityhub.sensorthings.reads import Listing, Page, PageRequest, Paging, Target
 from cityhub.sensorthings.serialize import next_link_parts, selected_names
 
 DATASTREAM = BY_NAME["Datastream"]
@@ -42,17 +42,11 @@ def latest_expand(target: Target, options: QueryOptions, paging: Paging) -> Quer
     return inner
 
 
-def read_page(
-    connection: Connection,
-    backend: str,
-    target: Target,
-    options: QueryOptions,
-    paging: Paging,
-    url: str,
-) -> tuple[Page, Fragment] | None:
+def read_page(request: PageRequest) -> tuple[Page, Fragment] | None:
     """One page of Datastreams with their latest Observations, as the page (count, whether
     there is more) and its items as JSON text; None for a request this module does not answer.
     """
+    connection, backend, target, options, paging, url = request
     inner = latest_expand(target, options, paging)
     if inner is None:
         return None

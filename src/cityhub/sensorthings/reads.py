@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from orjson import Fragment
@@ -84,6 +84,18 @@ class Page:
     records: list[Record]
     count: int | None
     more: bool
+
+
+class PageRequest(NamedTuple):
+    """A request for one page of a collection, as the readers that answer some of them in
+    their own way (``latest_page``, ``data_array``) take it."""
+
+    connection: Connection
+    backend: str
+    target: Target
+    options: QueryOptions
+    paging: Paging
+    url: str
 
 
 @dataclass(frozen=True)
