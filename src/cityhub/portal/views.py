@@ -42,6 +42,8 @@ Handler = Callable[[Any, Request], Awaitable[Response]]
 #: Features listed on a collection's page; the rest are a link to the API away.
 COLLECTION_PAGE = 500
 _SLUG = re.compile(r"[A-Za-z0-9_.-]{1,200}")
+#: ASCII digits only: ``str.isdigit`` also accepts "²", which ``int`` refuses.
+_DIGITS = re.compile(r"[0-9]{1,18}")
 
 
 def _page(handler: Handler) -> Handler:
@@ -69,7 +71,7 @@ def _slug(request: Request) -> str:
 
 def _number(text: str) -> int:
     """A path id: a whole number, or the page does not exist."""
-    if not text.isdigit() or len(text) > 18:
+    if not _DIGITS.fullmatch(text):
         raise NotFound(f"no such id '{text}'")
     return int(text)
 
@@ -381,6 +383,6 @@ class Portal:
 def _limit(text: str | None) -> int:
     if text is None or text == "":
         return 50
-    if not text.isdigit() or not 1 <= int(text) <= 200:
+    if not _DIGITS.fullmatch(text) or not 1 <= int(text) <= 200:
         raise BadRequest(f"limit must be a whole number from 1 to 200, not '{text}'")
     return int(text)

@@ -1,0 +1,48 @@
+"""Odd input on every portal route is a 4xx page or answer, never a 500."""
+
+from __future__ import annotations
+
+import pytest
+
+ODD = [
+    "/?map=15/nan/7",
+    "/?map=99999999999999999999/1/1",
+    "/?map=15/1e400/7",
+    "/?feature=sensors/%C2%B2",
+    "/?layers=%00",
+    "/?lang=xx",
+    "/?lang=%00",
+    "/datasets?lang=%00",
+    "/datasets/%00",
+    "/datasets/" + "a" * 5000,
+    "/collections/%00",
+    "/collections/x/%C2%B2",
+    "/collections/x/99999999999999999999999",
+    "/collections/x/1/card?lang=zz",
+    "/things/%C2%B2",
+    "/things/%C2%B2/card",
+    "/things/99999999999999999999999",
+    "/things/9223372036854775807",
+    "/datastreams/%C2%B2",
+    "/datastreams/9223372036854775807",
+    "/datastreams/1?range=%00",
+    "/datastreams/1?range=custom&from=%C2%B2&to=2026-01-01",
+    "/nearby?at=%00",
+    "/nearby?at=nan,nan",
+    "/nearby?at=1e400,1",
+    "/nearby?at=%C2%B2,1",
+    "/search?q=%00",
+    "/search?q=a&limit=%C2%B2",
+    "/search?q=a&limit=99999999999999999999999999",
+    "/api/search?q=a&limit=%C2%B2",
+    "/api/search?q=%25_%5C",
+    "/sitemap.xml?page=%C2%B2",
+    "/robots.txt?x=%00",
+    "/no/such/%00",
+]
+
+
+@pytest.mark.parametrize("path", ODD)
+def test_odd_input_is_never_a_server_error(sqlite_hub, path):
+    answer = sqlite_hub.get(path, headers={"accept": "text/html"})
+    assert answer.status_code < 500, answer.text[:500]
