@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 ODD = [
@@ -46,3 +48,16 @@ ODD = [
 def test_odd_input_is_never_a_server_error(sqlite_hub, path):
     answer = sqlite_hub.get(path, headers={"accept": "text/html"})
     assert answer.status_code < 500, answer.text[:500]
+
+
+def test_a_datastream_declaring_an_absurd_interval_still_has_its_pages(sqlite_hub):
+    from tests.portal.test_pages import _observe, _thing
+
+    body = {"slug": "luft", "title": "Luft", "licence": "dl-zero-de/2.0", "visibility": "public"}
+    response = sqlite_hub.post("/api/admin/datasets", json=body, headers=sqlite_hub.admin)
+    assert response.status_code == 201, response.text
+    stream = {"name": "Temperatur", "properties": {"expectedInterval": "P999999999D"}}
+    thing, (datastream,) = _thing(sqlite_hub, "Messstelle", "luft", [stream])
+    _observe(sqlite_hub, datastream, [datetime.now(UTC) - timedelta(minutes=i) for i in range(3)])
+    for path in (f"/datastreams/{datastream}", f"/things/{thing}", "/datasets/luft", "/nearby"):
+        assert sqlite_hub.get(path).status_code == 200, path
