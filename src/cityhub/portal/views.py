@@ -161,7 +161,7 @@ class Portal:
             ],
             "selected": [slug for slug in chosen if slug in known],
             "feature": view.feature,
-            "messages": client_messages(language_of(request), "portal."),
+            "messages": client_messages(language_of(request), "portal.map."),
         }
         screen, base, now = self.settings.portal_screen, self.base(request), datetime.now(UTC)
         today = await self.store.read(
