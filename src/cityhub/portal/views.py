@@ -22,6 +22,7 @@ from starlette.routing import BaseRoute, Route
 
 from cityhub import datasets as catalog
 from cityhub.auth import Authenticator
+from cityhub.catalog.http import base_of
 from cityhub.datasets.collections import list_collections
 from cityhub.datasets.coverage import Coverages
 from cityhub.errors import ApiError, BadRequest, NotFound
@@ -106,7 +107,7 @@ class Portal:
 
     def base(self, request: Request) -> str:
         """The hub's public URL (setting ``base_url``, else as this request reached it)."""
-        return (self.settings.base_url or str(request.base_url)).rstrip("/")
+        return base_of(self.settings, request)
 
     def page(self, request: Request, template: str, status: int = 200, **context: Any) -> Response:
         t = Translator(language_of(request))
