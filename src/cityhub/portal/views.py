@@ -144,7 +144,13 @@ class Portal:
     @_page
     async def home(self, request: Request) -> Response:
         view = MapView.parse(request.query_params)
-        collections = await self._read(request, visible_collections)
+        screen, now = self.settings.portal_screen, datetime.now(UTC)
+
+        def work(connection: Connection, hidden: Hidden) -> tuple[list[Any], list[dict]]:
+            today = todays_figures(connection, screen, self.base(request), self.zone, now)
+            return visible_collections(connection, hidden), today
+
+        collections, today = await self._read(request, work)
         base = self.settings.map_base_collection
         layers = [c for c in collections if c.slug != base]
         labels = badges([c.title for c in layers])
@@ -164,10 +170,6 @@ class Portal:
             "feature": view.feature,
             "messages": client_messages(language_of(request), "portal.map."),
         }
-        screen, base, now = self.settings.portal_screen, self.base(request), datetime.now(UTC)
-        today = await self.store.read(
-            lambda connection: todays_figures(connection, screen, base, self.zone, now)
-        )
         return self.page(
             request, "portal/map.html", config=config, layers=config["layers"], today=today
         )
