@@ -61,3 +61,24 @@ def test_a_datastream_declaring_an_absurd_interval_still_has_its_pages(sqlite_hu
     _observe(sqlite_hub, datastream, [datetime.now(UTC) - timedelta(minutes=i) for i in range(3)])
     for path in (f"/datastreams/{datastream}", f"/things/{thing}", "/datasets/luft", "/nearby"):
         assert sqlite_hub.get(path).status_code == 200, path
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "range=custom&from=0001-01-02&to=0001-01-03",
+        "range=custom&from=9999-12-29&to=9999-12-30",
+        "range=custom&from=1990-01-01&to=2009-12-31",
+        "range=custom&from=2026-01-01",
+        "range=%00",
+    ],
+)
+def test_odd_ranges_of_a_datastream_page_are_never_a_server_error(sqlite_hub, query):
+    from tests.portal.test_pages import _observe, _thing
+
+    body = {"slug": "luft", "title": "Luft", "licence": "dl-zero-de/2.0", "visibility": "public"}
+    response = sqlite_hub.post("/api/admin/datasets", json=body, headers=sqlite_hub.admin)
+    assert response.status_code == 201, response.text
+    _, (datastream,) = _thing(sqlite_hub, "Messstelle", "luft", [{"name": "Temperatur"}])
+    _observe(sqlite_hub, datastream, [datetime.now(UTC) - timedelta(minutes=i) for i in range(3)])
+    assert sqlite_hub.get(f"/datastreams/{datastream}?{query}").status_code < 500
