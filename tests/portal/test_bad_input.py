@@ -82,3 +82,16 @@ def test_odd_ranges_of_a_datastream_page_are_never_a_server_error(sqlite_hub, qu
     _, (datastream,) = _thing(sqlite_hub, "Messstelle", "luft", [{"name": "Temperatur"}])
     _observe(sqlite_hub, datastream, [datetime.now(UTC) - timedelta(minutes=i) for i in range(3)])
     assert sqlite_hub.get(f"/datastreams/{datastream}?{query}").status_code < 500
+
+
+def test_a_value_at_the_calendar_s_end_still_shows_on_the_pages(sqlite_hub):
+    from tests.portal.test_pages import _observe, _thing
+
+    body = {"slug": "luft", "title": "Luft", "licence": "dl-zero-de/2.0", "visibility": "public"}
+    response = sqlite_hub.post("/api/admin/datasets", json=body, headers=sqlite_hub.admin)
+    assert response.status_code == 201, response.text
+    thing, (datastream,) = _thing(sqlite_hub, "Messstelle", "luft", [{"name": "Temperatur"}])
+    end = datetime(9999, 12, 31, 23, 30, tzinfo=UTC)
+    _observe(sqlite_hub, datastream, [end - timedelta(days=2), end])
+    for path in (f"/datastreams/{datastream}", f"/things/{thing}", "/datasets/luft", "/nearby"):
+        assert sqlite_hub.get(path).status_code == 200, path
