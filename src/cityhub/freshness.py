@@ -24,6 +24,9 @@ from cityhub.timeutil import parse_duration
 
 #: How much later than expected a value may arrive before it counts as stale.
 GRACE = 1.5
+#: The longest declared interval taken at its word; a longer one (a typo, or "never") is no
+#: guide, and would overflow the arithmetic of times (``timedelta`` ends at 999999999 days).
+LONGEST = timedelta(days=3653)
 
 
 @dataclass(frozen=True)
@@ -46,7 +49,7 @@ def expected_interval(
             value = parse_duration(declared)
         except BadRequest:
             value = None
-        if value is not None and value > timedelta(0):
+        if value is not None and timedelta(0) < value <= LONGEST:
             return value, True
     if first is None or latest is None or count < 2 or latest <= first:
         return None, False
@@ -76,7 +79,10 @@ def stale_after(values: Iterable[tuple[datetime, timedelta | None]]) -> timedelt
     would go unnoticed) says that.
     """
     timed = list(values)
-    deadlines = [time + interval * GRACE for time, interval in timed if interval is not None]
-    if not deadlines:
+    if not timed:
         return None
-    return min(deadlines) - min(time for time, _ in timed)
+    oldest = min(time for time, _ in timed)
+    # Spans from the oldest value, not instants: a time near the calendar's end plus an
+    # interval would leave what a datetime can hold.
+    spans = [time - oldest + interval * GRACE for time, interval in timed if interval is not None]
+    return min(spans) if spans else None

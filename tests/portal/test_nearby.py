@@ -117,3 +117,23 @@ def test_without_a_portal_screen_there_are_no_figures_of_today(sqlite_hub):
     assert page.status_code == 200
     assert "today-heading" not in page.text
     assert "In 20 km Umkreis ist nichts verzeichnet." in page.text
+
+
+def test_stops_near_the_point_show_their_next_three_departures(hub):
+    from cityhub.demo import demo_identifiers, load_demo
+    from cityhub.demo_transit import HBF
+
+    load_demo(hub.store)
+    ids = demo_identifiers()
+    stops = hub.get(f"/features/collections/{ids.stops_collection}/items?limit=100").json()
+    (station,) = [f for f in stops["features"] if f["properties"]["id"] == HBF]
+    lon, lat = station["geometry"]["coordinates"]
+    page = hub.get(f"/nearby?at={lat},{lon}")
+    assert page.status_code == 200
+    tables = re.findall(r'<table class="departures">.*?</table>', page.text, re.S)
+    assert tables
+    assert all(0 < table.count("<time ") <= 3 for table in tables)
+    stop_page = hub.get(f"/collections/{ids.stops_collection}/{station['id']}")
+    assert stop_page.status_code == 200
+    assert stop_page.text.count('<table class="departures">') == 1
+    assert 3 < stop_page.text.split('<table class="departures">')[1].count("<time ") <= 5

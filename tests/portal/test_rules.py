@@ -145,3 +145,15 @@ def test_a_unit_is_shown_by_its_symbol_and_an_annotation_by_its_name():
     assert display_unit({"symbol": "{spaces}"}) == "spaces"
     assert display_unit({"name": "count"}) == "count"
     assert display_unit(None) == ""
+
+
+@pytest.mark.parametrize("declared", ["P999999999D", "P700000000D", "P5000W"])
+def test_an_absurdly_long_declared_interval_is_no_guide(declared):
+    found = freshness({"expectedInterval": declared}, NOW - timedelta(days=2), NOW, 3, NOW)
+    assert found.interval == timedelta(days=1)
+    assert not found.declared
+
+
+def test_the_stale_span_of_values_near_the_end_of_time_does_not_overflow():
+    last = datetime.max.replace(tzinfo=UTC) - timedelta(days=1)
+    assert stale_after([(last, timedelta(days=10))]) == timedelta(days=15)

@@ -33,17 +33,25 @@ class Formats:
     def time(self, value: datetime | None, seconds: bool = False) -> str:
         if value is None:
             return ""
-        local = value.astimezone(self.zone)
+        local = self.local(value)
         clock = "%H:%M:%S" if seconds else "%H:%M"
         return local.strftime(("%d.%m.%Y " if self.german else "%Y-%m-%d ") + clock)
 
     def date(self, value: datetime | None) -> str:
         if value is None:
             return ""
-        return value.astimezone(self.zone).strftime("%d.%m.%Y" if self.german else "%Y-%m-%d")
+        return self.local(value).strftime("%d.%m.%Y" if self.german else "%Y-%m-%d")
 
     def iso(self, value: datetime | None) -> str:
-        return "" if value is None else value.astimezone(self.zone).isoformat()
+        return "" if value is None else self.local(value).isoformat()
+
+    def local(self, value: datetime) -> datetime:
+        """In the city's zone; an instant whose local time lies past what a datetime holds
+        (the last hours of year 9999, east of UTC) stays in UTC rather than failing the page."""
+        try:
+            return value.astimezone(self.zone)
+        except OverflowError:
+            return value
 
     def distance(self, metres: float) -> str:
         """Metres for people: "here" inside or at a place, tens of metres, then kilometres."""

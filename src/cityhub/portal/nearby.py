@@ -113,18 +113,14 @@ def _add_live(
     connection: Connection, groups: list[Group], hidden: Hidden, reader: Reader, now: datetime
 ) -> None:
     """Current values of every listed place's Thing in one read; departures of stops."""
-    places = [place for group in groups for place in group.places]
-    things = {_thing_of(group.collection, place.item) for group in groups for place in group.places}
-    things.discard(None)
-    by_thing: dict[int, list[dict[str, Any]]] = {}
-    for value in portal_reads.current_values(connection, sorted(things), hidden, now):  # type: ignore[arg-type]
+    listed = [(p, _thing_of(group.collection, p.item)) for group in groups for p in group.places]
+    things = sorted({thing for _, thing in listed if thing is not None})
+    by_thing: dict[int | None, list[dict[str, Any]]] = {}
+    for value in portal_reads.current_values(connection, things, hidden, now):
         by_thing.setdefault(value["thing_id"], []).append(value)
-    for group in groups:
-        for place in group.places:
-            place.values = by_thing.get(_thing_of(group.collection, place.item) or -1, [])
-    for place in places:
-        found = departures_of(connection, place.item.properties, reader, now)
-        place.departures = None if found is None else found[:DEPARTURES]
+    for place, thing in listed:
+        place.values = by_thing.get(thing, [])
+        place.departures = departures_of(connection, place.item.properties, reader, now, DEPARTURES)
 
 
 def _thing_of(collection: Collection, item: Item) -> int | None:

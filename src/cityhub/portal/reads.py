@@ -113,6 +113,8 @@ def current_values(
     connection: Connection, thing_ids: list[int], hidden: Hidden, now: datetime
 ) -> list[dict[str, Any]]:
     """The Datastreams of some Things, each with its latest value and whether it is stale."""
+    if not thing_ids:
+        return []
     statement = (
         _current_statement()
         .where(_datastreams.c.thing_id.in_(sorted(set(thing_ids))), *_thing_visible(hidden))

@@ -97,9 +97,7 @@ def _statements(pattern: str, hidden: Hidden, like: Callable[..., Any]) -> list[
     dataset_query = select(
         datasets.c.slug, datasets.c.title.label("name"), datasets.c.description
     ).where(or_(like(datasets.c.title, pattern), like(datasets.c.description, pattern)))
-    if hidden:
-        dataset_query = dataset_query.where(datasets.c.id.not_in(sorted(hidden.datasets)))
-    found.append(("dataset", dataset_query))
+    found.append(("dataset", _visible(dataset_query, datasets.c.id, hidden)))
     collection_query = select(
         collections.c.slug, collections.c.title.label("name"), collections.c.description
     ).where(
@@ -109,17 +107,11 @@ def _statements(pattern: str, hidden: Hidden, like: Callable[..., Any]) -> list[
             like(func.coalesce(collections.c.description, ""), pattern),
         )
     )
-    if hidden:
-        collection_query = collection_query.where(
-            in_visible_dataset(collections.c.dataset_id, hidden)
-        )
-    found.append(("collection", collection_query))
+    found.append(("collection", _visible(collection_query, collections.c.dataset_id, hidden)))
     thing_query = select(things.c.id, things.c.name, things.c.description).where(
         or_(like(things.c.name, pattern), like(things.c.description, pattern))
     )
-    if hidden:
-        thing_query = thing_query.where(in_visible_dataset(things.c.dataset_id, hidden))
-    found.append(("thing", thing_query))
+    found.append(("thing", _visible(thing_query, things.c.dataset_id, hidden)))
     name = func.coalesce(features.c.properties["name"].as_string(), features.c.key, "")
     feature_query = (
         select(
@@ -131,10 +123,13 @@ def _statements(pattern: str, hidden: Hidden, like: Callable[..., Any]) -> list[
         .select_from(features.join(collections, collections.c.id == features.c.collection_id))
         .where(features.c.gone_at.is_(None), like(name, pattern))
     )
-    if hidden:
-        feature_query = feature_query.where(in_visible_dataset(collections.c.dataset_id, hidden))
-    found.append(("feature", feature_query))
+    found.append(("feature", _visible(feature_query, collections.c.dataset_id, hidden)))
     return found
+
+
+def _visible(query: Any, dataset_id: ColumnElement[Any], hidden: Hidden) -> Any:
+    """``query`` kept to rows of datasets the reader may see (the access rule)."""
+    return query.where(in_visible_dataset(dataset_id, hidden)) if hidden else query
 
 
 def _path(kind: str, row: Any) -> str:

@@ -22,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from cityhub.catalog.http import base_of
 from cityhub.errors import NotFound
 from cityhub.settings import Settings
 from cityhub.store import schema
@@ -56,14 +57,11 @@ class Crawlers:
             Route("/sitemap-{page:int}.xml", self.sitemap_page, methods=["GET"]),
         ]
 
-    def base(self, request: Request) -> str:
-        return (self.settings.base_url or str(request.base_url)).rstrip("/")
-
     async def robots(self, request: Request) -> Response:
-        return PlainTextResponse(robots_txt(self.base(request)))
+        return PlainTextResponse(robots_txt(base_of(self.settings, request)))
 
     async def sitemap(self, request: Request) -> Response:
-        base = self.base(request)
+        base = base_of(self.settings, request)
         total = await self.store.read(count)
         if total > MAX_URLS:
             return _xml(sitemap_index(base, pages(total)))
@@ -76,7 +74,7 @@ class Crawlers:
         if not 1 <= page <= pages(total):
             raise NotFound(f"no sitemap page {page}; there are {pages(total)}")
         found = await self.store.read(lambda c: entries(c, (page - 1) * MAX_URLS, MAX_URLS))
-        return _xml(urlset(self.base(request), found))
+        return _xml(urlset(base_of(self.settings, request), found))
 
 
 def robots_txt(base: str) -> str:

@@ -16,16 +16,20 @@ SHOWN = 5
 
 
 def departures_of(
-    connection: Connection, properties: dict[str, Any], reader: Reader, now: datetime
+    connection: Connection,
+    properties: dict[str, Any],
+    reader: Reader,
+    now: datetime,
+    limit: int = SHOWN,
 ) -> list[dict[str, Any]] | None:
-    """The next departures, or None when the feature is no stop of a visible feed."""
+    """The next ``limit`` departures, or None when the feature is no stop of a visible feed."""
     stop, feed = properties.get("id"), properties.get("feed")
     if not isinstance(stop, str) or not isinstance(feed, str):
         return None
     scopes = find_stops(connection, stop, reader, feed)
     if len(scopes) != 1:
         return None
-    found = next_departures(connection, scopes[0], now, SHOWN)
+    found = next_departures(connection, scopes[0], now, limit)
     for departure in found:
         departure["time"] = datetime.fromisoformat(departure["estimated"] or departure["scheduled"])
     return found

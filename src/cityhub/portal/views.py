@@ -22,6 +22,7 @@ from starlette.routing import BaseRoute, Route
 
 from cityhub import datasets as catalog
 from cityhub.auth import Authenticator
+from cityhub.catalog.http import base_of
 from cityhub.datasets.collections import list_collections
 from cityhub.datasets.coverage import Coverages
 from cityhub.errors import ApiError, BadRequest, NotFound
@@ -42,6 +43,8 @@ Handler = Callable[[Any, Request], Awaitable[Response]]
 #: Features listed on a collection's page; the rest are a link to the API away.
 COLLECTION_PAGE = 500
 _SLUG = re.compile(r"[A-Za-z0-9_.-]{1,200}")
+#: ASCII digits only: ``str.isdigit`` also accepts "²", which ``int`` refuses.
+_DIGITS = re.compile(r"[0-9]{1,18}")
 
 
 def _page(handler: Handler) -> Handler:
@@ -69,7 +72,7 @@ def _slug(request: Request) -> str:
 
 def _number(text: str) -> int:
     """A path id: a whole number, or the page does not exist."""
-    if not text.isdigit() or len(text) > 18:
+    if not _DIGITS.fullmatch(text):
         raise NotFound(f"no such id '{text}'")
     return int(text)
 
@@ -104,7 +107,7 @@ class Portal:
 
     def base(self, request: Request) -> str:
         """The hub's public URL (setting ``base_url``, else as this request reached it)."""
-        return (self.settings.base_url or str(request.base_url)).rstrip("/")
+        return base_of(self.settings, request)
 
     def page(self, request: Request, template: str, status: int = 200, **context: Any) -> Response:
         t = Translator(language_of(request))
@@ -141,7 +144,13 @@ class Portal:
     @_page
     async def home(self, request: Request) -> Response:
         view = MapView.parse(request.query_params)
-        collections = await self._read(request, visible_collections)
+        screen, now = self.settings.portal_screen, datetime.now(UTC)
+
+        def work(connection: Connection, hidden: Hidden) -> tuple[list[Any], list[dict]]:
+            today = todays_figures(connection, screen, self.base(request), self.zone, now)
+            return visible_collections(connection, hidden), today
+
+        collections, today = await self._read(request, work)
         base = self.settings.map_base_collection
         layers = [c for c in collections if c.slug != base]
         labels = badges([c.title for c in layers])
@@ -159,12 +168,8 @@ class Portal:
             ],
             "selected": [slug for slug in chosen if slug in known],
             "feature": view.feature,
-            "messages": client_messages(language_of(request), "portal."),
+            "messages": client_messages(language_of(request), "portal.map."),
         }
-        screen, base, now = self.settings.portal_screen, self.base(request), datetime.now(UTC)
-        today = await self.store.read(
-            lambda connection: todays_figures(connection, screen, base, self.zone, now)
-        )
         return self.page(
             request, "portal/map.html", config=config, layers=config["layers"], today=today
         )
@@ -381,6 +386,6 @@ class Portal:
 def _limit(text: str | None) -> int:
     if text is None or text == "":
         return 50
-    if not text.isdigit() or not 1 <= int(text) <= 200:
+    if not _DIGITS.fullmatch(text) or not 1 <= int(text) <= 200:
         raise BadRequest(f"limit must be a whole number from 1 to 200, not '{text}'")
     return int(text)

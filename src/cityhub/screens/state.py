@@ -45,12 +45,8 @@ def compute(
     if screen is None:
         return None
     now = now or datetime.now(UTC)
-    hidden = hidden_datasets(connection, ANYONE)
-    streams = datastreams_of(screen["tiles"])
-    context = TileContext(connection, hidden, now, zone, base_url)
-    context.readings = readings.latest(connection, sorted(streams), hidden)
-    tiles = [_tile(context, index, options) for index, options in enumerate(screen["tiles"])]
-    watched = set(streams)
+    tiles = compute_tiles(connection, screen["tiles"], base_url, zone, now)
+    watched = datastreams_of(screen["tiles"])
     for tile in tiles:
         watched.update(tile.pop("_datastreams", ()))
     body = {
@@ -69,6 +65,21 @@ def compute(
         "version": __version__,
     }
     return ScreenState(body, frozenset(watched))
+
+
+def compute_tiles(
+    connection: Connection,
+    layout: list[dict[str, Any]],
+    base_url: str,
+    zone: ZoneInfo,
+    now: datetime,
+) -> list[dict[str, Any]]:
+    """The data of the tiles ``layout`` lists, as the public sees it, with one read of the
+    latest values of their Datastreams (a tile's ``_datastreams``: others it found itself)."""
+    hidden = hidden_datasets(connection, ANYONE)
+    context = TileContext(connection, hidden, now, zone, base_url)
+    context.readings = readings.latest(connection, sorted(datastreams_of(layout)), hidden)
+    return [_tile(context, index, options) for index, options in enumerate(layout)]
 
 
 def _tile(context: TileContext, index: int, options: dict[str, Any]) -> dict[str, Any]:
