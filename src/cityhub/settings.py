@@ -18,6 +18,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from cityhub.connectors.config import ConnectorConfig, check_connector_name
+from cityhub.digits import is_digits
 from cityhub.lorawan.config import LorawanIntegration, unique_names
 
 ENV_PREFIX = "CITYHUB_"
@@ -296,7 +297,7 @@ class Settings(BaseModel):
     @field_validator("municipality_key")
     @classmethod
     def _key_digits(cls, value: str) -> str:
-        if value and not (value.isascii() and value.isdigit() and len(value) in (8, 12)):
+        if value and not (is_digits(value) and len(value) in (8, 12)):
             raise ValueError(
                 "a municipality key is 8 digits (Gemeindeschlüssel, e.g. 05122000) or 12 "
                 "(Regionalschlüssel, e.g. 051220000000)"

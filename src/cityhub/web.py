@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from cityhub.digits import is_digits
 from cityhub.errors import (
     ApiError,
     BadRequest,
@@ -61,7 +62,7 @@ async def read_json(request: Request, max_bytes: int) -> Any:
 async def read_body(request: Request, max_bytes: int) -> bytes:
     """The request body, or 413 as soon as it is known to exceed ``max_bytes``."""
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+    if declared is not None and is_digits(declared) and int(declared) > max_bytes:
         raise PayloadTooLarge(f"the request body is larger than {max_bytes} bytes")
     body = bytearray()
     async for chunk in request.stream():

@@ -25,6 +25,7 @@ from cityhub.catalog.dcat import Paging, catalog_triples, record_triples
 from cityhub.catalog.profile import Profile, profile
 from cityhub.catalog.rdf import MEDIA_TYPES, render
 from cityhub.catalog.validators import Validators
+from cityhub.digits import is_digits
 from cityhub.errors import BadRequest, NotFound
 from cityhub.settings import Settings
 from cityhub.store.access import hidden_datasets
@@ -155,7 +156,7 @@ def _paging(
 def _number(text: str | None, name: str, default: int) -> int:
     if text is None:
         return default
-    if not (text.isascii() and text.isdigit()) or len(text) > 9 or int(text) < 1:
+    if not is_digits(text) or len(text) > 9 or int(text) < 1:
         raise BadRequest(f"'{name}' is a whole number from 1, not {text[:50]!r}")
     return int(text)
 

@@ -40,6 +40,7 @@ from cityhub.connectors.base import (
 )
 from cityhub.connectors.context import RunContext
 from cityhub.cycles import no_cycle_collection
+from cityhub.digits import is_digits
 
 REGISTER_URL = (
     "https://data.bundesnetzagentur.de/Bundesnetzagentur/SharedDocs/Downloads/DE/Sachgebiete/"
@@ -257,7 +258,7 @@ def _listed(text: str) -> tuple[str, ...]:
 def _number(text: str) -> float | int | str:
     """``22``, ``3,7``, ``1.800`` or ``1.000,5`` as a number (German separators; a lone dot
     before other than three digits is a decimal point); text that is none stays text."""
-    if text.isdigit():
+    if is_digits(text):
         return int(text)
     cleaned = text.replace(" ", "")
     if "," in cleaned or _THOUSANDS.fullmatch(cleaned):

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, delete, func, insert, select, update
 
 from cityhub.datasets import vocabularies
 from cityhub.datasets.fields import DatasetChanges, DatasetFields, OrganizationFields, checked
+from cityhub.digits import is_digits
 from cityhub.errors import BadRequest, Conflict, NotFound
 from cityhub.store import schema
 from cityhub.store.access import NOTHING_HIDDEN, Hidden
@@ -173,7 +174,7 @@ def _dataset_id(connection: Connection, ref: str | int) -> int:
 
 def _by_ref(table: Any, ref: str | int) -> Any:
     """A row named by its id (an int, or a string of digits) or its slug."""
-    if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
+    if isinstance(ref, int) or (isinstance(ref, str) and is_digits(ref)):
         return table.c.id == int(ref)
     return table.c.slug == ref
 

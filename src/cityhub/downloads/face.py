@@ -18,6 +18,7 @@ from starlette.routing import BaseRoute, Route
 
 from cityhub import conditional
 from cityhub.auth import Authenticator
+from cityhub.digits import is_digits
 from cityhub.downloads import collections, observations, sensors, validators
 from cityhub.downloads.observations import TimeRange
 from cityhub.downloads.streaming import Download, DownloadResponse
@@ -61,7 +62,7 @@ class DownloadsFace:
         span = time_range(checked_params(request, _TIME_PARAMETERS))
         name, extension = _split(request.path_params["file"], "Datastream")
         # ASCII digits only: ``isdigit`` also admits "²", which ``int`` refuses.
-        if not (name.isascii() and name.isdigit()) or len(name) > 18:
+        if not is_digits(name) or len(name) > 18:
             raise NotFound(f"no Datastream '{name}': Datastream ids are whole numbers")
 
         def produce(connection: Connection, hidden: Hidden) -> Iterator[Any]:

@@ -19,6 +19,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from cityhub.auth import Authenticator
+from cityhub.digits import is_digits
 from cityhub.errors import BadRequest, NotFound
 from cityhub.features import encode, geo, html, http, live, openapi, reads, sources
 from cityhub.features import params as p
@@ -203,7 +204,7 @@ class FeaturesFace:
         found = sources.find_collection(context.connection, slug, context.hidden)
         if found is None:
             raise BadRequest(f"'within': no collection '{slug}'")
-        if not feature.isdigit() or len(feature) > 18:
+        if not is_digits(feature) or len(feature) > 18:
             raise BadRequest(f"'within': feature ids are whole numbers, got {feature!r}")
         geometry = reads.geometry_of(
             context.connection, sources.source(found, context.hidden), int(feature)

@@ -9,6 +9,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
+from cityhub.digits import is_digits
 from cityhub.errors import BadRequest, NotFound
 from cityhub.features import crs
 from cityhub.features import params as p
@@ -29,7 +30,7 @@ def checked_params(request: Request, allowed: frozenset[str]) -> dict[str, list[
 
 
 def feature_id(text: str) -> int:
-    if not text.isdigit() or len(text) > 18:
+    if not is_digits(text) or len(text) > 18:
         raise NotFound(f"no feature '{text}': feature ids are whole numbers")
     return int(text)
 

@@ -12,6 +12,7 @@ import click
 import orjson
 
 from cityhub.cli import _hub, _settings, hub_options
+from cityhub.digits import is_digits
 from cityhub.errors import ApiError
 from cityhub.lorawan import deadletters, registry
 from cityhub.lorawan.ingest import LorawanIngest
@@ -166,7 +167,7 @@ def _field_specs(fields: tuple[str, ...], ranges: tuple[str, ...]) -> list[Any] 
     specs = []
     for item in fields:
         name, _, target = item.partition("=")
-        if target and not target.isdigit():
+        if target and not is_digits(target):
             raise click.BadParameter(f"{item!r}: give NAME or NAME=DATASTREAM_ID")
         low, high = bounds.get(name, (None, None))
         stream = int(target) if target else None

@@ -25,6 +25,7 @@ from cityhub.auth import Authenticator
 from cityhub.catalog.http import base_of
 from cityhub.datasets.collections import list_collections
 from cityhub.datasets.coverage import Coverages
+from cityhub.digits import is_digits
 from cityhub.errors import ApiError, BadRequest, NotFound
 from cityhub.features import reads as feature_reads
 from cityhub.features.sources import SENSORS, find_collection, source, visible_collections
@@ -44,7 +45,6 @@ Handler = Callable[[Any, Request], Awaitable[Response]]
 COLLECTION_PAGE = 500
 _SLUG = re.compile(r"[A-Za-z0-9_.-]{1,200}")
 #: ASCII digits only: ``str.isdigit`` also accepts "²", which ``int`` refuses.
-_DIGITS = re.compile(r"[0-9]{1,18}")
 
 
 def _page(handler: Handler) -> Handler:
@@ -72,7 +72,7 @@ def _slug(request: Request) -> str:
 
 def _number(text: str) -> int:
     """A path id: a whole number, or the page does not exist."""
-    if not _DIGITS.fullmatch(text):
+    if not is_digits(text) or len(text) > 18:
         raise NotFound(f"no such id '{text}'")
     return int(text)
 
@@ -386,6 +386,6 @@ class Portal:
 def _limit(text: str | None) -> int:
     if text is None or text == "":
         return 50
-    if not _DIGITS.fullmatch(text) or not 1 <= int(text) <= 200:
+    if not is_digits(text) or not 1 <= int(text) <= 200:
         raise BadRequest(f"limit must be a whole number from 1 to 200, not '{text}'")
     return int(text)

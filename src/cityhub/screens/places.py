@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, or_
 
+from cityhub.digits import is_digits
 from cityhub.features import live, reads, sources
 from cityhub.features.reads import Item
 from cityhub.features.sources import Collection
@@ -56,7 +57,7 @@ def by_keys(context: TileContext, collection: Collection, keys: list[str]) -> di
     if not collection.is_sensors:
         for item in _items(context, collection, len(keys) + 1, source.c.key.in_(keys)):
             found[key_of(collection, item)] = item
-    ids = [int(key) for key in keys if key.isdigit() and key not in found]
+    ids = [int(key) for key in keys if is_digits(key) and key not in found]
     if ids:
         for item in _items(context, collection, len(ids) + 1, source.c.id.in_(ids)):
             found[str(item.id)] = item

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from operator import attrgetter, itemgetter
 from typing import Any
 
+from cityhub.digits import is_digits
 from cityhub.errors import BadRequest
 from cityhub.sensorthings.values import _has_nul as has_nul
 from cityhub.sensorthings.values import result_columns
@@ -228,6 +229,6 @@ def parse_id(value: Any) -> int | None:
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.isascii() and value.isdigit():
+    if isinstance(value, str) and is_digits(value):
         return int(value)
     return None

@@ -12,6 +12,7 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
+from cityhub.digits import is_digits
 from cityhub.errors import BadRequest, Conflict
 from cityhub.sensorthings.model import EntityType
 from cityhub.sensorthings.serialize import property_value
@@ -121,7 +122,7 @@ def _index(items: list[Any], token: str, where: str, path: list[str], allow_end:
     if token == "-" and allow_end:
         return len(items)
     limit = len(items) + (1 if allow_end else 0)
-    if not token.isdigit() or (token != "0" and token.startswith("0")) or int(token) >= limit:
+    if not is_digits(token) or (token != "0" and token.startswith("0")) or int(token) >= limit:
         raise BadRequest(f"{where}: '/{'/'.join(path)}' is not an index of the array")
     return int(token)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from cityhub.digits import is_digits
 from cityhub.errors import BadRequest, NotFound
 from cityhub.sensorthings.model import BY_SET, EntityType, Relation, target_of
 
@@ -88,7 +89,7 @@ def _in_range(entity: EntityType, entity_id: int | None) -> int | None:
 
 def _parse_id(raw: str) -> int:
     text = raw.strip("'")
-    if not text.isdigit():
+    if not is_digits(text):
         raise BadRequest(f"'{raw}' is not a valid @iot.id: ids are integers")
     return int(text)
 

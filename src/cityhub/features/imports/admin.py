@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from cityhub.datasets.collections import delete_collection, list_collections, update_collection
+from cityhub.digits import is_digits
 from cityhub.errors import BadRequest, PayloadTooLarge
 from cityhub.features.imports.crs import check_crs
 from cityhub.features.imports.delimited import delimiter_option
@@ -110,7 +111,7 @@ async def _received(request: Request, limit: int) -> tuple[bytes, str | None, st
     if media_type != "multipart/form-data":
         return await read_body(request, limit), None, media_type or None
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
+    if is_digits(declared) and int(declared) > limit:
         raise PayloadTooLarge(f"the upload is larger than {limit} bytes (max_import_bytes)")
     async with request.form(max_files=1) as form:
         upload = form.get("file")
