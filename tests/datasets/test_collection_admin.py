@@ -72,3 +72,20 @@ def test_the_answer_is_the_collection_as_the_listing_shows_it(toilets):
     listed = toilets.get("/api/admin/datasets/orte/collections", headers=toilets.admin).json()
     assert [changed] == [c for c in listed if c["slug"] == "toiletten"]
     assert changed["features"] == 0
+
+
+@pytest.mark.parametrize("text", ["WC\x00", "WC\x1b[31m", "WC\x7f"])
+def test_control_characters_are_refused_in_every_checked_text(toilets, text):
+    answer = toilets.patch(URL, {"title": text})
+    assert answer.status_code == 400
+    assert "control characters" in answer.json()["message"]
+    created = toilets.post(
+        "/api/admin/datasets",
+        json={"slug": "zeichen", "title": "Zeichen", "licence": "cc-zero", "keywords": [text]},
+    )
+    assert created.status_code == 400
+    assert "keywords" in created.json()["message"]
+    organization = toilets.post("/api/admin/organizations", json={"slug": "o", "name": text})
+    assert organization.status_code == 400
+    kept = toilets.patch(URL, {"description": "Zeile eins\nZeile zwei\tmit Tab"})
+    assert kept.status_code == 200

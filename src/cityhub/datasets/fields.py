@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from cityhub.datasets import vocabularies
 from cityhub.errors import BadRequest
+from cityhub.plain import has_control
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 _SLUG_HELP = "lower-case letters, digits and hyphens, starting with a letter or digit"
@@ -17,6 +18,17 @@ _SLUG_HELP = "lower-case letters, digits and hyphens, starting with a letter or 
 
 class _Checked(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _plain(cls, value: Any) -> Any:
+        """Every text, and every text in a list, without control characters: they would
+        reach the catalog's XML and PostgreSQL, which cannot hold them (tab and newline are
+        fine)."""
+        texts = value if isinstance(value, list) else [value]
+        if any(isinstance(text, str) and has_control(text) for text in texts):
+            raise ValueError("must not contain control characters")
+        return value
 
 
 class OrganizationFields(_Checked):

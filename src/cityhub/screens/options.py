@@ -7,11 +7,11 @@ that names the tile's index and the option, as the admin pages show it next to t
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from cityhub import plain
 from cityhub.errors import BadRequest
 
 #: The longest text option and URL, and the most texts in a list: a screen is read in passing,
@@ -21,8 +21,6 @@ MAX_URL = 2000
 MAX_ITEMS = 100
 #: The largest @iot.id (the id columns are 32-bit integers on PostgreSQL).
 MAX_ID = 2**31 - 1
-#: Control characters: invisible on a screen, and PostgreSQL cannot store NUL.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 #: The option types a form can offer: what a value of each must be.
 TYPES = {
@@ -38,7 +36,7 @@ TYPES = {
 def is_plain(value: Any, longest: int = MAX_TEXT) -> bool:
     """A text of at most ``longest`` characters without control characters (tab and newline
     are allowed)."""
-    return isinstance(value, str) and len(value) <= longest and not _CONTROL.search(value)
+    return plain.is_plain(value, longest)
 
 
 @dataclass(frozen=True)
