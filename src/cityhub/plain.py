@@ -19,3 +19,22 @@ def has_control(text: str) -> bool:
 def is_plain(value: Any, longest: int) -> bool:
     """A text of at most ``longest`` characters without control characters."""
     return isinstance(value, str) and len(value) <= longest and not has_control(value)
+
+
+#: An http(s) address fit to be an IRI as is (the catalog writes it between ``<`` and ``>``):
+#: no whitespace and none of the characters RFC 3987 leaves out.
+_WEB_ADDRESS = re.compile(r"https?://[^\s<>\"{}|\\^`]+")
+#: An e-mail address fit for a ``mailto:`` IRI.
+_EMAIL = re.compile(r"[^\s@<>\"{}|\\^`]+@[^\s@<>\"{}|\\^`]+")
+
+
+def check_web_address(value: str) -> str:
+    if not _WEB_ADDRESS.fullmatch(value):
+        raise ValueError('must be an http(s) address without spaces or <>"{}|\\^`')
+    return value
+
+
+def check_email(value: str) -> str:
+    if not _EMAIL.fullmatch(value):
+        raise ValueError("must be an e-mail address like name@example.de")
+    return value

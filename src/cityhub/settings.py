@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 from cityhub.connectors.config import ConnectorConfig, check_connector_name
 from cityhub.digits import is_digits
 from cityhub.lorawan.config import LorawanIntegration, unique_names
+from cityhub.plain import check_web_address
 
 ENV_PREFIX = "CITYHUB_"
 CONFIG_FILE_NAME = "cityhub.toml"
@@ -271,6 +272,11 @@ class Settings(BaseModel):
         "dl-zero-de/2.0",
         description="Licence of the catalog's metadata: a DCAT-AP.de licence key or URI.",
     )
+
+    @field_validator("catalog_publisher_uri", "catalog_homepage", "contributor_id")
+    @classmethod
+    def _web_address(cls, value: str | None) -> str | None:
+        return check_web_address(value) if value else value
 
     @field_validator("catalog_licence")
     @classmethod

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from tests.features.helpers import add_collection, add_dataset
 
+from cityhub.settings import SettingsError, load_settings
+
 URL = "/api/admin/datasets/orte/collections/toiletten"
 
 
@@ -89,3 +91,18 @@ def test_control_characters_are_refused_in_every_checked_text(toilets, text):
     assert organization.status_code == 400
     kept = toilets.patch(URL, {"description": "Zeile eins\nZeile zwei\tmit Tab"})
     assert kept.status_code == 200
+
+
+def test_addresses_that_become_catalog_iris_must_be_fit_for_one(toilets, tmp_path):
+    bad_url = toilets.post(
+        "/api/admin/organizations", json={"slug": "o", "name": "O", "url": "https://x.de/a b>"}
+    )
+    assert bad_url.status_code == 400
+    assert "url" in bad_url.json()["message"]
+    bad_mail = toilets.patch("/api/admin/datasets/orte", {"contact_email": "post stelle@x.de"})
+    assert bad_mail.status_code == 400
+    assert "contact_email" in bad_mail.json()["message"]
+    good = toilets.patch("/api/admin/datasets/orte", {"contact_email": "geodaten@solingen.de"})
+    assert good.status_code == 200
+    with pytest.raises(SettingsError, match="catalog_homepage"):
+        load_settings({"data_dir": tmp_path, "catalog_homepage": "www.solingen.de"}, environ={})

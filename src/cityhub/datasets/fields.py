@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from cityhub.datasets import vocabularies
 from cityhub.errors import BadRequest
-from cityhub.plain import has_control
+from cityhub.plain import check_email, check_web_address, has_control
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 _SLUG_HELP = "lower-case letters, digits and hyphens, starting with a letter or digit"
@@ -38,6 +38,16 @@ class OrganizationFields(_Checked):
     url: str | None = None
     email: str | None = None
 
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        return value if value is None else check_web_address(value)
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        return value if value is None else check_email(value)
+
     @field_validator("slug")
     @classmethod
     def _slug(cls, value: str) -> str:
@@ -59,6 +69,11 @@ class DatasetChanges(_Checked):
     visibility: Literal["public", "restricted"] | None = None
     hvd_category: str | None = None
     extras: dict[str, Any] | None = None
+
+    @field_validator("contact_email")
+    @classmethod
+    def _contact_email(cls, value: str | None) -> str | None:
+        return value if value is None else check_email(value)
 
     @field_validator("licence")
     @classmethod
