@@ -127,6 +127,9 @@ QUERIES = [
     f"$select=properties&$expand={LATEST.format(';$select=Datastream,validTime')}",
     f"$expand={LATEST.format(';$select=resultTime')}&$orderby=name desc&$top=7&$skip=3",
     f"$filter=startswith(name,'time')&$expand={LATEST.format(';$count=false')}",
+    # A filter through a relation and an order by a derived time, paged in the middle.
+    f"$filter=Thing/name ne 'nobody'&$orderby=phenomenonTime desc,id&$top=5&$skip=2"
+    f"&$expand={LATEST.format('')}",
 ]
 
 

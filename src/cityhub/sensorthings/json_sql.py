@@ -224,7 +224,10 @@ class Values:
         """A stored time (not NULL) as ``serialize.wire_instant`` writes it, but for the "Z":
         ISO 8601 in UTC, fractional seconds without trailing zeros."""
         if self.backend == "postgresql":
-            return func.rtrim(func.rtrim(instant_digits(column, self.backend), "0"), ".")
+            # A timestamp's JSON is ISO 8601 whatever the DateStyle, trimmed as orjson trims,
+            # and about three times faster to write than ``to_char``.
+            in_utc = func.to_json(func.timezone("UTC", column))
+            return func.btrim(cast(in_utc, Text), _constant('"'))
         # SQLite keeps "YYYY-MM-DD HH:MM:SS.ffffff", always with the six digits: every writer
         # stores times through ``UTCDateTime`` or ``BulkLoader.times``.
         whole = func.substr(column, 21) == "000000"

@@ -15,7 +15,7 @@ from functools import lru_cache
 from typing import Any
 
 from orjson import Fragment
-from sqlalchemy import Select, Text, and_, cast, select
+from sqlalchemy import Select, Text, and_, any_, cast, func, select
 
 from cityhub.sensorthings import json_sql, reads, statistics
 from cityhub.sensorthings.json_sql import JsonText, Values, bound, quoted
@@ -63,7 +63,7 @@ def read_page(request: PageRequest) -> tuple[Page, Fragment] | None:
     columns = _columns(
         backend, selected_names(options.select), selected_names(inner.select), inner.count
     )
-    rows = connection.execute(_statement(listing, columns), parameters).all()
+    rows = connection.execute(_statement(listing, columns, backend), parameters).all()
     more = len(rows) > listing.top
     return Page([], listing.count, more), Fragment(json_sql.joined(rows[: listing.top]))
 
@@ -71,16 +71,20 @@ def read_page(request: PageRequest) -> tuple[Page, Fragment] | None:
 _LATEST = OBSERVATION.table.alias("latest")
 
 
-def _statement(listing: Listing, columns: tuple[Any, ...]) -> Select[Any]:
+def _statement(listing: Listing, columns: tuple[Any, ...], backend: str) -> Select[Any]:
     """The page's Datastreams are chosen first (by id), then written: PostgreSQL would
     otherwise write the rows that ``$skip`` passes over too (it computes a row before it
-    skips it). The page is joined, not tested with ``IN``, so each of its rows is one index
-    lookup rather than a scan of every Datastream for a hash join."""
+    skips it). Each chosen Datastream is then one index lookup: on SQLite by joining the
+    page; on PostgreSQL by ``= ANY(ARRAY(page))``, since it plans both a join and an ``IN``
+    of the page as a hash over every Datastream."""
     table = DATASTREAM.table
+    source = table.outerjoin(_LATEST, _LATEST.c.id == table.c.latest_observation_id)
+    if backend == "postgresql":
+        page_ids = listing.statement(table.c.id).correlate(None).scalar_subquery()
+        chosen = table.c.id == any_(func.ARRAY(page_ids))
+        return select(*columns).select_from(source).where(chosen).order_by(*listing.order)
     page = listing.statement(table.c.id.label("page_id")).correlate(None).subquery("page")
-    source = page.join(table, table.c.id == page.c.page_id).outerjoin(
-        _LATEST, _LATEST.c.id == table.c.latest_observation_id
-    )
+    source = page.join(source, table.c.id == page.c.page_id)
     return select(*columns).select_from(source).order_by(*listing.order)
 
 
