@@ -11,16 +11,19 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import anyio
+import httpx
 import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import shapely
 from starlette.requests import ClientDisconnect
+from tests.conftest import HubClient
 from tests.features.helpers import add_collection, add_features, box, point
 from tests.sensorthings.helpers import (
     OBSERVATION_TYPE,
@@ -650,3 +653,76 @@ def test_a_client_gone_mid_download_ends_its_transaction(hub, world, monkeypatch
     assert bodies[0].startswith(b"id,phenomenonTimeStart")
     assert 2 <= len(bodies) < 5  # header, some rows, and not the whole download
     assert pool.checkedout() == idle
+
+
+@pytest.fixture
+def two_downloads_hub(backend_settings) -> Iterator[HubClient]:
+    """A hub that streams at most two downloads at once."""
+    client = HubClient(backend_settings.model_copy(update={"max_concurrent_downloads": 2}))
+    yield client
+    client.close()
+
+
+def test_downloads_beyond_the_limit_are_told_to_come_back(two_downloads_hub, monkeypatch):
+    """Two slow clients hold both places (and a connection each): a third download is a 503
+    with Retry-After, the APIs still answer, and once the two end the places are free."""
+    hub = two_downloads_hub
+    monkeypatch.setattr(observations, "BATCH_ROWS", 1)
+    thing = create_thing(hub, "Pegel", datastreams=[datastream_body("level", TEMPERATURES)])
+    path = datastream_download("", thing.datastreams[0], "csv")
+    pool = hub.store.read_engine.pool
+    idle = pool.checkedout()
+    answers: dict[str, httpx.Response] = {}
+    finished: list[bytes] = []
+
+    async def slow_client(started: anyio.Event, go_on: anyio.Event) -> None:
+        body = bytearray()
+
+        async def receive() -> dict:
+            await anyio.sleep_forever()
+            return {}  # pragma: no cover
+
+        async def send(message: dict) -> None:
+            if message["type"] != "http.response.body":
+                return
+            body.extend(message["body"])
+            if not started.is_set():
+                started.set()
+                await go_on.wait()  # the client reads no further until told to
+
+        await hub.app(_scope(path, "2.4"), receive, send)
+        finished.append(bytes(body))
+
+    async def scenario() -> None:
+        go_on = anyio.Event()
+        async with anyio.create_task_group() as group:
+            for _ in range(2):
+                started = anyio.Event()
+                group.start_soon(slow_client, started, go_on)
+                await started.wait()
+            answers["third"] = await hub.client.get(path)
+            answers["api"] = await hub.client.get(f"{V}/Datastreams")
+            go_on.set()
+        answers["after"] = await hub.client.get(path)
+
+    hub.portal.call(scenario)
+    _error(answers["third"], 503, "2 downloads are running", "try again in 10 seconds")
+    assert answers["third"].headers["retry-after"] == "10"
+    assert answers["api"].status_code == 200
+    assert len(finished) == 2
+    assert all(body.count(b"\n") == len(TEMPERATURES) + 1 for body in finished)
+    assert len(_csv(answers["after"])) == len(TEMPERATURES)
+    assert pool.checkedout() == idle
+
+
+def test_refused_and_failed_downloads_free_their_place(two_downloads_hub):
+    """Not found, 304 and HEAD end at once: many of them in a row never fill the places."""
+    hub = two_downloads_hub
+    thing = create_thing(hub, "Pegel", datastreams=[datastream_body("level", TEMPERATURES)])
+    path = datastream_download("", thing.datastreams[0], "csv")
+    tag = hub.get(path).headers["etag"]
+    for _ in range(3):
+        assert hub.get(datastream_download("", 999_999, "csv")).status_code == 404
+        assert hub.get(path, headers={"If-None-Match": tag}).status_code == 304
+        assert hub.request("HEAD", path).status_code == 200
+    assert hub.get(path).status_code == 200

@@ -106,7 +106,7 @@ def create_app(settings: Settings, *, migrate: bool = True) -> Starlette:
             *SensorThingsFace(store, settings, auth).routes(),
             *FeaturesFace(store, settings, auth).routes(),
             *DeparturesFace(store, auth).routes(),
-            *DownloadsFace(store, auth).routes(),
+            *DownloadsFace(store, auth, settings.max_concurrent_downloads).routes(),
             *webhook_routes(lorawan.core, settings.max_body_bytes),
             *screens_public.ScreensFace(screens).routes(),
             # The citizen portal at / (its /api/search comes before the /api mount).

@@ -63,6 +63,11 @@ class NotImplementedYet(ApiError):
 class ServiceUnavailable(ApiError):
     status = 503
 
+    def __init__(self, message: str, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        #: Seconds after which a client may try again, sent as ``Retry-After``.
+        self.retry_after = retry_after
+
 
 class QuerySyntaxError(BadRequest):
     """A malformed query expression; the message points at the position in the text."""

@@ -68,6 +68,14 @@ class Settings(BaseModel):
         description="Most time buckets one aggregation request may span (its range divided by "
         "its interval); pages of them follow $top like any collection.",
     )
+    max_concurrent_downloads: int = Field(
+        8,
+        ge=1,
+        le=16,
+        description="Bulk downloads streamed at once. Each holds a database connection for as "
+        "long as its client reads, so the rest of the 24 are kept for the APIs; one more is a "
+        "503 with Retry-After.",
+    )
     max_body_bytes: int = Field(
         16 * 1024 * 1024, ge=1024, description="Largest request body accepted, in bytes."
     )

@@ -23,7 +23,7 @@ from cityhub.downloads import collections, observations, sensors, validators
 from cityhub.downloads.observations import TimeRange
 from cityhub.downloads.streaming import Download, DownloadResponse
 from cityhub.downloads.urls import FORMATS, PREFIX
-from cityhub.errors import BadRequest, NotFound
+from cityhub.errors import BadRequest, NotFound, ServiceUnavailable
 from cityhub.features import params as p
 from cityhub.features.http import checked_params
 from cityhub.features.sources import SENSORS
@@ -35,11 +35,22 @@ _NO_PARAMETERS: frozenset[str] = frozenset()
 _TIME_PARAMETERS = frozenset({"from", "to"})
 
 
-class DownloadsFace:
-    """Handlers of the downloads, bound to one store."""
+#: Seconds a client turned away for too many downloads at once is asked to wait.
+RETRY_AFTER = 10
 
-    def __init__(self, store: Store, auth: Authenticator) -> None:
+
+class DownloadsFace:
+    """Handlers of the downloads, bound to one store.
+
+    A download holds a read connection for as long as its client reads, which may be
+    minutes. So at most ``max_running`` run at once: slow clients cannot take every
+    connection of the pool from the APIs; one more is told to come back (503, Retry-After).
+    """
+
+    def __init__(self, store: Store, auth: Authenticator, max_running: int) -> None:
         self.store, self.auth = store, auth
+        self.max_running = max_running
+        self.running = 0  # counted on the event loop only: no lock needed
 
     def routes(self) -> list[BaseRoute]:
         return [
@@ -78,7 +89,22 @@ class DownloadsFace:
         def run(connection: Connection) -> Iterator[Any]:
             yield from produce(connection, hidden_datasets(connection, reader))
 
-        download = Download(self.store, run)
+        if self.running >= self.max_running:
+            raise ServiceUnavailable(
+                f"{self.running} downloads are running, as many as this hub serves at once; "
+                f"try again in {RETRY_AFTER} seconds",
+                retry_after=RETRY_AFTER,
+            )
+        self.running += 1
+        download = Download(self.store, run, on_close=self._ended)
+        try:
+            return await self._answer(request, download)
+        except BaseException:
+            await download.aclose()  # idempotent: ends the transaction and frees the place
+            raise
+
+    async def _answer(self, request: Request, download: Download) -> Response:
+        """The download's answer: 304, HEAD's headers, or the streamed body."""
         head = await download.head()
         headers = validators.headers(head)
         if conditional.not_modified(request.headers, head):
@@ -90,6 +116,9 @@ class DownloadsFace:
             del response.headers["content-length"]  # not known without making the body
             return response
         return DownloadResponse(download, headers, head.media_type)
+
+    def _ended(self) -> None:
+        self.running -= 1
 
 
 def _split(file: str, what: str) -> tuple[str, str]:

@@ -50,9 +50,12 @@ _DONE = object()
 class Download:
     """A producer running in one read transaction, stepped from the event loop."""
 
-    def __init__(self, store: Store, produce: Producer) -> None:
+    def __init__(
+        self, store: Store, produce: Producer, on_close: Callable[[], None] | None = None
+    ) -> None:
         self._steps = _in_transaction(store, produce)
         self._closed = False
+        self._on_close = on_close
 
     async def head(self) -> Head:
         """Run the producer up to its head; its errors (404, 400) surface here, before any
@@ -76,8 +79,12 @@ class Download:
         if self._closed:
             return
         self._closed = True
-        with anyio.CancelScope(shield=True):
-            await anyio.to_thread.run_sync(self._steps.close)
+        try:
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(self._steps.close)
+        finally:
+            if self._on_close is not None:
+                self._on_close()
 
     async def _next(self) -> Any:
         # Not abandoned on cancellation: the step finishes before the generator is closed.
