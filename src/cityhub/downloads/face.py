@@ -1,5 +1,6 @@
-"""The downloads face: ``/downloads/collections/{slug}.{ext}`` and
-``/downloads/datastreams/{id}.{ext}`` (``urls`` says where each lives).
+"""The downloads face: ``/downloads/collections/{slug}.{ext}``,
+``/downloads/datastreams/{id}.{ext}`` and ``/downloads/multidatastreams/{id}.{ext}``
+(``urls`` says where each lives).
 
 Each request reads in one transaction: who may see what, whether the download exists, its
 validators, then — unless the client's copy is current (304) or only the headers were asked
@@ -19,7 +20,7 @@ from starlette.routing import BaseRoute, Route
 from cityhub import conditional
 from cityhub.auth import Authenticator
 from cityhub.digits import is_digits
-from cityhub.downloads import collections, observations, sensors, validators
+from cityhub.downloads import collections, datastreams, multi_datastreams, sensors, validators
 from cityhub.downloads.observations import TimeRange
 from cityhub.downloads.streaming import Download, DownloadResponse
 from cityhub.downloads.urls import FORMATS, PREFIX
@@ -56,6 +57,7 @@ class DownloadsFace:
         return [
             Route(PREFIX + "/collections/{file}", self.collection, methods=["GET"]),
             Route(PREFIX + "/datastreams/{file}", self.datastream, methods=["GET"]),
+            Route(PREFIX + "/multidatastreams/{file}", self.multi_datastream, methods=["GET"]),
         ]
 
     async def collection(self, request: Request) -> Response:
@@ -71,13 +73,19 @@ class DownloadsFace:
 
     async def datastream(self, request: Request) -> Response:
         span = time_range(checked_params(request, _TIME_PARAMETERS))
-        name, extension = _split(request.path_params["file"], "Datastream")
-        # ASCII digits only: ``isdigit`` also admits "²", which ``int`` refuses.
-        if not is_digits(name) or len(name) > 18:
-            raise NotFound(f"no Datastream '{name}': Datastream ids are whole numbers")
+        datastream_id, extension = _stream_file(request, "Datastream")
 
         def produce(connection: Connection, hidden: Hidden) -> Iterator[Any]:
-            return observations.produce(connection, int(name), extension, hidden, span)
+            return datastreams.produce(connection, datastream_id, extension, hidden, span)
+
+        return await self._download(request, produce)
+
+    async def multi_datastream(self, request: Request) -> Response:
+        span = time_range(checked_params(request, _TIME_PARAMETERS))
+        multi_id, extension = _stream_file(request, "MultiDatastream")
+
+        def produce(connection: Connection, hidden: Hidden) -> Iterator[Any]:
+            return multi_datastreams.produce(connection, multi_id, extension, hidden, span)
 
         return await self._download(request, produce)
 
@@ -130,6 +138,15 @@ def _split(file: str, what: str) -> tuple[str, str]:
         known = ", ".join(FORMATS)
         raise NotFound(f"no {what} download '{file}': the formats are {known}")
     return name, extension
+
+
+def _stream_file(request: Request, what: str) -> tuple[int, str]:
+    """A (Multi)Datastream's id and the format's extension of the requested file."""
+    name, extension = _split(request.path_params["file"], what)
+    # ASCII digits only: ``isdigit`` also admits "²", which ``int`` refuses.
+    if not is_digits(name) or len(name) > 18:
+        raise NotFound(f"no {what} '{name}': {what} ids are whole numbers")
+    return int(name), extension
 
 
 def time_range(params: dict[str, list[str]]) -> TimeRange:
