@@ -1,9 +1,9 @@
 """The distributions of a dataset: every face through which its data can be had.
 
 The SensorThings API of its Things, the OGC API – Features endpoint of each collection, and
-each bulk download (URLs and formats from ``cityhub.downloads.urls``, the one table the
-download routes use too). The DCAT-AP.de graph lists them as ``dcat:Distribution``s, the CKAN
-API as resources.
+each bulk download of a collection, a Datastream or a MultiDatastream (URLs and formats from
+``cityhub.downloads.urls``, the one table the download routes use too). The DCAT-AP.de graph
+lists them as ``dcat:Distribution``s, the CKAN API as resources.
 """
 
 from __future__ import annotations
@@ -12,7 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from cityhub.catalog.records import Record
-from cityhub.downloads.urls import FORMATS, collection_download, datastream_download
+from cityhub.downloads.urls import (
+    FORMATS,
+    collection_download,
+    datastream_download,
+    multi_datastream_download,
+)
 
 _FILE_TYPE = "http://publications.europa.eu/resource/authority/file-type/"
 STA_SPEC = "http://www.opengis.net/spec/iot_sensing/1.1"
@@ -101,6 +106,14 @@ def distributions(record: Record, base: str) -> list[Distribution]:
             f"The Observations of Datastream {stream.id} ('{stream.name}'); ?from= and ?to= "
             "narrow the time range",
             lambda extension, id_=stream.id: datastream_download(base, id_, extension),
+        )
+    for multi in record.multi_datastreams:
+        found += _downloads(
+            f"download-multidatastream-{multi.id}",
+            multi.name,
+            f"The Observations of MultiDatastream {multi.id} ('{multi.name}'), one column per "
+            "ObservedProperty; ?from= and ?to= narrow the time range",
+            lambda extension, id_=multi.id: multi_datastream_download(base, id_, extension),
         )
     return found
 

@@ -128,19 +128,23 @@ def component_names(names: Sequence[str]) -> list[str]:
     and runs of spaces as one; an empty one is ``component``. Where names are the same but
     for case — two components', or a component's and a time column's (``id``, ``resultTime``
     …) — each such component's gets ``_`` and its position in the result array (0 first):
-    ``temperature_0``, ``temperature_2``.
+    ``temperature_0``, ``temperature_2``; once more if that is another component's name.
     """
     cleaned = [_printable(name) or "component" for name in names]
     fixed = {column.casefold() for column in TIME_COLUMNS}
     counts = Counter(name.casefold() for name in cleaned)
-    taken = set(fixed)
+
+    def clashes(name: str) -> bool:
+        return counts[name.casefold()] > 1 or name.casefold() in fixed
+
+    taken = fixed | {name.casefold() for name in cleaned if not clashes(name)}
     found = []
     for position, name in enumerate(cleaned):
-        if counts[name.casefold()] > 1 or name.casefold() in fixed:
+        if clashes(name):
             name = f"{name}_{position}"
-        while name.casefold() in taken:  # a suffixed name that another one already is
-            name = f"{name}_{position}"
-        taken.add(name.casefold())
+            while name.casefold() in taken:
+                name = f"{name}_{position}"
+            taken.add(name.casefold())
         found.append(name)
     return found
 
