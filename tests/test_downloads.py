@@ -386,13 +386,7 @@ def mast(hub, world) -> Mast:
 def test_multi_datastream_csv(hub, mast):
     response = hub.get(multi_datastream_download("", mast.multi, "csv"))
     rows = _csv(response)
-    assert list(rows[0]) == [
-        "id",
-        "phenomenonTimeStart",
-        "phenomenonTimeEnd",
-        "resultTime",
-        *COLUMN_NAMES,
-    ]
+    assert list(rows[0]) == [*observations.TIME_COLUMNS, *COLUMN_NAMES]
     assert [int(row["id"]) for row in rows] == mast.observations
     assert [row["phenomenonTimeStart"] for row in rows] == [
         f"2024-03-01T0{hour}:00:00.000000Z" for hour in range(4)

@@ -22,6 +22,7 @@ from cityhub.downloads.urls import (
 _FILE_TYPE = "http://publications.europa.eu/resource/authority/file-type/"
 STA_SPEC = "http://www.opengis.net/spec/iot_sensing/1.1"
 FEATURES_SPEC = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core"
+_COLUMNS = ", one column per ObservedProperty"
 
 
 @dataclass(frozen=True)
@@ -99,22 +100,19 @@ def distributions(record: Record, base: str) -> list[Distribution]:
             f"All features of '{collection.title}' as one file",
             lambda extension, slug=collection.slug: collection_download(base, slug, extension),
         )
-    for stream in record.datastreams:
-        found += _downloads(
-            f"download-datastream-{stream.id}",
-            stream.name,
-            f"The Observations of Datastream {stream.id} ('{stream.name}'); ?from= and ?to= "
-            "narrow the time range",
-            lambda extension, id_=stream.id: datastream_download(base, id_, extension),
-        )
-    for multi in record.multi_datastreams:
-        found += _downloads(
-            f"download-multidatastream-{multi.id}",
-            multi.name,
-            f"The Observations of MultiDatastream {multi.id} ('{multi.name}'), one column per "
-            "ObservedProperty; ?from= and ?to= narrow the time range",
-            lambda extension, id_=multi.id: multi_datastream_download(base, id_, extension),
-        )
+    streams = (
+        ("Datastream", record.datastreams, datastream_download, ""),
+        ("MultiDatastream", record.multi_datastreams, multi_datastream_download, _COLUMNS),
+    )
+    for kind, refs, url, columns in streams:
+        for stream in refs:
+            found += _downloads(
+                f"download-{kind.lower()}-{stream.id}",
+                stream.name,
+                f"The Observations of {kind} {stream.id} ('{stream.name}'){columns}; ?from= "
+                "and ?to= narrow the time range",
+                lambda extension, id_=stream.id, url=url: url(base, id_, extension),
+            )
     return found
 
 

@@ -21,54 +21,27 @@ from sqlalchemy import (
     case,
     cast,
     null,
-    select,
     type_coerce,
 )
 
 from cityhub.downloads import observations
 from cityhub.downloads.observations import Stream, TimeRange, Validators, ValueColumn
 from cityhub.downloads.sql import json_text
-from cityhub.errors import NotFound
-from cityhub.sensorthings.model import BY_NAME
 from cityhub.sensorthings.operands import BOOLEAN, json_member
-from cityhub.sensorthings.visibility import visible
 from cityhub.store import schema
-from cityhub.store.access import PUBLIC, Hidden
+from cityhub.store.access import Hidden
 
 _observations = schema.observations
 _datastreams = schema.datastreams
-_things = schema.things
-_datasets = schema.datasets
 
 
 def find(connection: Connection, datastream_id: int, hidden: Hidden) -> tuple[str, Validators]:
     """The Datastream's observationType if the reader may see it, and what its validators
     are made of: the statistics it keeps (count, latest Observation, extents)."""
     d = _datastreams.c
-    statement = (
-        select(
-            d.observation_type,
-            _datasets.c.visibility,
-            d.observation_count,
-            d.latest_observation_id,
-            d.phenomenon_time_start,
-            d.phenomenon_time_end,
-            d.result_time_start,
-            d.result_time_end,
-        )
-        .select_from(
-            _datastreams.join(_things, _things.c.id == d.thing_id).outerjoin(
-                _datasets, _datasets.c.id == _things.c.dataset_id
-            )
-        )
-        .where(d.id == datastream_id, *visible(BY_NAME["Datastream"], _datastreams, hidden))
-    )
-    row = connection.execute(statement).first()
-    if row is None:
-        raise NotFound(f"no Datastream {datastream_id}")
-    public = row.visibility in (None, PUBLIC)
-    parts = (row.observation_type, *row[2:])
-    return row.observation_type, Validators(parts, observations.extents_modified(row), public)
+    columns = [d.observation_type, d.observation_count, d.latest_observation_id]
+    row = observations.find(connection, _datastreams, datastream_id, hidden, columns)
+    return row.observation_type, observations.validators(row, *row[:3])
 
 
 def produce(

@@ -36,6 +36,9 @@ _NO_PARAMETERS: frozenset[str] = frozenset()
 _TIME_PARAMETERS = frozenset({"from", "to"})
 
 
+#: A (Multi)Datastream download's producer: connection, id, extension, hidden, time range.
+StreamProducer = Callable[[Connection, int, str, Hidden, TimeRange], Iterator[Any]]
+
 #: Seconds a client turned away for too many downloads at once is asked to wait.
 RETRY_AFTER = 10
 
@@ -72,20 +75,23 @@ class DownloadsFace:
         return await self._download(request, produce)
 
     async def datastream(self, request: Request) -> Response:
-        span = time_range(checked_params(request, _TIME_PARAMETERS))
-        datastream_id, extension = _stream_file(request, "Datastream")
-
-        def produce(connection: Connection, hidden: Hidden) -> Iterator[Any]:
-            return datastreams.produce(connection, datastream_id, extension, hidden, span)
-
-        return await self._download(request, produce)
+        return await self._stream(request, "Datastream", datastreams.produce)
 
     async def multi_datastream(self, request: Request) -> Response:
+        return await self._stream(request, "MultiDatastream", multi_datastreams.produce)
+
+    async def _stream(
+        self, request: Request, what: str, produce_stream: StreamProducer
+    ) -> Response:
+        """A (Multi)Datastream's Observations, ``what`` saying which in messages."""
         span = time_range(checked_params(request, _TIME_PARAMETERS))
-        multi_id, extension = _stream_file(request, "MultiDatastream")
+        name, extension = _split(request.path_params["file"], what)
+        # ASCII digits only: ``isdigit`` also admits "²", which ``int`` refuses.
+        if not is_digits(name) or len(name) > 18:
+            raise NotFound(f"no {what} '{name}': {what} ids are whole numbers")
 
         def produce(connection: Connection, hidden: Hidden) -> Iterator[Any]:
-            return multi_datastreams.produce(connection, multi_id, extension, hidden, span)
+            return produce_stream(connection, int(name), extension, hidden, span)
 
         return await self._download(request, produce)
 
@@ -138,15 +144,6 @@ def _split(file: str, what: str) -> tuple[str, str]:
         known = ", ".join(FORMATS)
         raise NotFound(f"no {what} download '{file}': the formats are {known}")
     return name, extension
-
-
-def _stream_file(request: Request, what: str) -> tuple[int, str]:
-    """A (Multi)Datastream's id and the format's extension of the requested file."""
-    name, extension = _split(request.path_params["file"], what)
-    # ASCII digits only: ``isdigit`` also admits "²", which ``int`` refuses.
-    if not is_digits(name) or len(name) > 18:
-        raise NotFound(f"no {what} '{name}': {what} ids are whole numbers")
-    return int(name), extension
 
 
 def time_range(params: dict[str, list[str]]) -> TimeRange:

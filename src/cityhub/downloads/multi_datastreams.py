@@ -36,19 +36,14 @@ from sqlalchemy import (
 from cityhub.downloads import observations
 from cityhub.downloads.observations import TIME_COLUMNS, Stream, TimeRange, Validators, ValueColumn
 from cityhub.downloads.sql import json_text
-from cityhub.errors import NotFound
-from cityhub.sensorthings.model import BY_NAME
 from cityhub.sensorthings.operands import BOOLEAN, NUMBER, json_member
-from cityhub.sensorthings.visibility import visible
 from cityhub.store import schema
-from cityhub.store.access import PUBLIC, Hidden
+from cityhub.store.access import Hidden
 
 _observations = schema.observations
 _multi = schema.multi_datastreams
 _links = schema.multi_datastream_observed_properties
 _properties = schema.observed_properties
-_things = schema.things
-_datasets = schema.datasets
 
 
 @dataclass(frozen=True)
@@ -78,25 +73,9 @@ def find(
     its components, its extents and the count and greatest id of its Observations in the
     range."""
     m = _multi.c
-    statement = (
-        select(
-            m.multi_observation_data_types,
-            _datasets.c.visibility,
-            m.phenomenon_time_start,
-            m.phenomenon_time_end,
-            m.result_time_start,
-            m.result_time_end,
-        )
-        .select_from(
-            _multi.join(_things, _things.c.id == m.thing_id).outerjoin(
-                _datasets, _datasets.c.id == _things.c.dataset_id
-            )
-        )
-        .where(m.id == multi_datastream_id, *visible(BY_NAME["MultiDatastream"], _multi, hidden))
+    row = observations.find(
+        connection, _multi, multi_datastream_id, hidden, [m.multi_observation_data_types]
     )
-    row = connection.execute(statement).first()
-    if row is None:
-        raise NotFound(f"no MultiDatastream {multi_datastream_id}")
     data_types = list(row.multi_observation_data_types)
     properties = _property_names(connection, multi_datastream_id)
     # The lists match in length (clause 12); a name missing all the same is left empty.
@@ -106,9 +85,9 @@ def find(
     counted = select(func.count(), func.max(_observations.c.id)).where(
         *observations.in_range(owner, multi_datastream_id, span)
     )
-    parts = (*names, *data_types, *row[2:], *connection.execute(counted).one())
-    public = row.visibility in (None, PUBLIC)
-    return found, Validators(parts, observations.extents_modified(row), public)
+    return found, observations.validators(
+        row, *names, *data_types, *connection.execute(counted).one()
+    )
 
 
 def _property_names(connection: Connection, multi_datastream_id: int) -> list[str]:

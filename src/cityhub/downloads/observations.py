@@ -27,10 +27,15 @@ from cityhub.downloads.sql import batches, instant_text, tuples
 from cityhub.downloads.streaming import Head
 from cityhub.downloads.urls import FORMATS
 from cityhub.downloads.validators import etag
-from cityhub.sensorthings.model import OBSERVATION_TYPE_BASE
+from cityhub.errors import NotFound
+from cityhub.sensorthings.model import BY_NAME, OBSERVATION_TYPE_BASE
+from cityhub.sensorthings.visibility import visible
 from cityhub.store import schema
+from cityhub.store.access import PUBLIC, Hidden
 
 _observations = schema.observations
+_things = schema.things
+_datasets = schema.datasets
 
 #: Rows fetched per step: one CSV or GeoJSON chunk; a Parquet row group is a few of them.
 BATCH_ROWS = 10_000
@@ -99,9 +104,42 @@ def value_kind(observation_type: str) -> pa.DataType:
     return RESULT_TYPES.get(observation_type.removeprefix(OBSERVATION_TYPE_BASE), pa.string())
 
 
-def extents_modified(row: Any) -> datetime | None:
-    """``Last-Modified`` from a stream's maintained extents (when it last grew)."""
-    return latest(row.phenomenon_time_end, row.phenomenon_time_start, row.result_time_end)
+#: The times a Datastream or MultiDatastream keeps of its Observations, on every write.
+_EXTENTS = ("phenomenon_time_start", "phenomenon_time_end", "result_time_start", "result_time_end")
+
+
+def find(
+    connection: Connection,
+    table: Any,
+    stream_id: int,
+    hidden: Hidden,
+    columns: Sequence[Any],
+) -> Any:
+    """The row of a Datastream or MultiDatastream (``table``) if the reader may see it:
+    ``columns``, its dataset's ``visibility`` and its extents. A 404 if not."""
+    entity = BY_NAME["Datastream" if table is schema.datastreams else "MultiDatastream"]
+    c = table.c
+    statement = (
+        select(*columns, _datasets.c.visibility, *(c[name] for name in _EXTENTS))
+        .select_from(
+            table.join(_things, _things.c.id == c.thing_id).outerjoin(
+                _datasets, _datasets.c.id == _things.c.dataset_id
+            )
+        )
+        .where(c.id == stream_id, *visible(entity, table, hidden))
+    )
+    row = connection.execute(statement).first()
+    if row is None:
+        raise NotFound(f"no {entity.name} {stream_id}")
+    return row
+
+
+def validators(row: Any, *parts: Any) -> Validators:
+    """The validators of a stream's download from its row (``find``) and ``parts`` of its own:
+    the extents are in the tag, the latest of them is ``Last-Modified``."""
+    extents = tuple(getattr(row, name) for name in _EXTENTS)
+    modified = latest(row.phenomenon_time_end, row.phenomenon_time_start, row.result_time_end)
+    return Validators((*parts, *extents), modified, row.visibility in (None, PUBLIC))
 
 
 def produce(
