@@ -170,9 +170,10 @@ def _fill(connection: Connection, records: dict[int, Record]) -> None:
         .group_by(_things.c.dataset_id)
     ):
         records[dataset_id].things = int(things)
-    for table, kept in ((_datastreams, "datastreams"), (_multi_datastreams, "multi_datastreams")):
-        for dataset_id, stream in _streams(connection, table, ids):
-            getattr(records[dataset_id], kept).append(stream)
+    for dataset_id, stream in _streams(connection, _datastreams, ids):
+        records[dataset_id].datastreams.append(stream)
+    for dataset_id, stream in _streams(connection, _multi_datastreams, ids):
+        records[dataset_id].multi_datastreams.append(stream)
     for dataset_id, found in coverages(connection, ids).items():
         record = records[dataset_id]
         record.bbox, record.start, record.end = found.bbox, found.start, found.end

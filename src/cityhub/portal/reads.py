@@ -157,6 +157,8 @@ def dataset_multi_datastreams(connection: Connection, dataset_id: int) -> list[d
         .order_by(_things.c.name, m.name, m.id)
     )
     found = [{**row, "observed": []} for row in connection.execute(statement).mappings()]
+    if not found:
+        return found
     by_id = {multi["id"]: multi for multi in found}
     link = _multi_properties.c
     names = (
@@ -167,6 +169,6 @@ def dataset_multi_datastreams(connection: Connection, dataset_id: int) -> list[d
         .where(link.multi_datastream_id.in_(sorted(by_id)))
         .order_by(link.multi_datastream_id, link.position)
     )
-    for multi_id, name in connection.execute(names) if by_id else ():
+    for multi_id, name in connection.execute(names):
         by_id[multi_id]["observed"].append(name)
     return found
