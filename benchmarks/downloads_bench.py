@@ -11,7 +11,7 @@ starts the hub (``cityhub serve``) and measures:
 - floor: the download's own SELECT (times formatted by the database) run on the driver's
   cursor directly — a server-side cursor on PostgreSQL — and every row fetched and dropped:
   what reading the rows costs before anything is written;
-- in process: the download's producer (``downloads.observations.produce``) run to its end
+- in process: the download's producer (``downloads.datastreams.produce``) run to its end
   in one read transaction, the CSV bytes counted: the download without HTTP;
 - HTTP: ``GET /downloads/datastreams/{id}.csv`` streamed with httpx, the lines counted; the
   server's resident memory (VmRSS) sampled every 50 ms, its growth over the idle server's
@@ -33,6 +33,7 @@ from typing import Any
 import httpx
 import psycopg
 from harness import (
+    MEASUREMENT,
     START,
     backends,
     hub_database,
@@ -43,7 +44,7 @@ from harness import (
 )
 from sqlalchemy import text
 
-from cityhub.downloads import observations
+from cityhub.downloads import datastreams, observations
 from cityhub.downloads.observations import TimeRange
 from cityhub.downloads.streaming import Head
 from cityhub.downloads.urls import datastream_download
@@ -121,8 +122,9 @@ def floor(store: Store, datastream: int) -> float:
     """Rows per second of the download's SELECT fetched and dropped through the bare driver."""
     with store.read_engine.connect() as connection, connection.begin():
         dialect = connection.dialect
-        columns = observations.csv_columns(dialect.name)
-        statement = observations.select_rows(datastream, TimeRange(), columns)
+        stream = datastreams.datastream(datastream, MEASUREMENT, dialect.name)
+        columns = observations.csv_columns(stream, dialect.name)
+        statement = observations.select_rows(stream.owner, stream.id, TimeRange(), columns)
         compiled = statement.compile(dialect=dialect)
         raw = connection.connection.driver_connection
         started = time.perf_counter()
@@ -145,7 +147,7 @@ def in_process(store: Store, datastream: int) -> tuple[float, int]:
     size = 0
     started = time.perf_counter()
     with store.read_engine.connect() as connection, connection.begin():
-        steps = observations.produce(connection, datastream, "csv", NOTHING_HIDDEN, TimeRange())
+        steps = datastreams.produce(connection, datastream, "csv", NOTHING_HIDDEN, TimeRange())
         assert isinstance(next(steps), Head)
         for chunk in steps:
             size += len(chunk)

@@ -100,6 +100,26 @@ def test_resources_are_the_distributions(catalog_hub, city):
     assert f"{BASE}/downloads/datastreams/{stream}.csv" in urls
 
 
+def test_a_multi_datastream_is_a_download_resource(catalog_hub, city):
+    multi = city.multi_datastream
+    for action, params in (("package_show", {"id": "parken"}), ("package_search", {})):
+        found = call(catalog_hub, action, **params)
+        package = found if action == "package_show" else _by_name(found)["parken"]
+        by_url = {r["url"]: r for r in package["resources"]}
+        for ext, media_type in (("csv", "text/csv"), ("parquet", "application/vnd.apache.parquet")):
+            url = f"{BASE}/downloads/multidatastreams/{multi}.{ext}"
+            resource = by_url[url]
+            assert resource["download_url"] == url
+            assert resource["resource_type"] == "download"
+            assert resource["mimetype"] == media_type
+            assert resource["name"].startswith("Stellplätze Mühlenplatz (")
+            assert resource["license"] == "http://dcat-ap.de/def/licenses/cc-by/4.0"
+
+
+def _by_name(search: dict) -> dict[str, dict]:
+    return {package["name"]: package for package in search["results"]}
+
+
 def test_dcat_ap_de_extras(catalog_hub, city):
     parking = extras(call(catalog_hub, "package_show", id="parken"))
     assert json.loads(parking["contributorID"]) == [CATALOG_SETTINGS["contributor_id"]]

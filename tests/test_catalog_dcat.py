@@ -180,6 +180,15 @@ def test_distributions_of_every_face(catalog_hub, city):
     assert graph.value(sta, DCAT.accessService) == sta_service
     parking = _distributions(graph, "parken")
     assert {"sensorthings", "features-parkhaeuser", "download-parkhaeuser-parquet"} <= set(parking)
+    multi = parking[f"download-multidatastream-{city.multi_datastream}-parquet"]
+    url = URIRef(f"{BASE}/downloads/multidatastreams/{city.multi_datastream}.parquet")
+    assert graph.value(multi, DCAT.accessURL) == graph.value(multi, DCAT.downloadURL) == url
+    assert graph.value(multi, DCTERMS.format) == URIRef(EU + "file-type/PARQUET")
+    assert graph.value(multi, DCAT.mediaType) == URIRef(
+        "https://www.iana.org/assignments/media-types/application/vnd.apache.parquet"
+    )
+    assert graph.value(multi, DCTERMS.license) == URIRef("http://dcat-ap.de/def/licenses/cc-by/4.0")
+    assert graph.value(multi, DCTERMS.title) == Literal("Stellplätze Mühlenplatz (Parquet)")
     for distribution in graph.subjects(RDF.type, DCAT.Distribution):
         for needed in (DCTERMS.title, DCAT.accessURL, DCTERMS.format, DCAT.mediaType):
             assert graph.value(distribution, needed) is not None, (distribution, needed)

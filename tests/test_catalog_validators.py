@@ -118,6 +118,33 @@ def test_a_new_observation_past_the_span_changes_the_tags(catalog_hub, city):
     assert past_the_end == {"/catalog", "/catalog/datasets/luftmessung"}
 
 
+def test_a_new_multi_datastream_changes_the_tags(catalog_hub, city):
+    """Its downloads are new distributions of its Thing's dataset."""
+    garage = f"/v1.1/Datastreams({city.datastreams[1]})/Thing"
+    thing = catalog_hub.get(garage).json()["@iot.id"]
+    shown = catalog_hub.get(f"/v1.1/MultiDatastreams({city.multi_datastream})").json()
+
+    def add() -> None:
+        body = {
+            key: shown[key]
+            for key in ("description", "observationType", "multiObservationDataTypes")
+        }
+        body["unitOfMeasurements"] = shown["unitOfMeasurements"]
+        body["name"] = "Stellplätze Ebene 2"
+        body["Thing"] = {"@iot.id": thing}
+        sensor = catalog_hub.get(f"/v1.1/MultiDatastreams({city.multi_datastream})/Sensor")
+        body["Sensor"] = {"@iot.id": sensor.json()["@iot.id"]}
+        properties = f"/v1.1/MultiDatastreams({city.multi_datastream})/ObservedProperties"
+        linked = catalog_hub.get(properties).json()["value"]
+        body["ObservedProperties"] = [{"@iot.id": p["@iot.id"]} for p in linked]
+        created = catalog_hub.post("/v1.1/MultiDatastreams", body)
+        assert created.status_code == 201, created.text
+
+    assert changes(catalog_hub, add) == {"/catalog", "/catalog/datasets/parken"}
+    record = catalog_hub.get("/catalog/datasets/parken.ttl").text
+    assert "Stellplätze Ebene 2 (CSV)" in record
+
+
 def test_a_thing_moved_to_another_dataset_changes_the_tags(catalog_hub, city):
     thing = catalog_hub.get(f"/v1.1/Datastreams({city.datastreams[0]})/Thing").json()["@iot.id"]
 

@@ -1,5 +1,6 @@
-"""Bulk downloads of collections and Datastreams: every format parses and holds the data, the
-time range narrows, validators answer conditional requests, restricted data stays hidden.
+"""Bulk downloads of collections, Datastreams and MultiDatastreams: every format parses and
+holds the data, the time range narrows, validators answer conditional requests, restricted
+data stays hidden.
 
 A public dataset "offen" (a collection of toilets, a Thing with a Datastream) and a
 restricted one "intern" (a collection and a Thing of its own), with a reader token bound to
@@ -22,12 +23,15 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import shapely
+from rdflib import Graph
+from rdflib.namespace import DCAT
 from starlette.requests import ClientDisconnect
 from tests.conftest import HubClient
 from tests.features.helpers import add_collection, add_features, box, point
 from tests.sensorthings.helpers import (
     OBSERVATION_TYPE,
     V,
+    all_ids,
     create_thing,
     created_id,
     datastream_body,
@@ -38,7 +42,12 @@ from tests.sensorthings.helpers import (
 
 from cityhub import auth, datasets
 from cityhub.downloads import collections, observations, sensors
-from cityhub.downloads.urls import collection_download, datastream_download
+from cityhub.downloads.multi_datastreams import component_names
+from cityhub.downloads.urls import (
+    collection_download,
+    datastream_download,
+    multi_datastream_download,
+)
 
 TEMPERATURES = [
     observation(20.5, "2024-01-01T00:00:00Z", resultTime="2024-01-01T00:00:05Z"),
@@ -281,6 +290,305 @@ def test_batches_join_up(hub, world, monkeypatch):
     document = orjson.loads(hub.get(collection_download("", "toiletten", "geojson")).content)
     assert len(document["features"]) == 3
     assert _parquet(hub.get(collection_download("", "toiletten", "parquet"))).num_rows == 3
+
+
+# --- MultiDatastreams -------------------------------------------------------------------------
+
+MEASURED, COUNTED, TRUTH, CATEGORY, ANY = (
+    OBSERVATION_TYPE + kind
+    for kind in (
+        "OM_Measurement",
+        "OM_CountObservation",
+        "OM_TruthObservation",
+        "OM_CategoryObservation",
+        "OM_Observation",
+    )
+)
+#: A weather mast's components: (ObservedProperty, multiObservationDataType). Two share a
+#: name but for case, so both get their position.
+COMPONENTS = [
+    ("Temperatur", MEASURED),
+    ("Zähler", COUNTED),
+    ("Regen", TRUTH),
+    ("Wetterlage", CATEGORY),
+    ("Details", ANY),
+    ("temperatur", MEASURED),
+]
+COLUMN_NAMES = ["Temperatur_0", "Zähler", "Regen", "Wetterlage", "Details", "temperatur_5"]
+RESULTS = [
+    [12.5, 3, True, "sonnig, klar", {"wind": [3, "NW"]}, 12],
+    [-0.25, 0, False, 'Nebel "dicht"', None, 1e-07],
+    [7, 12, True, "bewölkt", "Text", 7.5],
+    [8.0, 2, False, "Regen", True, -1],
+]
+MULTI_TIMES = [
+    "2024-03-01T00:00:00Z",
+    "2024-03-01T01:00:00Z",
+    "2024-03-01T02:00:00Z/2024-03-01T02:30:00Z",
+    "2024-03-01T03:00:00Z",
+]
+
+
+def multi_body(name: str, results: list[list], components=COMPONENTS) -> dict:
+    """A MultiDatastream with new ObservedProperties, one per component, and Observations."""
+    observations_ = [observation(r, t) for r, t in zip(results, MULTI_TIMES, strict=False)]
+    if observations_:
+        observations_[0]["resultTime"] = "2024-03-01T00:00:05Z"
+    return {
+        "name": name,
+        "description": f"multi datastream {name}",
+        "observationType": OBSERVATION_TYPE + "OM_ComplexObservation",
+        "unitOfMeasurements": [{"name": "unit", "symbol": ""} for _ in components],
+        "multiObservationDataTypes": [kind for _, kind in components],
+        "Sensor": {
+            "name": f"sensor of {name}",
+            "description": "a mast",
+            "encodingType": "application/pdf",
+            "metadata": "https://example.org/mast.pdf",
+        },
+        "ObservedProperties": [
+            {"name": prop, "definition": f"https://example.org/def/{i}", "description": prop}
+            for i, (prop, _) in enumerate(components)
+        ],
+        "Observations": observations_,
+    }
+
+
+@dataclass
+class Mast:
+    multi: int
+    observations: list[int]
+    secret: int
+
+
+@pytest.fixture
+def mast(hub, world) -> Mast:
+    """A public Thing with the MultiDatastream of ``COMPONENTS`` and a restricted one."""
+
+    def thing_with(name: str, dataset: str, body: dict, where: tuple[float, float]) -> int:
+        thing = {
+            "name": name,
+            "description": f"thing {name}",
+            "properties": {"dataset": dataset},
+            "Locations": [location_body(name, where)],
+            "MultiDatastreams": [body],
+        }
+        created = created_id(hub.post(f"{V}/Things", thing))
+        return all_ids(hub, f"{V}/Things({created})/MultiDatastreams", hub.admin)[0]
+
+    multi = thing_with("Mast", "offen", multi_body("Wetter", RESULTS), (7.05, 51.17))
+    secret_results = [[1.5, 1, True, "x", None, 2]]
+    secret = thing_with("Dach", "intern", multi_body("Intern", secret_results), (7.1, 51.2))
+    ids = all_ids(hub, f"{V}/MultiDatastreams({multi})/Observations")
+    return Mast(multi, ids, secret)
+
+
+def test_multi_datastream_csv(hub, mast):
+    response = hub.get(multi_datastream_download("", mast.multi, "csv"))
+    rows = _csv(response)
+    assert list(rows[0]) == [*observations.TIME_COLUMNS, *COLUMN_NAMES]
+    assert [int(row["id"]) for row in rows] == mast.observations
+    assert [row["phenomenonTimeStart"] for row in rows] == [
+        f"2024-03-01T0{hour}:00:00.000000Z" for hour in range(4)
+    ]
+    assert rows[0]["resultTime"] == "2024-03-01T00:00:05.000000Z"
+    assert [row["phenomenonTimeEnd"] for row in rows] == ["", "", "2024-03-01T02:30:00.000000Z", ""]
+    assert [float(row["Temperatur_0"]) for row in rows] == [12.5, -0.25, 7, 8]
+    assert [row["Zähler"] for row in rows] == ["3", "0", "12", "2"]
+    assert [row["Regen"] for row in rows] == ["true", "false", "true", "false"]
+    assert [row["Wetterlage"] for row in rows] == [
+        "sonnig, klar",
+        'Nebel "dicht"',
+        "bewölkt",
+        "Regen",
+    ]
+    assert [_parsed(row["Details"]) for row in rows] == [{"wind": [3, "NW"]}, "", "Text", "true"]
+    assert [float(row["temperatur_5"]) for row in rows] == [12, 1e-07, 7.5, -1]
+    disposition = response.headers["content-disposition"]
+    assert disposition == f'attachment; filename="multidatastream-{mast.multi}.csv"'
+    assert response.headers["cache-control"] == "public, max-age=60"
+
+
+def test_multi_datastream_geojson(hub, mast):
+    response = hub.get(multi_datastream_download("", mast.multi, "geojson"))
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/geo+json"
+    features = orjson.loads(response.content)["features"]
+    assert [f["id"] for f in features] == mast.observations
+    assert {orjson.dumps(f["geometry"]) for f in features} == {
+        orjson.dumps({"type": "Point", "coordinates": [7.05, 51.17]})
+    }
+    assert features[0]["properties"] == {
+        "phenomenonTimeStart": "2024-03-01T00:00:00.000000Z",
+        "phenomenonTimeEnd": None,
+        "resultTime": "2024-03-01T00:00:05.000000Z",
+        **dict(zip(COLUMN_NAMES, RESULTS[0], strict=True)),
+    }
+    for feature, result in zip(features, RESULTS, strict=True):
+        assert [feature["properties"][name] for name in COLUMN_NAMES] == result
+
+
+def test_multi_datastream_parquet(hub, mast, monkeypatch):
+    monkeypatch.setattr(observations, "ROW_GROUP_ROWS", 3)
+    response = hub.get(multi_datastream_download("", mast.multi, "parquet"))
+    assert pq.ParquetFile(io.BytesIO(response.content)).num_row_groups == 2
+    table = _parquet(response)
+    types = {field.name: field.type for field in table.schema}
+    assert list(types) == [*observations.TIME_COLUMNS, *COLUMN_NAMES]
+    assert types["phenomenonTimeStart"] == pa.timestamp("us", tz="UTC")
+    assert [types[name] for name in COLUMN_NAMES] == [
+        pa.float64(),
+        pa.int64(),
+        pa.bool_(),
+        pa.string(),
+        pa.string(),
+        pa.float64(),
+    ]
+    columns = table.to_pydict()
+    assert columns["id"] == mast.observations
+    assert columns["phenomenonTimeEnd"][2] == datetime(2024, 3, 1, 2, 30, tzinfo=UTC)
+    assert columns["Temperatur_0"] == [12.5, -0.25, 7.0, 8.0]
+    assert columns["Zähler"] == [3, 0, 12, 2]
+    assert columns["Regen"] == [True, False, True, False]
+    assert columns["Wetterlage"] == ["sonnig, klar", 'Nebel "dicht"', "bewölkt", "Regen"]
+    assert [_parsed(v) for v in columns["Details"]] == [{"wind": [3, "NW"]}, None, "Text", "true"]
+    assert columns["temperatur_5"] == [12.0, 1e-07, 7.5, -1.0]
+
+
+def test_multi_datastream_time_range(hub, mast):
+    url = multi_datastream_download("", mast.multi, "csv")
+    params = {"from": "2024-03-01T01:00:00Z", "to": "2024-03-01T03:30:00+01:00"}
+    assert [int(row["id"]) for row in _csv(hub.get(url, params=params))] == mast.observations[1:3]
+    table = _parquet(
+        hub.get(
+            multi_datastream_download("", mast.multi, "parquet"),
+            params={"from": "2024-03-01T02:00:00.000001Z"},
+        )
+    )
+    assert table.column("id").to_pylist() == mast.observations[3:]
+    document = hub.get(
+        multi_datastream_download("", mast.multi, "geojson"), params={"to": "2024-03-01T00:00:00Z"}
+    )
+    assert orjson.loads(document.content)["features"] == []
+    _error(hub.get(url, params={"from": "gestern"}), 400, "'from'")
+    _error(hub.get(url, params={"limit": "5"}), 400, "'limit'")
+
+
+def test_multi_datastream_results_that_do_not_fit_their_types(hub, mast):
+    """Components whose type changed after Observations were made, and results shorter than
+    the components (the lists were lengthened): Parquet has null where a value does not fit
+    its column, CSV and GeoJSON write it as it is."""
+    kinds = [ANY, COUNTED, TRUTH]
+    body = multi_body("Gewandelt", [["a", 2.5, 1], ["b", 3, None]], [(n, ANY) for n in "xyz"])
+    thing = hub.get(f"{V}/MultiDatastreams({mast.multi})/Thing").json()["@iot.id"]
+    body["Thing"] = {"@iot.id": thing}
+    multi = created_id(hub.post(f"{V}/MultiDatastreams", body))
+    properties = hub.get(f"{V}/MultiDatastreams({multi})/ObservedProperties").json()["value"]
+    extra = {"name": "w", "definition": "https://example.org/def/w", "description": "w"}
+    extra = {"@iot.id": created_id(hub.post(f"{V}/ObservedProperties", extra))}
+    changed = {
+        "multiObservationDataTypes": [*kinds, MEASURED],
+        "unitOfMeasurements": [{"name": "unit", "symbol": ""}] * 4,
+        "ObservedProperties": [*({"@iot.id": p["@iot.id"]} for p in properties), extra],
+    }
+    response = hub.patch(f"{V}/MultiDatastreams({multi})", changed)
+    assert response.status_code == 200, response.text
+    table = _parquet(hub.get(multi_datastream_download("", multi, "parquet")))
+    assert table.column_names[4:] == ["x", "y", "z", "w"]
+    assert table.column("y").to_pylist() == [None, 3]  # 2.5 is no count
+    assert table.column("z").to_pylist() == [None, None]  # 1 and null are no booleans
+    assert table.column("w").to_pylist() == [None, None]  # past the end of the results
+    rows = _csv(hub.get(multi_datastream_download("", multi, "csv")))
+    assert [(row["x"], row["y"], row["z"], row["w"]) for row in rows] == [
+        ("a", "2.5", "1", ""),
+        ("b", "3", "", ""),
+    ]
+    features = orjson.loads(hub.get(multi_datastream_download("", multi, "geojson")).content)
+    assert [f["properties"]["y"] for f in features["features"]] == [2.5, 3]
+    assert [f["properties"]["w"] for f in features["features"]] == [None, None]
+
+
+def test_multi_datastream_validators(hub, mast):
+    url = multi_datastream_download("", mast.multi, "csv")
+    first = hub.get(url)
+    tag, modified = first.headers["etag"], first.headers["last-modified"]
+    assert tag.startswith('W/"')
+    assert modified == "Fri, 01 Mar 2024 03:00:00 GMT"
+    again = hub.get(url, headers={"If-None-Match": tag})
+    assert (again.status_code, again.content) == (304, b"")
+    assert hub.get(url, headers={"If-Modified-Since": modified}).status_code == 304
+    assert hub.get(multi_datastream_download("", mast.multi, "parquet")).headers["etag"] != tag
+    assert hub.get(url, params={"from": "2024-03-01T01:00:00Z"}).headers["etag"] != tag
+    # An Observation within the span the MultiDatastream keeps: counted all the same.
+    body = {"result": RESULTS[0], "phenomenonTime": "2024-03-01T00:30:00Z"}
+    response = hub.post(f"{V}/MultiDatastreams({mast.multi})/Observations", body)
+    added = created_id(response)
+    changed = hub.get(url, headers={"If-None-Match": tag})
+    assert changed.status_code == 200
+    assert [int(row["id"]) for row in _csv(changed)][1] == added
+    later = changed.headers["etag"]
+    assert hub.delete(f"{V}/Observations({added})").status_code == 200
+    assert hub.get(url, headers={"If-None-Match": later}).status_code == 200
+    # A renamed ObservedProperty renames its column.
+    prop = hub.get(f"{V}/MultiDatastreams({mast.multi})/ObservedProperties").json()["value"][1]
+    renamed = hub.patch(f"{V}/ObservedProperties({prop['@iot.id']})", {"name": "Zählung"})
+    assert renamed.status_code == 200, renamed.text
+    current = hub.get(url)
+    assert current.headers["etag"] not in (tag, later)
+    assert "Zählung" in _csv(current)[0]
+
+
+def test_multi_datastream_restricted_needs_a_token_that_may_read_it(hub, mast, world):
+    for ext in ("csv", "geojson", "parquet"):
+        url = multi_datastream_download("", mast.secret, ext)
+        _error(hub.get(url), 404, f"no MultiDatastream {mast.secret}")
+        assert hub.request("HEAD", url).status_code == 404
+        response = hub.get(url, headers=world.reader)
+        assert response.status_code == 200, response.text
+        assert response.headers["cache-control"].startswith("private")
+    rows = _csv(hub.get(multi_datastream_download("", mast.secret, "csv"), headers=world.reader))
+    assert [row["Temperatur_0"] for row in rows] == ["1.5"]
+    assert hub.get(multi_datastream_download("", mast.secret, "csv"), headers=hub.admin).is_success
+
+
+def test_unknown_multi_datastreams(hub, mast):
+    _error(hub.get(multi_datastream_download("", 999_999, "csv")), 404, "no MultiDatastream 999999")
+    _error(hub.get("/downloads/multidatastreams/abc.csv"), 404, "whole numbers")
+    _error(hub.get(f"/downloads/multidatastreams/{mast.multi}.xlsx"), 404, "csv, geojson, parquet")
+
+
+@pytest.mark.parametrize(
+    ("names", "columns"),
+    [
+        (["Temperatur", "Feuchte"], ["Temperatur", "Feuchte"]),
+        (["Temperatur", "temperatur", "Feuchte"], ["Temperatur_0", "temperatur_1", "Feuchte"]),
+        (["id", "resultTime", "Wert"], ["id_0", "resultTime_1", "Wert"]),
+        (["a\nb", "\tc  d ", "", "   "], ["a b", "c d", "component_2", "component_3"]),
+        (["x", "x", "x_1"], ["x_0", "x_1_1", "x_1"]),
+    ],
+)
+def test_component_names(names, columns):
+    assert component_names(names) == columns
+
+
+def test_multi_datastream_downloads_are_listed(hub, mast):
+    """In the DCAT-AP.de catalog, as CKAN resources, on the portal's dataset page and in the
+    OpenAPI document; the restricted one nowhere."""
+    graph = Graph().parse(data=hub.get("/catalog.ttl").content, format="turtle")
+    downloads = {str(url) for url in graph.objects(None, DCAT.downloadURL)}
+    for ext in ("csv", "geojson", "parquet"):
+        assert multi_datastream_download("http://testserver", mast.multi, ext) in downloads
+    assert not any(f"/multidatastreams/{mast.secret}." in url for url in downloads)
+    package = hub.get("/api/3/action/package_show", params={"id": "offen"}).json()["result"]
+    urls = {resource["url"] for resource in package["resources"]}
+    assert multi_datastream_download("http://testserver", mast.multi, "parquet") in urls
+    page = hub.get("/datasets/offen").text
+    csv_url = multi_datastream_download("http://testserver", mast.multi, "csv")
+    assert f'href="{csv_url}"' in page
+    assert "Temperatur, Zähler, Regen, Wetterlage, Details, temperatur" in page
+    assert f"/v1.1/MultiDatastreams({mast.multi})" in page
+    paths = hub.get("/api/openapi.json").json()["paths"]
+    assert "/downloads/multidatastreams/{id}.{ext}" in paths
 
 
 # --- collections ------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """A city's datasets for the catalog tests: a static collection only, sensors only, both
-(a high-value dataset), and a restricted one that must appear nowhere."""
+(a high-value dataset, whose garage also has a MultiDatastream), and a restricted one that
+must appear nowhere."""
 
 from __future__ import annotations
 
@@ -41,6 +42,7 @@ def city_fixture(catalog_hub: HubClient) -> City:
 class City:
     datastreams: list[int]
     secret_datastream: int
+    multi_datastream: int  # the garage's: free and occupied spaces
 
 
 def _dataset(hub: Any, **body: Any) -> None:
@@ -150,4 +152,34 @@ def build_city(hub: Any) -> City:
     _observe(hub, air, [NOW - timedelta(days=3), NOW - timedelta(hours=1)])
     _observe(hub, garage, [NOW - timedelta(days=2)])
     _observe(hub, secret, [NOW - timedelta(days=900)])
-    return City([air, garage], secret)
+    spaces = _multi_datastream(hub, garage, NOW - timedelta(days=2))
+    return City([air, garage], secret, spaces)
+
+
+def _multi_datastream(hub: Any, datastream: int, time: datetime) -> int:
+    """A MultiDatastream of the Datastream's Thing with one Observation; its id."""
+    thing = hub.get(f"/v1.1/Datastreams({datastream})/Thing").json()["@iot.id"]
+    count = "http://www.opengis.net/def/observationType/OGC-OM/2.0/OM_CountObservation"
+    body = {
+        "name": "Stellplätze Mühlenplatz",
+        "description": "freie und belegte Stellplätze",
+        "observationType": "http://www.opengis.net/def/observationType/OGC-OM/2.0/"
+        "OM_ComplexObservation",
+        "unitOfMeasurements": [{"name": "Stellplätze", "symbol": ""}] * 2,
+        "multiObservationDataTypes": [count, count],
+        "Thing": {"@iot.id": thing},
+        "Sensor": {
+            "name": "Zählschleife",
+            "description": "zählt Ein- und Ausfahrten",
+            "encodingType": "text/html",
+            "metadata": "https://example.org/zaehlschleife",
+        },
+        "ObservedProperties": [
+            {"name": name, "definition": f"https://example.org/def/{name}", "description": name}
+            for name in ("frei", "belegt")
+        ],
+        "Observations": [{"phenomenonTime": format_instant(time), "result": [120, 380]}],
+    }
+    response = hub.post("/v1.1/MultiDatastreams", json=body)
+    assert response.status_code == 201, response.text
+    return response.json()["@iot.id"]

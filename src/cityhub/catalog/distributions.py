@@ -1,9 +1,9 @@
 """The distributions of a dataset: every face through which its data can be had.
 
 The SensorThings API of its Things, the OGC API – Features endpoint of each collection, and
-each bulk download (URLs and formats from ``cityhub.downloads.urls``, the one table the
-download routes use too). The DCAT-AP.de graph lists them as ``dcat:Distribution``s, the CKAN
-API as resources.
+each bulk download of a collection, a Datastream or a MultiDatastream (URLs and formats from
+``cityhub.downloads.urls``, the one table the download routes use too). The DCAT-AP.de graph
+lists them as ``dcat:Distribution``s, the CKAN API as resources.
 """
 
 from __future__ import annotations
@@ -12,11 +12,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from cityhub.catalog.records import Record
-from cityhub.downloads.urls import FORMATS, collection_download, datastream_download
+from cityhub.downloads.urls import (
+    FORMATS,
+    collection_download,
+    datastream_download,
+    multi_datastream_download,
+)
 
 _FILE_TYPE = "http://publications.europa.eu/resource/authority/file-type/"
 STA_SPEC = "http://www.opengis.net/spec/iot_sensing/1.1"
 FEATURES_SPEC = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core"
+_COLUMNS = ", one column per ObservedProperty"
 
 
 @dataclass(frozen=True)
@@ -94,14 +100,19 @@ def distributions(record: Record, base: str) -> list[Distribution]:
             f"All features of '{collection.title}' as one file",
             lambda extension, slug=collection.slug: collection_download(base, slug, extension),
         )
-    for stream in record.datastreams:
-        found += _downloads(
-            f"download-datastream-{stream.id}",
-            stream.name,
-            f"The Observations of Datastream {stream.id} ('{stream.name}'); ?from= and ?to= "
-            "narrow the time range",
-            lambda extension, id_=stream.id: datastream_download(base, id_, extension),
-        )
+    streams = (
+        ("Datastream", record.datastreams, datastream_download, ""),
+        ("MultiDatastream", record.multi_datastreams, multi_datastream_download, _COLUMNS),
+    )
+    for kind, refs, url, columns in streams:
+        for stream in refs:
+            found += _downloads(
+                f"download-{kind.lower()}-{stream.id}",
+                stream.name,
+                f"The Observations of {kind} {stream.id} ('{stream.name}'){columns}; ?from= "
+                "and ?to= narrow the time range",
+                lambda extension, id_=stream.id, url=url: url(base, id_, extension),
+            )
     return found
 
 

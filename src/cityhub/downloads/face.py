@@ -1,5 +1,6 @@
-"""The downloads face: ``/downloads/collections/{slug}.{ext}`` and
-``/downloads/datastreams/{id}.{ext}`` (``urls`` says where each lives).
+"""The downloads face: ``/downloads/collections/{slug}.{ext}``,
+``/downloads/datastreams/{id}.{ext}`` and ``/downloads/multidatastreams/{id}.{ext}``
+(``urls`` says where each lives).
 
 Each request reads in one transaction: who may see what, whether the download exists, its
 validators, then — unless the client's copy is current (304) or only the headers were asked
@@ -19,7 +20,7 @@ from starlette.routing import BaseRoute, Route
 from cityhub import conditional
 from cityhub.auth import Authenticator
 from cityhub.digits import is_digits
-from cityhub.downloads import collections, observations, sensors, validators
+from cityhub.downloads import collections, datastreams, multi_datastreams, sensors, validators
 from cityhub.downloads.observations import TimeRange
 from cityhub.downloads.streaming import Download, DownloadResponse
 from cityhub.downloads.urls import FORMATS, PREFIX
@@ -34,6 +35,9 @@ from cityhub.timeutil import parse_instant
 _NO_PARAMETERS: frozenset[str] = frozenset()
 _TIME_PARAMETERS = frozenset({"from", "to"})
 
+
+#: A (Multi)Datastream download's producer: connection, id, extension, hidden, time range.
+StreamProducer = Callable[[Connection, int, str, Hidden, TimeRange], Iterator[Any]]
 
 #: Seconds a client turned away for too many downloads at once is asked to wait.
 RETRY_AFTER = 10
@@ -56,6 +60,7 @@ class DownloadsFace:
         return [
             Route(PREFIX + "/collections/{file}", self.collection, methods=["GET"]),
             Route(PREFIX + "/datastreams/{file}", self.datastream, methods=["GET"]),
+            Route(PREFIX + "/multidatastreams/{file}", self.multi_datastream, methods=["GET"]),
         ]
 
     async def collection(self, request: Request) -> Response:
@@ -70,14 +75,23 @@ class DownloadsFace:
         return await self._download(request, produce)
 
     async def datastream(self, request: Request) -> Response:
+        return await self._stream(request, "Datastream", datastreams.produce)
+
+    async def multi_datastream(self, request: Request) -> Response:
+        return await self._stream(request, "MultiDatastream", multi_datastreams.produce)
+
+    async def _stream(
+        self, request: Request, what: str, produce_stream: StreamProducer
+    ) -> Response:
+        """A (Multi)Datastream's Observations, ``what`` saying which in messages."""
         span = time_range(checked_params(request, _TIME_PARAMETERS))
-        name, extension = _split(request.path_params["file"], "Datastream")
+        name, extension = _split(request.path_params["file"], what)
         # ASCII digits only: ``isdigit`` also admits "²", which ``int`` refuses.
         if not is_digits(name) or len(name) > 18:
-            raise NotFound(f"no Datastream '{name}': Datastream ids are whole numbers")
+            raise NotFound(f"no {what} '{name}': {what} ids are whole numbers")
 
         def produce(connection: Connection, hidden: Hidden) -> Iterator[Any]:
-            return observations.produce(connection, int(name), extension, hidden, span)
+            return produce_stream(connection, int(name), extension, hidden, span)
 
         return await self._download(request, produce)
 

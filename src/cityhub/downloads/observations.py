@@ -1,37 +1,29 @@
-"""A Datastream's Observations as a download: one row per Observation, oldest first.
+"""The Observations of a Datastream or a MultiDatastream as a download: one row per
+Observation, oldest first. What both downloads share is here; ``datastreams`` and
+``multi_datastreams`` say what their values are.
 
-Columns: ``id``, ``phenomenonTimeStart``, ``phenomenonTimeEnd``, ``resultTime``, ``result``.
-Times are formatted by the database (``YYYY-MM-DDTHH:MM:SS.ffffffZ``), and for CSV the
-result too, so the rows come out of the cursor ready to write: no Python object per value
-beyond what the driver makes, which is what lets millions of rows stream at cursor speed.
+Columns: ``id``, ``phenomenonTimeStart``, ``phenomenonTimeEnd``, ``resultTime``, then the
+stream's values (``ValueColumn``): ``result`` for a Datastream, one column per component for a
+MultiDatastream. Times are formatted by the database (``YYYY-MM-DDTHH:MM:SS.ffffffZ``), and
+for CSV the values too, so the rows come out of the cursor ready to write: no Python object
+per value beyond what the driver makes, which is what lets millions of rows stream at cursor
+speed. Parquet's values are read typed as their column is (``arrow_array``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import orjson
 import pyarrow as pa
-from sqlalchemy import (
-    BigInteger,
-    ColumnElement,
-    Connection,
-    Float,
-    Select,
-    Text,
-    case,
-    cast,
-    null,
-    select,
-    type_coerce,
-)
+from sqlalchemy import ColumnElement, Connection, Select, select
 
 from cityhub.conditional import latest
 from cityhub.downloads import encoders
-from cityhub.downloads.sql import batches, instant_text, json_text, tuples
+from cityhub.downloads.sql import batches, instant_text, tuples
 from cityhub.downloads.streaming import Head
 from cityhub.downloads.urls import FORMATS
 from cityhub.downloads.validators import etag
@@ -42,7 +34,6 @@ from cityhub.store import schema
 from cityhub.store.access import PUBLIC, Hidden
 
 _observations = schema.observations
-_datastreams = schema.datastreams
 _things = schema.things
 _datasets = schema.datasets
 
@@ -50,7 +41,18 @@ _datasets = schema.datasets
 BATCH_ROWS = 10_000
 ROW_GROUP_ROWS = 100_000
 
-COLUMNS = ("id", "phenomenonTimeStart", "phenomenonTimeEnd", "resultTime", "result")
+TIME_COLUMNS = ("id", "phenomenonTimeStart", "phenomenonTimeEnd", "resultTime")
+
+#: Parquet's type of a value, by the observationType (or multiObservationDataType) it has.
+RESULT_TYPES = {
+    "OM_Measurement": pa.float64(),
+    "OM_CountObservation": pa.int64(),
+    "OM_TruthObservation": pa.bool_(),
+    "OM_CategoryObservation": pa.string(),
+}
+_TIME = pa.timestamp("us", tz="UTC")
+#: Whole numbers beyond this are JSON's, not a double's: the store keeps them as JSON too.
+_EXACT = 2**53
 
 
 @dataclass(frozen=True)
@@ -62,66 +64,124 @@ class TimeRange:
 
 
 @dataclass(frozen=True)
-class Datastream:
+class ValueColumn:
+    """A column of values after the times: its header, its Parquet type, and what the
+    database reads for it."""
+
+    name: str
+    kind: pa.DataType
+    #: The value as CSV writes it: a number, a text, ``true``/``false`` or JSON text.
+    csv: ColumnElement[Any]
+    #: The value as ``arrow_array`` takes it for ``kind`` (NULL where it does not fit).
+    arrow: ColumnElement[Any]
+
+
+@dataclass(frozen=True)
+class Stream:
+    """A Datastream or MultiDatastream as its download needs it."""
+
+    #: The column of ``observations`` naming the stream, and the stream's id.
+    owner: Any
     id: int
-    observation_type: str
-    public: bool
+    stem: str  # the file's name without its extension
+    columns: list[ValueColumn]
+    #: What GeoJSON reads of a row, and the row's values as JSON from them (one per column).
+    json_columns: list[ColumnElement[Any]]
+    json_values: Callable[[Sequence[Any]], list[Any]]
+
+
+@dataclass(frozen=True)
+class Validators:
+    """What a stream's download's validators are made of."""
+
+    parts: tuple[Any, ...]
     last_modified: datetime | None
-    statistics: tuple[Any, ...]
+    public: bool
 
 
-def find(connection: Connection, datastream_id: int, hidden: Hidden) -> Datastream:
-    """The Datastream if the reader may see it, with what its validators are made of."""
-    d = _datastreams.c
+def value_kind(observation_type: str) -> pa.DataType:
+    """Parquet's type of a value of an observationType: ``string`` beyond the simple ones."""
+    return RESULT_TYPES.get(observation_type.removeprefix(OBSERVATION_TYPE_BASE), pa.string())
+
+
+#: The times a Datastream or MultiDatastream keeps of its Observations, on every write.
+_EXTENTS = ("phenomenon_time_start", "phenomenon_time_end", "result_time_start", "result_time_end")
+
+
+def find(
+    connection: Connection,
+    table: Any,
+    stream_id: int,
+    hidden: Hidden,
+    columns: Sequence[Any],
+) -> Any:
+    """The row of a Datastream or MultiDatastream (``table``) if the reader may see it:
+    ``columns``, its dataset's ``visibility`` and its extents. A 404 if not."""
+    entity = BY_NAME["Datastream" if table is schema.datastreams else "MultiDatastream"]
+    c = table.c
     statement = (
-        select(
-            d.id,
-            d.observation_type,
-            _datasets.c.visibility,
-            d.observation_count,
-            d.latest_observation_id,
-            d.phenomenon_time_start,
-            d.phenomenon_time_end,
-            d.result_time_start,
-            d.result_time_end,
-        )
+        select(*columns, _datasets.c.visibility, *(c[name] for name in _EXTENTS))
         .select_from(
-            _datastreams.join(_things, _things.c.id == d.thing_id).outerjoin(
+            table.join(_things, _things.c.id == c.thing_id).outerjoin(
                 _datasets, _datasets.c.id == _things.c.dataset_id
             )
         )
-        .where(d.id == datastream_id, *visible(BY_NAME["Datastream"], _datastreams, hidden))
+        .where(c.id == stream_id, *visible(entity, table, hidden))
     )
     row = connection.execute(statement).first()
     if row is None:
-        raise NotFound(f"no Datastream {datastream_id}")
-    public = row.visibility in (None, PUBLIC)
+        raise NotFound(f"no {entity.name} {stream_id}")
+    return row
+
+
+def validators(row: Any, *parts: Any) -> Validators:
+    """The validators of a stream's download from its row (``find``) and ``parts`` of its own:
+    the extents are in the tag, the latest of them is ``Last-Modified``."""
+    extents = tuple(getattr(row, name) for name in _EXTENTS)
     modified = latest(row.phenomenon_time_end, row.phenomenon_time_start, row.result_time_end)
-    return Datastream(row.id, row.observation_type, public, modified, tuple(row[3:]))
+    return Validators((*parts, *extents), modified, row.visibility in (None, PUBLIC))
 
 
 def produce(
-    connection: Connection, datastream_id: int, extension: str, hidden: Hidden, span: TimeRange
+    connection: Connection, stream: Stream, extension: str, span: TimeRange, found: Validators
 ) -> Iterator[Any]:
     """The download's ``Head``, then its bytes."""
-    found = find(connection, datastream_id, hidden)
-    # Weak: an edit of an Observation that moves neither count, latest nor extents keeps it.
-    parts = ("datastream", found.id, extension, found.statistics, span.start, span.end)
-    filename = f"datastream-{found.id}.{extension}"
+    # Weak: an edit of an Observation that moves none of the parts keeps it.
+    tag = etag(stream.stem, extension, found.parts, span.start, span.end, weak=True)
     media_type = FORMATS[extension].media_type
-    yield Head(media_type, filename, etag(*parts, weak=True), found.last_modified, found.public)
+    filename = f"{stream.stem}.{extension}"
+    yield Head(media_type, filename, tag, found.last_modified, found.public)
     if extension == "csv":
-        yield from _csv(connection, found, span)
+        yield from _csv(connection, stream, span)
     elif extension == "geojson":
-        yield from encoders.geojson_chunks(_features(connection, found, span))
+        yield from encoders.geojson_chunks(_features(connection, stream, span))
     else:
-        yield from _parquet(connection, found, span)
+        yield from _parquet(connection, stream, span)
 
 
 # --- reading ----------------------------------------------------------------------------------
 
 
-def _times(dialect: str) -> list[ColumnElement[Any]]:
+def in_range(owner: Any, owner_id: int, span: TimeRange) -> list[ColumnElement[bool]]:
+    """The conditions choosing the stream's Observations in the range."""
+    o = _observations.c
+    conditions = [owner == owner_id]
+    if span.start is not None:
+        conditions.append(o.phenomenon_time_start >= span.start)
+    if span.end is not None:
+        conditions.append(o.phenomenon_time_start < span.end)
+    return conditions
+
+
+def select_rows(owner: Any, owner_id: int, span: TimeRange, columns: list[Any]) -> Select[Any]:
+    """The Observations of a stream in the range, in time order (then by id)."""
+    o = _observations.c
+    statement = select(*columns).where(*in_range(owner, owner_id, span))
+    return statement.order_by(o.phenomenon_time_start, o.id)
+
+
+def times(dialect: str) -> list[ColumnElement[Any]]:
+    """The id and times of an Observation, as text ready to write."""
     o = _observations.c
     return [
         o.id,
@@ -131,109 +191,48 @@ def _times(dialect: str) -> list[ColumnElement[Any]]:
     ]
 
 
-def _csv_result(dialect: str) -> ColumnElement[Any]:
-    """The result as CSV writes it: a number, a text, or a JSON text (booleans, objects)."""
-    o = _observations.c
-    document = json_text(o.result_json, dialect)
-    if dialect == "postgresql":
-        # One type per column in PostgreSQL: all text (float8 prints shortest-exact).
-        integer = cast(cast(o.result_number, BigInteger), Text)
-        number = cast(o.result_number, Text)
-    else:
-        # SQLite hands over each value as it is: int, float or str.
-        integer = cast(o.result_number, BigInteger)
-        number = type_coerce(o.result_number, Float)
-    return case(
-        (o.result_type == schema.RESULT_INTEGER, integer),
-        (o.result_type == schema.RESULT_FLOAT, number),
-        (o.result_type == schema.RESULT_STRING, o.result_string),
-        (o.result_type == schema.RESULT_NULL, null()),
-        else_=document,
-    )
-
-
-def select_rows(datastream_id: int, span: TimeRange, columns: list[Any]) -> Select[Any]:
-    """The Observations of a Datastream in the range, in time order (then by id)."""
-    o = _observations.c
-    conditions = [o.datastream_id == datastream_id]
-    if span.start is not None:
-        conditions.append(o.phenomenon_time_start >= span.start)
-    if span.end is not None:
-        conditions.append(o.phenomenon_time_start < span.end)
-    return select(*columns).where(*conditions).order_by(o.phenomenon_time_start, o.id)
-
-
-def csv_columns(dialect: str) -> list[Any]:
+def csv_columns(stream: Stream, dialect: str) -> list[Any]:
     """The columns of a CSV download, each a value ready to write."""
-    return [*_times(dialect), _csv_result(dialect)]
+    return [*times(dialect), *(column.csv for column in stream.columns)]
 
 
 def _rows(
-    connection: Connection, found: Datastream, span: TimeRange, columns: list[Any], size: int
+    connection: Connection, stream: Stream, span: TimeRange, columns: list[Any], size: int
 ) -> Iterator[list[Any]]:
     """Batches of the Observations' rows, through a server-side cursor."""
-    return batches(connection, select_rows(found.id, span, columns), size)
+    return batches(connection, select_rows(stream.owner, stream.id, span, columns), size)
 
 
 # --- formats ----------------------------------------------------------------------------------
 
 
-def _csv(connection: Connection, found: Datastream, span: TimeRange) -> Iterator[bytes]:
-    dialect = connection.dialect.name
+def _csv(connection: Connection, stream: Stream, span: TimeRange) -> Iterator[bytes]:
     writer = encoders.CsvChunks()
-    yield writer.chunk([COLUMNS])
-    statement = select_rows(found.id, span, csv_columns(dialect))
+    yield writer.chunk([[*TIME_COLUMNS, *(column.name for column in stream.columns)]])
+    columns = csv_columns(stream, connection.dialect.name)
+    statement = select_rows(stream.owner, stream.id, span, columns)
     for rows in tuples(connection, statement, BATCH_ROWS):
         yield writer.chunk(rows)
 
 
-def _typed_columns(dialect: str) -> list[Any]:
-    o = _observations.c
-    return [
-        *_times(dialect),
-        o.result_type,
-        o.result_number,
-        o.result_string,
-        json_text(o.result_json, dialect),
-        o.feature_of_interest_id,
-    ]
-
-
-def _value(row: Any) -> Any:
-    """The result as JSON: ``orjson.Fragment`` for a stored JSON document."""
-    kind = row[4]
-    if kind == schema.RESULT_FLOAT:
-        return row[5]
-    if kind == schema.RESULT_INTEGER:
-        return int(row[5])
-    if kind == schema.RESULT_STRING:
-        return row[6]
-    if kind == schema.RESULT_NULL:
-        return None
-    document = row[7]
-    # SQLite's numeric affinity gives a document that is a bare number back as that number.
-    return orjson.Fragment(document) if isinstance(document, str) else document
-
-
-def _features(connection: Connection, found: Datastream, span: TimeRange) -> Iterator[list[bytes]]:
+def _features(connection: Connection, stream: Stream, span: TimeRange) -> Iterator[list[bytes]]:
     """Batches of Features: the Observation at its FeatureOfInterest's geometry."""
     geometries = _Geometries(connection)
-    columns = _typed_columns(connection.dialect.name)
-    for rows in _rows(connection, found, span, columns, BATCH_ROWS):
-        shapes = geometries.of({row[8] for row in rows})
-        yield [
-            encoders.feature(
-                row[0],
-                shapes.get(row[8]),
-                {
-                    "phenomenonTimeStart": row[1],
-                    "phenomenonTimeEnd": row[2],
-                    "resultTime": row[3],
-                    "result": _value(row),
-                },
-            )
-            for row in rows
-        ]
+    o = _observations.c
+    columns = [*times(connection.dialect.name), o.feature_of_interest_id, *stream.json_columns]
+    names = [column.name for column in stream.columns]
+    for rows in _rows(connection, stream, span, columns, BATCH_ROWS):
+        shapes = geometries.of({row[4] for row in rows})
+        features = []
+        for row in rows:
+            properties = {
+                "phenomenonTimeStart": row[1],
+                "phenomenonTimeEnd": row[2],
+                "resultTime": row[3],
+            }
+            properties.update(zip(names, stream.json_values(row[5:]), strict=True))
+            features.append(encoders.feature(row[0], shapes.get(row[4]), properties))
+        yield features
 
 
 class _Geometries:
@@ -258,60 +257,54 @@ class _Geometries:
         return self.known
 
 
-# Parquet: the result column's type follows the Datastream's observationType.
-_RESULT_TYPES = {
-    "OM_Measurement": pa.float64(),
-    "OM_CountObservation": pa.int64(),
-    "OM_TruthObservation": pa.bool_(),
-    "OM_CategoryObservation": pa.string(),
-}
-_TIME = pa.timestamp("us", tz="UTC")
-
-
-def parquet_schema(observation_type: str) -> pa.Schema:
-    short = observation_type.removeprefix(OBSERVATION_TYPE_BASE)
-    result = _RESULT_TYPES.get(short, pa.string())
+def parquet_schema(stream: Stream) -> pa.Schema:
     return pa.schema(
         [
             pa.field("id", pa.int64(), nullable=False),
             pa.field("phenomenonTimeStart", _TIME, nullable=False),
             pa.field("phenomenonTimeEnd", _TIME),
             pa.field("resultTime", _TIME),
-            pa.field("result", result),
+            *(pa.field(column.name, column.kind) for column in stream.columns),
         ]
     )
 
 
-def _result_column(rows: list[Any], kind: pa.DataType) -> pa.Array:
-    if pa.types.is_floating(kind) or pa.types.is_integer(kind):
-        numbers = [row[5] for row in rows]
-        if pa.types.is_integer(kind):
-            numbers = [None if n is None else int(n) for n in numbers]
-        return pa.array(numbers, kind)
-    if pa.types.is_boolean(kind):
-        return pa.array([None if row[7] is None else row[7] == "true" for row in rows], kind)
-    return pa.array([_text(row) for row in rows], kind)
+def arrow_array(values: list[Any], kind: pa.DataType) -> pa.Array:
+    """Values as read for a column (``ValueColumn.arrow``) as an array of its type; what does
+    not fit it (a fraction or a number beyond 2**53 in an integer column) is null."""
+    if pa.types.is_integer(kind):
+        values = [_whole(value) for value in values]
+    elif pa.types.is_boolean(kind):
+        values = [None if value is None else bool(value) for value in values]
+    elif pa.types.is_string(kind):
+        values = [as_text(value) for value in values]
+    return pa.array(values, kind)
 
 
-def _text(row: Any) -> str | None:
-    """A result of any type as text: a string as it is, anything else as JSON."""
-    value = _value(row)
+def _whole(value: Any) -> int | None:
+    if value is None or (isinstance(value, float) and not value.is_integer()):
+        return None
+    return int(value) if abs(value) <= _EXACT else None
+
+
+def as_text(value: Any) -> str | None:
+    """A value of any type as text: a string as it is, anything else as JSON."""
     if value is None or isinstance(value, str):
         return value
     return orjson.dumps(value).decode()
 
 
-def _parquet(connection: Connection, found: Datastream, span: TimeRange) -> Iterator[bytes]:
-    schema_ = parquet_schema(found.observation_type)
-    result_type = schema_.field("result").type
-    columns = _typed_columns(connection.dialect.name)
+def _parquet(connection: Connection, stream: Stream, span: TimeRange) -> Iterator[bytes]:
+    schema_ = parquet_schema(stream)
+    columns = [*times(connection.dialect.name), *(column.arrow for column in stream.columns)]
 
     def tables() -> Iterator[pa.Table]:
-        for rows in _rows(connection, found, span, columns, ROW_GROUP_ROWS):
+        for rows in _rows(connection, stream, span, columns, ROW_GROUP_ROWS):
             arrays = [pa.array([row[0] for row in rows], pa.int64())]
             for index in (1, 2, 3):
                 arrays.append(pa.array([row[index] for row in rows], pa.string()).cast(_TIME))
-            arrays.append(_result_column(rows, result_type))
+            for index, column in enumerate(stream.columns, start=4):
+                arrays.append(arrow_array([row[index] for row in rows], column.kind))
             yield pa.Table.from_arrays(arrays, schema=schema_)
 
     yield from encoders.parquet_chunks(schema_, tables())

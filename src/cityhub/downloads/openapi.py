@@ -17,7 +17,7 @@ def paths() -> dict[str, Any]:
         "200": {"description": "The download, streamed.", "content": content},
         "304": {"description": "The client's copy (If-None-Match, If-Modified-Since) is current."},
         "400": {"description": "A parameter is malformed or unknown."},
-        "404": {"description": "No such collection or Datastream the client may see."},
+        "404": {"description": "No such collection or (Multi)Datastream the client may see."},
     }
 
     def parameter(name: str, where: str, description: str, **schema: Any) -> dict[str, Any]:
@@ -57,6 +57,13 @@ def paths() -> dict[str, Any]:
         PREFIX + "/datastreams/{id}.{ext}": operation(
             "A Datastream's Observations as CSV, GeoJSON or Parquet",
             parameter("id", "path", "The Datastream's @iot.id."),
+            parameter("from", "query", since, format="date-time"),
+            parameter("to", "query", until, format="date-time"),
+        ),
+        PREFIX + "/multidatastreams/{id}.{ext}": operation(
+            "A MultiDatastream's Observations as CSV, GeoJSON or Parquet: one column per "
+            "component, named after its ObservedProperty",
+            parameter("id", "path", "The MultiDatastream's @iot.id."),
             parameter("from", "query", since, format="date-time"),
             parameter("to", "query", until, format="date-time"),
         ),

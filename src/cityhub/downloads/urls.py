@@ -2,7 +2,8 @@
 DCAT-AP.de catalog, the CKAN API and the portal, so their links cannot drift apart.
 
 ``/downloads/collections/{slug}.{ext}`` is a feature collection; ``/downloads/datastreams/
-{id}.{ext}`` a Datastream's Observations (``?from=`` and ``?to=`` narrow the time range).
+{id}.{ext}`` a Datastream's Observations and ``/downloads/multidatastreams/{id}.{ext}`` a
+MultiDatastream's (``?from=`` and ``?to=`` narrow the time range).
 """
 
 from __future__ import annotations
@@ -46,3 +47,9 @@ def collection_download(base: str, slug: str, extension: str) -> str:
 def datastream_download(base: str, datastream_id: int, extension: str) -> str:
     """The URL of a Datastream's Observations as a download."""
     return f"{base.rstrip('/')}{PREFIX}/datastreams/{datastream_id}.{FORMATS[extension].extension}"
+
+
+def multi_datastream_download(base: str, multi_datastream_id: int, extension: str) -> str:
+    """The URL of a MultiDatastream's Observations as a download."""
+    file = f"{multi_datastream_id}.{FORMATS[extension].extension}"
+    return f"{base.rstrip('/')}{PREFIX}/multidatastreams/{file}"

@@ -18,6 +18,8 @@ from cityhub.store.access import Hidden, in_visible_dataset
 
 _things = schema.things
 _datastreams = schema.datastreams
+_multi_datastreams = schema.multi_datastreams
+_multi_properties = schema.multi_datastream_observed_properties
 _observations = schema.observations
 _properties = schema.observed_properties
 _datasets = schema.datasets
@@ -142,3 +144,31 @@ def dataset_datastreams(connection: Connection, dataset_id: int, now: datetime) 
         .order_by(_things.c.name, _datastreams.c.name, _datastreams.c.id)
     )
     return [_current(row, now) for row in connection.execute(statement).mappings()]
+
+
+def dataset_multi_datastreams(connection: Connection, dataset_id: int) -> list[dict[str, Any]]:
+    """The MultiDatastreams of a dataset's Things, each with its ObservedProperties' names in
+    its order (the caller has checked the dataset is visible)."""
+    m = _multi_datastreams.c
+    statement = (
+        select(m.id, m.name, m.thing_id, _things.c.name.label("thing_name"))
+        .select_from(_multi_datastreams.join(_things, _things.c.id == m.thing_id))
+        .where(_things.c.dataset_id == dataset_id)
+        .order_by(_things.c.name, m.name, m.id)
+    )
+    found = [{**row, "observed": []} for row in connection.execute(statement).mappings()]
+    if not found:
+        return found
+    by_id = {multi["id"]: multi for multi in found}
+    link = _multi_properties.c
+    names = (
+        select(link.multi_datastream_id, _properties.c.name)
+        .select_from(
+            _multi_properties.join(_properties, _properties.c.id == link.observed_property_id)
+        )
+        .where(link.multi_datastream_id.in_(sorted(by_id)))
+        .order_by(link.multi_datastream_id, link.position)
+    )
+    for multi_id, name in connection.execute(names):
+        by_id[multi_id]["observed"].append(name)
+    return found

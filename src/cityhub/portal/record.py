@@ -9,13 +9,19 @@ hub names differently elsewhere. A dataset's IRI in the catalog is its portal pa
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from cityhub.catalog.rdf import MEDIA_TYPES, TITLES
 from cityhub.datasets import vocabularies
-from cityhub.downloads.urls import FORMATS, collection_download, datastream_download
+from cityhub.downloads.urls import (
+    FORMATS,
+    collection_download,
+    datastream_download,
+    multi_datastream_download,
+)
 
 
 @dataclass(frozen=True)
@@ -44,18 +50,22 @@ def record_links(base: str, slug: str) -> list[Link]:
 
 def collection_downloads(base: str, slug: str) -> list[Link]:
     """A feature collection as CSV, GeoJSON and Parquet."""
-    return [
-        Link(collection_download(base, slug, ext), fmt.media_type, fmt.title)
-        for ext, fmt in FORMATS.items()
-    ]
+    return _files(lambda ext: collection_download(base, slug, ext))
 
 
 def datastream_downloads(base: str, datastream_id: int) -> list[Link]:
     """A Datastream's Observations as CSV, GeoJSON and Parquet."""
-    return [
-        Link(datastream_download(base, datastream_id, ext), fmt.media_type, fmt.title)
-        for ext, fmt in FORMATS.items()
-    ]
+    return _files(lambda ext: datastream_download(base, datastream_id, ext))
+
+
+def multi_datastream_downloads(base: str, multi_datastream_id: int) -> list[Link]:
+    """A MultiDatastream's Observations as CSV, GeoJSON and Parquet."""
+    return _files(lambda ext: multi_datastream_download(base, multi_datastream_id, ext))
+
+
+def _files(url_of: Callable[[str], str]) -> list[Link]:
+    """A download in each bulk format, ``url_of`` its URL by the format's extension."""
+    return [Link(url_of(ext), fmt.media_type, fmt.title) for ext, fmt in FORMATS.items()]
 
 
 @dataclass(frozen=True)
@@ -83,8 +93,9 @@ def instant(text: str | None) -> datetime | None:
 
 
 def page_context(base: str, context: dict[str, Any]) -> dict[str, Any]:
-    """The dataset page's context with the record added: every collection and Datastream
-    with its downloads, the record's links, the vocabulary named, the dates parsed."""
+    """The dataset page's context with the record added: every collection, Datastream and
+    MultiDatastream with its downloads, the record's links, the vocabulary named, the dates
+    parsed."""
     dataset = context["dataset"]
     return {
         **context,
@@ -94,6 +105,10 @@ def page_context(base: str, context: dict[str, Any]) -> dict[str, Any]:
         ],
         "datastreams": [
             {**d, "downloads": datastream_downloads(base, d["id"])} for d in context["datastreams"]
+        ],
+        "multi_datastreams": [
+            {**m, "downloads": multi_datastream_downloads(base, m["id"])}
+            for m in context["multi_datastreams"]
         ],
         "record": record_links(base, dataset["slug"]),
         "vocabulary": vocabulary(dataset),

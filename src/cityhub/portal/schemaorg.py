@@ -113,6 +113,7 @@ def _downloads(context: dict[str, Any]) -> list[dict[str, Any]]:
     for item, title in [
         *((c, c["title"]) for c in context["collections"]),
         *((d, d["name"]) for d in context["datastreams"]),
+        *((m, m["name"]) for m in context["multi_datastreams"]),
     ]:
         link: Link
         for link in item["downloads"]:

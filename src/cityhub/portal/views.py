@@ -197,6 +197,7 @@ class Portal:
                 "publisher": publisher,
                 "collections": list_collections(connection, found["id"]),
                 "datastreams": reads.dataset_datastreams(connection, found["id"], now),
+                "multi_datastreams": reads.dataset_multi_datastreams(connection, found["id"]),
                 "coverage": self.coverages.get(connection, found["id"]),
             }
 
