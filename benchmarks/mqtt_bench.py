@@ -271,9 +271,12 @@ def measure(base, host, port, prefix, datastream, feature, hub, args) -> None:
 def single_creates(base, host, port, prefix, datastream, feature, hub, args) -> None:
     """One Observation per message: sequential, then pipelined, beside both floors."""
     create_topic = f"{prefix}v1.1/Datastreams({datastream})/Observations"
+    # The entity set, where only the hub publishes: notified after each commit. (Not the
+    # create topic itself: there the broker hands the observer the publish at once.)
+    notified_topic = f"{prefix}v1.1/Observations"
     observer = connect(host, port)
     counter = Counter(observer)
-    subscribe(observer, create_topic)  # the navigation collection: notified after each commit
+    subscribe(observer, notified_topic)
 
     # Sequential: each create waits for the notification that follows its commit.
     publisher = connect(host, port)
@@ -286,7 +289,7 @@ def single_creates(base, host, port, prefix, datastream, feature, hub, args) -> 
     sequential = args.sequential / (time.perf_counter() - started)
     publisher.disconnect()
     publisher.loop_stop()
-    observer.unsubscribe(create_topic)
+    observer.unsubscribe(notified_topic)
 
     # Bulk: pipelined publishers; done when the hub counted them all as created.
     payloads = [
