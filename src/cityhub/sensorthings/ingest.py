@@ -60,10 +60,8 @@ class ObservationCreate:
         rows = [writes.plain_observation_columns(c.body, c.fixed) for c in creates]
         if any(row is None for row in rows):
             return [create(connection) for create in creates]
-        refuse_hidden(
-            connection,
-            ((c.reader, derived.stream_of(row)) for c, row in zip(creates, rows, strict=True)),  # type: ignore[arg-type]
-        )
+        refs = [derived.stream_of(row) for row in rows]  # type: ignore[arg-type]
+        refuse_hidden(connection, zip([c.reader for c in creates], refs, strict=True))
         return _insert_many(connection, rows)  # type: ignore[arg-type]
 
 
