@@ -13,6 +13,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -175,6 +176,8 @@ def start_server(command: list[str], env: dict[str, str]) -> tuple[subprocess.Po
             break
     else:
         raise SystemExit("server did not start")
+    # Keep reading what it prints: a full pipe would block the server at its next log line.
+    threading.Thread(target=_drain, args=(process.stdout,), daemon=True).start()
     for _ in range(100):
         try:
             httpx.get(base + "/", timeout=1)
@@ -182,6 +185,14 @@ def start_server(command: list[str], env: dict[str, str]) -> tuple[subprocess.Po
         except httpx.HTTPError:
             time.sleep(0.1)
     raise SystemExit(f"server at {base} did not answer")
+
+
+def _drain(output: Any) -> None:
+    try:
+        for _ in output:
+            pass
+    except (OSError, ValueError):  # closed by ``stop``
+        return
 
 
 def stop(process: subprocess.Popen) -> None:

@@ -2,17 +2,21 @@
 
     python benchmarks/mqtt_bench.py [--backend sqlite|postgresql|both]
         [--broker embedded|mosquitto|both] [--messages 20000] [--sequential 2000]
-        [--publishers 4] [--seconds 10]
+        [--publishers 4] [--seconds 10] [--bulk-rows 200000] [--rows-per-message 1000]
+        [--only single|bulk|http ...]
 
 Needs a hub's dependencies, ``wrk`` for the HTTP figures, the ``mosquitto`` binary for the
 external-broker figures (a broker of the run's own, configured as docs/sensorthings.md
 recommends) and, for PostgreSQL, a server at CITYHUB_TEST_POSTGRES_URL. Figures:
 - sequential QoS 1 creates/s: one publisher publishes an Observation, waits for the hub's
-  notification of it (sent after its commit), publishes the next;
+  notification of it on v1.1/Observations (sent after its commit), publishes the next;
 - bulk QoS 1 creates/s: pipelined publishers (inflight window 1000) until the hub has
   committed all, beside the paho subscriber floor (one paho client receiving the same
   messages through the same broker, storing nothing) and the database bulk floor (the same
   rows in one bulk insert: COPY / executemany);
+- bulk QoS 1 via v1.1/CreateObservations, observations/s: messages of ``--rows-per-message``
+  rows (a dataArray group each) pipelined from one publisher, then from ``--publishers``,
+  until the hub has committed every row, beside the database bulk floor for as many rows;
 - single-Observation HTTP POSTs/s with and without an MQTT subscriber on v1.1/Observations
   (what notifications cost the ingest path).
 """
@@ -54,6 +58,7 @@ from cityhub.store import schema
 from cityhub.store.database import Store
 
 MOSQUITTO = ("127.0.0.1", 1883)
+FIGURES = ("single", "bulk", "http")
 
 
 def main() -> None:
@@ -65,7 +70,13 @@ def main() -> None:
     parser.add_argument("--publishers", type=int, default=4)
     parser.add_argument("--seconds", type=int, default=10, help="wrk duration")
     parser.add_argument("--connections", type=int, default=32, help="wrk connections")
+    parser.add_argument("--bulk-rows", type=int, default=200_000, help="rows per bulk figure")
+    parser.add_argument("--rows-per-message", type=int, default=1000)
+    parser.add_argument(
+        "--only", choices=FIGURES, action="append", help="run only these figures (repeatable)"
+    )
     args = parser.parse_args()
+    args.only = args.only or list(FIGURES)
     brokers = ["embedded", "mosquitto"] if args.broker == "both" else [args.broker]
     for backend in backends(args.backend):
         for broker in brokers:
@@ -249,10 +260,23 @@ def seed(base: str) -> tuple[int, int]:
 
 
 def measure(base, host, port, prefix, datastream, feature, hub, args) -> None:
+    if "single" in args.only:
+        single_creates(base, host, port, prefix, datastream, feature, hub, args)
+    if "bulk" in args.only:
+        bulk_creates(base, host, port, prefix, datastream, feature, hub, args)
+    if "http" in args.only:
+        http_posts(base, host, port, prefix, datastream, args)
+
+
+def single_creates(base, host, port, prefix, datastream, feature, hub, args) -> None:
+    """One Observation per message: sequential, then pipelined, beside both floors."""
     create_topic = f"{prefix}v1.1/Datastreams({datastream})/Observations"
+    # The entity set, where only the hub publishes: notified after each commit. (Not the
+    # create topic itself: there the broker hands the observer the publish at once.)
+    notified_topic = f"{prefix}v1.1/Observations"
     observer = connect(host, port)
     counter = Counter(observer)
-    subscribe(observer, create_topic)  # the navigation collection: notified after each commit
+    subscribe(observer, notified_topic)
 
     # Sequential: each create waits for the notification that follows its commit.
     publisher = connect(host, port)
@@ -265,7 +289,7 @@ def measure(base, host, port, prefix, datastream, feature, hub, args) -> None:
     sequential = args.sequential / (time.perf_counter() - started)
     publisher.disconnect()
     publisher.loop_stop()
-    observer.unsubscribe(create_topic)
+    observer.unsubscribe(notified_topic)
 
     # Bulk: pipelined publishers; done when the hub counted them all as created.
     payloads = [
@@ -276,16 +300,7 @@ def measure(base, host, port, prefix, datastream, feature, hub, args) -> None:
     publishers = publish_pipelined(
         host, port, [(create_topic, p) for p in payloads], args.publishers
     )
-    progress, last_change = before, time.monotonic()
-    while (stored := created(base)) < before + args.messages:
-        if stored != progress:
-            progress, last_change = stored, time.monotonic()
-        elif time.monotonic() - last_change > 20:
-            raise SystemExit(
-                f"only {stored - before} of {args.messages} bulk creates stored and no more "
-                "coming: the broker dropped messages (see max_queued_messages)"
-            )
-        time.sleep(0.01)
+    wait_until_created(base, before + args.messages, args.messages)
     bulk = args.messages / (time.perf_counter() - started)
     disconnect(publishers)
 
@@ -311,7 +326,56 @@ def measure(base, host, port, prefix, datastream, feature, hub, args) -> None:
     report(f"QoS 1 bulk creates/s ({args.publishers} publishers)", bulk)
     report("  paho subscriber floor, msg/s", subscriber_floor, bulk / subscriber_floor)
     report("  database bulk floor, rows/s", database_floor, bulk / database_floor)
-    http_posts(base, host, port, prefix, datastream, args)
+
+
+def bulk_creates(base, host, port, prefix, datastream, feature, hub, args) -> None:
+    """Observations/s through v1.1/CreateObservations, messages of dataArray rows published
+    at QoS 1 without waiting, until the hub has committed every row."""
+    size = args.rows_per_message
+    messages = max(1, args.bulk_rows // size)
+    rows = messages * size
+    topic = f"{prefix}v1.1/CreateObservations"
+    payloads = [
+        orjson.dumps(
+            [
+                {
+                    "Datastream": {"@iot.id": datastream},
+                    "components": ["phenomenonTime", "result"],
+                    "dataArray": [[_time(start + i), float(start + i)] for i in range(size)],
+                }
+            ]
+        )
+        for start in range(0, rows, size)
+    ]
+    # The floor first, while the hub is idle (an external broker's hub is still publishing
+    # notifications for a while after the last commit).
+    database_floor = bulk_floor(hub, datastream, feature, rows)
+    figures = []
+    for publishers in sorted({1, args.publishers}):
+        before = created(base)
+        started = time.perf_counter()
+        clients = publish_pipelined(host, port, [(topic, p) for p in payloads], publishers)
+        wait_until_created(base, before + rows, rows)
+        figures.append((publishers, rows / (time.perf_counter() - started)))
+        disconnect(clients)
+    for publishers, figure in figures:
+        label = f"QoS 1 bulk via v1.1/CreateObservations, obs/s ({publishers} pub.)"
+        report(label, figure, figure / database_floor)
+    report(f"  database bulk floor, rows/s ({rows} rows, {size} per message)", database_floor)
+
+
+def wait_until_created(base: str, target: int, expected: int) -> None:
+    """Poll the hub's counter until ``target``; stop if it stalls (messages were dropped)."""
+    progress, last_change = created(base), time.monotonic()
+    while (stored := created(base)) < target:
+        if stored != progress:
+            progress, last_change = stored, time.monotonic()
+        elif time.monotonic() - last_change > 20:
+            raise SystemExit(
+                f"only {expected - (target - stored)} of {expected} created and no more coming: "
+                "the broker dropped messages (see max_queued_messages)"
+            )
+        time.sleep(0.01)
 
 
 def _time(index: int) -> str:

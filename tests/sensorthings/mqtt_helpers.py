@@ -17,6 +17,7 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from cityhub.settings import Settings
+from conftest import ADMIN_TOKEN, HubClient
 
 MOSQUITTO = ("127.0.0.1", 1883)
 REQUIRE_MOSQUITTO = os.environ.get("CITYHUB_REQUIRE_MOSQUITTO") == "1"
@@ -162,3 +163,25 @@ class TestClient:
     def close(self) -> None:
         self.client.disconnect()
         self.client.loop_stop()
+
+
+def start_hub(settings: Settings) -> HubClient:
+    """The hub in-process with MQTT on, once it has subscribed to its create topics."""
+    hub = HubClient(settings)
+    mqtt = hub.app.state.mqtt
+    assert mqtt.client is not None, mqtt.problem
+    assert mqtt.client.subscribed.wait(TIMEOUT), "the hub did not subscribe to its create topics"
+    return hub
+
+
+def client_for(hub: HubClient, password: str | None = ADMIN_TOKEN) -> TestClient:
+    """A client of the hub's broker; on the embedded one its password is an API token."""
+    settings = hub.settings
+    if settings.mqtt_url:
+        return TestClient(*MOSQUITTO, prefix=settings.mqtt_topic_prefix)
+    return TestClient(settings.host, settings.mqtt_port, password=password)
+
+
+def mqtt_stats(hub: HubClient) -> dict:
+    """The hub's MQTT state and counters, as ``/api/mqtt`` shows them."""
+    return hub.get("/api/mqtt").json()

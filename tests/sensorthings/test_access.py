@@ -210,3 +210,26 @@ def test_writers_cannot_reach_or_fill_datasets_they_may_not_read(hub, world):
     unknown = {"name": "x", "description": "d", "properties": {"dataset": "gibt-es-nicht"}}
     assert hub.post(f"{V}/Things", unknown).status_code == 400
     assert all_ids(hub, f"{V}/Things") == [world.open.thing]
+
+
+def test_writers_cannot_add_observations_to_datastreams_they_may_not_read(hub, world):
+    """Every way of creating Observations follows the one rule: single, batched, bulk."""
+    secret = world.secret.datastreams[0]
+    headers = world.publisher
+    single = {"result": 1, "Datastream": {"@iot.id": secret}}
+    bulk = [{"Datastream": {"@iot.id": secret}, "components": ["result"], "dataArray": [[1]]}]
+    for url, body in (
+        (f"{V}/Observations", single),
+        (f"{V}/CreateObservations", bulk),
+        (f"{V}/Datastreams({secret})/Observations", {"result": 1}),
+    ):
+        response = hub.post(url, body, auth=False, headers=headers)
+        assert response.status_code in (400, 404), (url, response.text)
+        assert f"Datastream with @iot.id {secret}" in response.text or (
+            f"Datastream({secret}) does not exist" in response.text
+        )
+    before = len(world.secret.observations[secret])
+    admin_count = hub.get(f"{V}/Datastreams({secret})/Observations", headers=hub.admin).json()
+    assert len(admin_count["value"]) == before
+    bound = hub.post(f"{V}/CreateObservations", bulk, auth=False, headers=hub.admin)
+    assert bound.status_code == 201

@@ -9,10 +9,8 @@ import socket
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from sqlalchemy import func, select
 
 from cityhub.auth import create_token
@@ -20,62 +18,21 @@ from cityhub.errors import BadRequest
 from cityhub.mqtt.service import CREATE_CLASS, RECEIVE_CLASS
 from cityhub.sensorthings import writes
 from cityhub.sensorthings.model import BY_NAME
-from cityhub.settings import Settings
 from cityhub.store import schema
 from cityhub.store.changes import Change
-from conftest import ADMIN_TOKEN, HubClient
+from conftest import HubClient
 
 from .helpers import V, create_thing, created_id, datastream_body
 from .mqtt_helpers import (
-    MOSQUITTO,
     TIMEOUT,
-    TestClient,
+    client_for,
     free_port,
     mqtt_settings,
+    mqtt_stats,
     require_mosquitto,
+    start_hub,
     wait_for,
 )
-
-
-@pytest.fixture(params=["embedded", "mosquitto"])
-def broker(request: pytest.FixtureRequest) -> str:
-    if request.param == "mosquitto":
-        require_mosquitto()
-    return request.param
-
-
-def _start(settings: Settings) -> HubClient:
-    hub = HubClient(settings)
-    mqtt = hub.app.state.mqtt
-    assert mqtt.client is not None, mqtt.problem
-    assert mqtt.client.subscribed.wait(TIMEOUT), "the hub did not subscribe to its create topics"
-    return hub
-
-
-@pytest.fixture
-def mqtt_hub(backend_settings: Settings, broker: str) -> Iterator[HubClient]:
-    hub = _start(mqtt_settings(backend_settings, broker))
-    yield hub
-    hub.close()
-
-
-def _client_for(hub: HubClient, password: str | None = ADMIN_TOKEN) -> TestClient:
-    """A client of the hub's broker; on the embedded one its password is an API token."""
-    settings = hub.settings
-    if settings.mqtt_url:
-        return TestClient(*MOSQUITTO, prefix=settings.mqtt_topic_prefix)
-    return TestClient(settings.host, settings.mqtt_port, password=password)
-
-
-@pytest.fixture
-def mqtt_client(mqtt_hub: HubClient) -> Iterator[TestClient]:
-    client = _client_for(mqtt_hub)
-    yield client
-    client.close()
-
-
-def _stats(hub: HubClient) -> dict:
-    return hub.get("/api/mqtt").json()
 
 
 def _observation_count(hub: HubClient) -> int:
@@ -197,8 +154,8 @@ def test_batch_requests_notify_what_they_created_and_updated(mqtt_hub, mqtt_clie
 
 def test_select_topics_deliver_the_selected_properties(backend_settings):
     """``$select`` topics need the embedded broker, which tells the hub what is subscribed."""
-    hub = _start(mqtt_settings(backend_settings, "embedded"))
-    client = _client_for(hub)
+    hub = start_hub(mqtt_settings(backend_settings, "embedded"))
+    client = client_for(hub)
     try:
         seeded = create_thing(hub)
         datastream = seeded.datastreams[0]
@@ -221,11 +178,11 @@ def test_select_topics_deliver_the_selected_properties(backend_settings):
 
 
 def test_with_no_subscriber_the_embedded_hub_publishes_nothing(backend_settings):
-    hub = _start(mqtt_settings(backend_settings, "embedded"))
+    hub = start_hub(mqtt_settings(backend_settings, "embedded"))
     try:
         create_thing(hub)
         assert hub.app.state.mqtt.notifier.idle.wait(TIMEOUT)
-        assert _stats(hub)["notifications"] == 0
+        assert mqtt_stats(hub)["notifications"] == 0
     finally:
         hub.close()
 
@@ -260,7 +217,7 @@ def test_qos1_create_is_acknowledged_by_the_hub_only_after_its_commit(mqtt_hub, 
     assert [(o["result"], o["phenomenonTime"]) for o in values] == [
         (42.5, "2024-06-01T12:00:00Z")
     ] * 2
-    assert _stats(mqtt_hub)["created"] == 2
+    assert mqtt_stats(mqtt_hub)["created"] == 2
 
 
 def test_qos0_publishes_are_stored_in_bulk(mqtt_hub, mqtt_client):
@@ -283,7 +240,7 @@ def test_publish_to_a_feature_of_interest_creates_there(mqtt_hub, mqtt_client):
     feature = mqtt_hub.get(f"{V}/Observations({first})/FeatureOfInterest").json()["@iot.id"]
     body = {"result": 3.25, "Datastream": {"@iot.id": datastream}}
     mqtt_client.publish(f"v1.1/FeaturesOfInterest({feature})/Observations", body)
-    wait_for(lambda: _stats(mqtt_hub)["created"] == 1, "the create")
+    wait_for(lambda: mqtt_stats(mqtt_hub)["created"] == 1, "the create")
     found = mqtt_hub.get(
         f"{V}/FeaturesOfInterest({feature})/Observations", params={"$filter": "result eq 3.25"}
     ).json()["value"]
@@ -307,9 +264,9 @@ def test_malformed_messages_are_counted_and_later_ones_still_stored(mqtt_hub, mq
         mqtt_client.publish(topic, payload, qos=1)
     mqtt_client.publish(f"v1.1/Datastreams({datastream})/Observations", {"result": 9.5})
     # Messages are handled in order: once the good one is stored, every bad one was counted.
-    wait_for(lambda: _stats(mqtt_hub)["created"] == 1, "the good message to be stored")
+    wait_for(lambda: mqtt_stats(mqtt_hub)["created"] == 1, "the good message to be stored")
     assert _observation_count(mqtt_hub) == before + 1
-    stats = _stats(mqtt_hub)
+    stats = mqtt_stats(mqtt_hub)
     assert stats["rejected"] == len(bad)
     assert stats["received"] == len(bad) + 1
 
@@ -328,20 +285,20 @@ def test_notifications_on_create_topics_do_not_create_again(mqtt_hub, mqtt_clien
     if mqtt_hub.settings.mqtt_url is None:
         # The embedded broker hands notifications to the other subscribers only.
         assert mqtt_hub.app.state.mqtt.notifier.idle.wait(TIMEOUT)
-        assert _stats(mqtt_hub)["ignored"] == 0
+        assert mqtt_stats(mqtt_hub)["ignored"] == 0
     else:
         # To an external broker the hub publishes v1.1/Observations, Datastreams(n)/… and
         # FeaturesOfInterest(n)/Observations; each comes back on its create subscription.
-        wait_for(lambda: _stats(mqtt_hub)["ignored"] == 6, "the hub to see its notifications")
+        wait_for(lambda: mqtt_stats(mqtt_hub)["ignored"] == 6, "the hub to see its notifications")
     assert _observation_count(mqtt_hub) == 2
-    assert _stats(mqtt_hub)["created"] == 1
+    assert mqtt_stats(mqtt_hub)["created"] == 1
 
 
 def test_a_lone_hub_on_mosquitto_gets_none_of_its_notifications_back(backend_settings):
     """Without a shared subscription the hub subscribes with MQTT 5 no-local."""
     require_mosquitto()
-    hub = _start(mqtt_settings(backend_settings, "mosquitto", mqtt_shared_group=""))
-    client = _client_for(hub)
+    hub = start_hub(mqtt_settings(backend_settings, "mosquitto", mqtt_shared_group=""))
+    client = client_for(hub)
     try:
         datastream = create_thing(hub, datastreams=[datastream_body("t")]).datastreams[0]
         client.subscribe("v1.1/Observations")
@@ -350,7 +307,7 @@ def test_a_lone_hub_on_mosquitto_gets_none_of_its_notifications_back(backend_set
         notified = client.receive_on("v1.1/Observations", 2)
         assert sorted(n["result"] for n in notified) == [1.0, 2.0]
         assert hub.app.state.mqtt.notifier.idle.wait(TIMEOUT)
-        assert _stats(hub)["ignored"] == 0
+        assert mqtt_stats(hub)["ignored"] == 0
         assert _observation_count(hub) == 2
     finally:
         client.close()
@@ -363,7 +320,7 @@ def test_an_entity_representation_published_by_a_client_is_not_a_create(mqtt_hub
     echoed = mqtt_hub.get(f"{V}/Datastreams({datastream})/Observations").json()["value"][0]
     info = mqtt_client.publish("v1.1/Observations", echoed)
     info.wait_for_publish(TIMEOUT)
-    wait_for(lambda: _stats(mqtt_hub)["ignored"] >= 1, "the echo to be ignored")
+    wait_for(lambda: mqtt_stats(mqtt_hub)["ignored"] >= 1, "the echo to be ignored")
     assert _observation_count(mqtt_hub) == before
 
 
@@ -372,18 +329,18 @@ def test_embedded_broker_creates_need_a_writer_token_and_notifications_the_hub(
 ):
     """As over HTTP: reading (subscribing) is public, creating needs a publisher or admin
     token (as the MQTT password), and only the hub publishes to its other topics."""
-    hub = _start(mqtt_settings(backend_settings, "embedded"))
+    hub = start_hub(mqtt_settings(backend_settings, "embedded"))
     reader_token = hub.store.write_blocking(lambda c: create_token(c, "reader", "r"))
-    clients = [_client_for(hub, password) for password in (None, reader_token, "wrong")]
+    clients = [client_for(hub, password) for password in (None, reader_token, "wrong")]
     try:
         datastream = create_thing(hub).datastreams[0]
         before = _observation_count(hub)
         for client in clients:
             client.publish(f"v1.1/Datastreams({datastream})/Observations", {"result": 1})
         clients[0].publish("v1.1/Things", {"name": "spoofed"})
-        wait_for(lambda: _stats(hub)["refused"] == 4, "four refusals")
+        wait_for(lambda: mqtt_stats(hub)["refused"] == 4, "four refusals")
         assert _observation_count(hub) == before
-        assert _stats(hub)["received"] == 0
+        assert mqtt_stats(hub)["received"] == 0
     finally:
         for client in clients:
             client.close()
@@ -395,17 +352,17 @@ def test_creates_published_while_the_hub_is_away_are_stored_when_it_returns(back
     creates for it while it restarts."""
     require_mosquitto()
     settings = mqtt_settings(backend_settings, "mosquitto")
-    hub = _start(settings)
+    hub = start_hub(settings)
     datastream = create_thing(hub, datastreams=[datastream_body("t")]).datastreams[0]
     hub.close()
-    client = _client_for(hub)
+    client = client_for(hub)
     try:
         for index in range(5):
             topic = f"v1.1/Datastreams({datastream})/Observations"
             client.publish(topic, {"result": index}).wait_for_publish(TIMEOUT)
-        hub = _start(settings)
+        hub = start_hub(settings)
         try:
-            wait_for(lambda: _stats(hub)["created"] == 5, "the queued creates")
+            wait_for(lambda: mqtt_stats(hub)["created"] == 5, "the queued creates")
             assert _observation_count(hub) == 5
         finally:
             hub.close()
@@ -416,14 +373,21 @@ def test_creates_published_while_the_hub_is_away_are_stored_when_it_returns(back
 # --- deployment: several hubs, a taken port --------------------------------------------------
 
 
+def test_the_hubs_connection_sends_each_packet_at_once(mqtt_hub):
+    """Nagle's algorithm held an acknowledgement or notification back while the broker's TCP
+    stack delayed its ack of the previous packet: each create waited up to 40 ms."""
+    sock = mqtt_hub.app.state.mqtt.client._client.socket()
+    assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+
+
 def test_two_hubs_on_mosquitto_store_each_create_once_and_notify_once(backend_settings):
     require_mosquitto()
     first_settings = mqtt_settings(backend_settings, "mosquitto")
     tag = first_settings.mqtt_topic_prefix
     second_settings = first_settings.model_copy(update={"mqtt_client_id": f"{tag}second"})
-    first = _start(first_settings)
-    second = _start(second_settings)
-    client = _client_for(first)
+    first = start_hub(first_settings)
+    second = start_hub(second_settings)
+    client = client_for(first)
     try:
         datastream = create_thing(first, datastreams=[datastream_body("t")]).datastreams[0]
         client.subscribe("v1.1/Observations")
@@ -432,7 +396,7 @@ def test_two_hubs_on_mosquitto_store_each_create_once_and_notify_once(backend_se
             client.publish(f"v1.1/Datastreams({datastream})/Observations", {"result": i})
         notified = client.receive_on("v1.1/Observations", count)
         assert sorted(n["result"] for n in notified) == list(range(count))
-        created = [_stats(hub)["created"] for hub in (first, second)]
+        created = [mqtt_stats(hub)["created"] for hub in (first, second)]
         assert sum(created) == count
         assert all(created), f"the shared subscription spread the creates: {created}"
         results = first.get(
@@ -460,7 +424,7 @@ def test_embedded_broker_port_in_use_hub_starts_and_says_so(backend_settings):
         hub = HubClient(settings)
         try:
             assert hub.get(V).status_code == 200
-            status = _stats(hub)
+            status = mqtt_stats(hub)
             assert status["connected"] is False
             assert f"127.0.0.1:{port} is already in use" in status["problem"]
             assert "--mqtt-port" in status["problem"]

@@ -11,6 +11,8 @@ class MqttStats:
     received: int = 0  # messages on the create topics
     created: int = 0  # Observations committed from them
     rejected: int = 0  # malformed, invalid or not creatable; logged
+    rows_rejected: int = 0  # rows of CreateObservations messages left out; each logged
+    unstored: int = 0  # not stored for want of the database: unacknowledged, delivered again
     ignored: int = 0  # the hub's own notifications coming back on a create topic
     notifications: int = 0  # messages the hub published
     refused: int = 0  # publishes the embedded broker refused (no writer token)

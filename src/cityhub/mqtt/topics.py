@@ -1,7 +1,8 @@
 """MQTT topics of the SensorThings face (clause 14): ``v1.1/`` plus a resource path.
 
 Creating: ``v1.1/Observations`` and ``v1.1/<Parent>(<id>)/Observations`` for the parents
-that own Observations (Datastreams, FeaturesOfInterest). Receiving: the collection, entity
+that own Observations (Datastreams, FeaturesOfInterest), and ``v1.1/CreateObservations`` for
+many at once (``mqtt/bulk.py``). Receiving: the collection, entity
 and property paths an entity's change is visible under, optionally with ``?$select=…``.
 """
 
@@ -20,6 +21,7 @@ from cityhub.store.changes import CREATED, Change
 
 VERSION = "v1.1"
 OBSERVATION = BY_NAME["Observation"]
+CREATE_OBSERVATIONS = "CreateObservations"
 
 
 @dataclass(frozen=True)
@@ -32,7 +34,16 @@ class CreateTarget:
 
 def create_filters(prefix: str) -> list[str]:
     """Topic filters covering every topic that can create (others are rejected on arrival)."""
-    return [f"{prefix}{VERSION}/Observations", f"{prefix}{VERSION}/+/Observations"]
+    return [
+        f"{prefix}{VERSION}/Observations",
+        f"{prefix}{VERSION}/+/Observations",
+        bulk_topic(prefix),
+    ]
+
+
+def bulk_topic(prefix: str) -> str:
+    """The topic taking the body of ``POST CreateObservations`` (a cityhub extension)."""
+    return f"{prefix}{VERSION}/{CREATE_OBSERVATIONS}"
 
 
 @lru_cache(maxsize=4096)

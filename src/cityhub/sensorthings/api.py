@@ -30,7 +30,7 @@ from cityhub.errors import (
 from cityhub.sensorthings import aggregate, data_array, json_patch, latest_page, reads, writes
 from cityhub.sensorthings.batch import format_batch, parse_batch
 from cityhub.sensorthings.batch_runner import BatchRunner
-from cityhub.sensorthings.ingest import OBSERVATION, ObservationCreate, ObservationLoad
+from cityhub.sensorthings.ingest import OBSERVATION, Loaded, ObservationCreate, ObservationLoad
 from cityhub.sensorthings.model import ENTITY_TYPES, EntityType, Kind, target_of
 from cityhub.sensorthings.options import LINK_SAFE, QueryOptions, parse_query_options
 from cityhub.sensorthings.places import resolve_places
@@ -44,7 +44,7 @@ from cityhub.sensorthings.serialize import (
     serialize,
 )
 from cityhub.settings import Settings
-from cityhub.store.access import Hidden, hidden_datasets
+from cityhub.store.access import Hidden, Reader, hidden_datasets
 from cityhub.store.database import Store
 from cityhub.web import JSONResponse, read_body, read_json
 
@@ -256,18 +256,19 @@ class SensorThingsFace:
         """``POST CreateObservations``: many Observations as dataArray groups (clause 13)."""
         if request.method != "POST":
             raise MethodNotAllowed("CreateObservations takes POST")
-        await self.auth.writer(request)
+        principal = await self.auth.writer(request)
         body = await read_json(request, self.settings.max_body_bytes)
-        return await self.run(self.plan_create_observations(body, self.service_url(request)))
+        plan = self.plan_create_observations(body, self.service_url(request), principal.reader)
+        return await self.run(plan)
 
-    def plan_create_observations(self, body: Any, service_url: str) -> Plan[list[Any]]:
+    def plan_create_observations(self, body: Any, service_url: str, reader: Reader) -> Plan[Loaded]:
         """The bulk load of ``CreateObservations``, alone or inside a batch."""
         groups = data_array.parse_create(body)
 
-        def respond(ids: list[Any]) -> Response:
-            return JSONResponse(data_array.created_links(ids, service_url), 201)
+        def respond(loaded: Loaded) -> Response:
+            return JSONResponse(data_array.created_links(loaded.ids, service_url), 201)
 
-        return Plan(ObservationLoad(groups), respond, writes=True)
+        return Plan(ObservationLoad(groups, reader), respond, writes=True)
 
     def plan_post(self, call: Call) -> Plan[Any]:
         path, body = call.path, call.body
@@ -279,7 +280,8 @@ class SensorThingsFace:
         entity = last.entity
         if entity is OBSERVATION and len(path.steps) == 1:
             # The ingest hot path: the writer commits many of these with a few statements.
-            return _entity_plan(ObservationCreate(body, {}), entity, call, status=201)
+            create = ObservationCreate(body, {}, call.principal.reader)
+            return _entity_plan(create, entity, call, status=201)
 
         def work(connection: Connection) -> Record:
             hidden = self.writing(connection, call)

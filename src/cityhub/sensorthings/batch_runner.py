@@ -242,7 +242,8 @@ class BatchRunner:
         if path_text.strip("/") == CREATE_OBSERVATIONS:
             if request.method != "POST":
                 raise MethodNotAllowed("CreateObservations takes POST")
-            return self.face.plan_create_observations(body, f"{self.base_url}/{VERSION}")
+            service_url = f"{self.base_url}/{VERSION}"
+            return self.face.plan_create_observations(body, service_url, self.principal.reader)
         call = Call(
             request.method,
             parse_resource_path(unquote(path_text)),

@@ -176,7 +176,7 @@ def _convert(parsed: ObservationColumns, name: str, values: Any) -> None:
     else:  # FeatureOfInterest/id
         ids, rejected = columns.references(values, FEATURE_OF_INTEREST.holds_id)
         target["feature_of_interest_id"] = ids
-    parsed.rejected |= rejected
+    parsed.reject(rejected, f"its {name} is not valid")
 
 
 def created_links(ids: list[list[int | None]], url: str) -> list[str]:

@@ -13,7 +13,7 @@ valid row with the store's bulk loader (COPY / executemany) and ids reserved up 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from itertools import compress
 from typing import Any
@@ -25,7 +25,9 @@ from cityhub.sensorthings import derived, reads, writes
 from cityhub.sensorthings.model import BY_NAME, OBSERVATION_TYPE_BASE
 from cityhub.sensorthings.reads import Record
 from cityhub.sensorthings.serialize import result_value
+from cityhub.sensorthings.visibility import visible
 from cityhub.store import changes, schema
+from cityhub.store.access import EVERYTHING, Reader, hidden_datasets
 from cityhub.store.bulk import BulkLoader
 
 OBSERVATION = BY_NAME["Observation"]
@@ -36,15 +38,20 @@ _INSERT_RETURNING_IDS = insert(schema.observations).returning(
 
 
 class ObservationCreate:
-    """One ``POST …/Observations``; ``fixed`` holds the (Multi)Datastream named by the URL."""
+    """One ``POST …/Observations``; ``fixed`` holds the (Multi)Datastream named by the URL,
+    ``reader`` what the writer may read: a stream it may not read does not exist for it."""
 
     batch_key = "observation-create"
 
-    def __init__(self, body: Any, fixed: dict[str, int]) -> None:
+    def __init__(self, body: Any, fixed: dict[str, int], reader: Reader = EVERYTHING) -> None:
         self.body = body
         self.fixed = fixed
+        self.reader = reader
 
     def __call__(self, connection: Connection) -> Record:
+        writes.write_as(connection, None, hidden_datasets(connection, self.reader))
+        named = [(s, self.fixed[s.key]) for s in derived.STREAMS if s.key in self.fixed]
+        refuse_hidden(connection, [(self.reader, ref) for ref in named])
         new_id = writes.create(connection, OBSERVATION, self.body, self.fixed)
         return reads.read_by_id(connection, OBSERVATION, new_id)
 
@@ -53,7 +60,33 @@ class ObservationCreate:
         rows = [writes.plain_observation_columns(c.body, c.fixed) for c in creates]
         if any(row is None for row in rows):
             return [create(connection) for create in creates]
+        refs = [derived.stream_of(row) for row in rows]  # type: ignore[arg-type]
+        refuse_hidden(connection, zip([c.reader for c in creates], refs, strict=True))
         return _insert_many(connection, rows)  # type: ignore[arg-type]
+
+
+def refuse_hidden(
+    connection: Connection, wanted: Iterable[tuple[Reader, derived.StreamRef]]
+) -> None:
+    """``BadRequest`` if a writer names a stream it may not read: to it, that stream does not
+    exist (as over ``POST Datastreams(n)/Observations``). One small query per kind of reader
+    and stream, none for admins or while no dataset is restricted."""
+    by_reader: dict[Reader, dict[derived.Stream, set[int]]] = {}
+    for reader, (stream, stream_id) in wanted:
+        if not reader.everything:
+            by_reader.setdefault(reader, {}).setdefault(stream, set()).add(stream_id)
+    for reader, streams in by_reader.items():
+        hidden = hidden_datasets(connection, reader)
+        if not hidden:
+            continue
+        for stream, ids in streams.items():
+            entity, table = BY_NAME[stream.name], stream.table
+            shown = select(table.c.id).where(
+                table.c.id.in_(sorted(ids)), *visible(entity, table, hidden)
+            )
+            missing = ids - set(connection.scalars(shown))
+            if missing:
+                raise BadRequest(f"{stream.name}({min(missing)}) does not exist")
 
 
 def _insert_many(connection: Connection, rows: list[dict[str, Any]]) -> list[Record]:
@@ -137,14 +170,36 @@ class ObservationColumns:
     where: str = ""
     time_texts: dict[str, Sequence[Any]] = field(default_factory=dict)
     stream: derived.Stream = derived.DATASTREAM
+    #: Why each rejected row was rejected (the first reason found), for logs.
+    reasons: dict[int, str] = field(default_factory=dict)
 
     @property
     def ref(self) -> derived.StreamRef:
         return self.stream, self.stream_id
 
+    def reject(self, rows: Iterable[int], reason: str) -> None:
+        """Leave ``rows`` out of the load, for ``reason`` unless they already were."""
+        for row in rows:
+            if row not in self.rejected:
+                self.rejected.add(row)
+                self.reasons[row] = reason
+
+
+@dataclass
+class Loaded:
+    """What a bulk load did: for each group, the new id of each row (``None`` where it was
+    rejected), and why each rejected row was."""
+
+    ids: list[list[int | None]]
+    reasons: list[dict[int, str]]
+
+    def __getitem__(self, part: slice) -> Loaded:
+        return Loaded(self.ids[part], self.reasons[part])
+
 
 class ObservationLoad:
-    """One bulk request (``CreateObservations``) queued with the writer.
+    """One bulk request (``CreateObservations``) queued with the writer; ``reader`` is what
+    the writer may read (a stream it may not read does not exist for it).
 
     Requests queued together are loaded together: one lookup of their Datastreams, one id
     reservation, one COPY. If one of them is rejected as a whole, the writer redoes each
@@ -153,25 +208,33 @@ class ObservationLoad:
 
     batch_key = "observation-load"
 
-    def __init__(self, groups: list[ObservationColumns]) -> None:
+    def __init__(self, groups: list[ObservationColumns], reader: Reader = EVERYTHING) -> None:
         self.groups = groups
+        self.reader = reader
 
-    def __call__(self, connection: Connection) -> list[list[int | None]]:
-        return load_observations(connection, self.groups)
+    def __call__(self, connection: Connection) -> Loaded:
+        return self.run_batch(connection, [self])[0]
 
     @classmethod
-    def run_batch(cls, connection: Connection, loads: list[ObservationLoad]) -> list[list]:
-        ids = load_observations(connection, [g for load in loads for g in load.groups])
+    def run_batch(cls, connection: Connection, loads: list[ObservationLoad]) -> list[Loaded]:
+        refuse_hidden(connection, [(load.reader, g.ref) for load in loads for g in load.groups])
+        loaded = load_checked(connection, [g for load in loads for g in load.groups])
         results, start = [], 0
         for load in loads:
-            results.append(ids[start : start + len(load.groups)])
+            results.append(loaded[start : start + len(load.groups)])
             start += len(load.groups)
         return results
 
 
 def load_observations(connection: Connection, groups: list[ObservationColumns]) -> list[list]:
     """Create the Observations of ``groups`` in one bulk load; for each group, the new id of
-    each row, or ``None`` where the row was rejected.
+    each row, or ``None`` where the row was rejected (see ``load_checked``)."""
+    return load_checked(connection, groups).ids
+
+
+def load_checked(connection: Connection, groups: list[ObservationColumns]) -> Loaded:
+    """Create the Observations of ``groups`` in one bulk load; the new ids and the reasons
+    of the rows rejected.
 
     What needs the database is checked here, per row, without stopping the others: the
     result against the Datastream's observationType, the FeatureOfInterest (given and
@@ -180,7 +243,10 @@ def load_observations(connection: Connection, groups: list[ObservationColumns]) 
     Datastream's phenomenonTime, resultTime and observedArea are widened once.
     """
     # Work on copies: the writer may run the same groups again after a rollback.
-    groups = [replace(g, columns=dict(g.columns), rejected=set(g.rejected)) for g in groups]
+    groups = [
+        replace(g, columns=dict(g.columns), rejected=set(g.rejected), reasons=dict(g.reasons))
+        for g in groups
+    ]
     contexts = derived.stream_contexts(connection, {g.ref for g in groups})
     for group in groups:
         if group.ref not in contexts:
@@ -217,7 +283,7 @@ def load_observations(connection: Connection, groups: list[ObservationColumns]) 
         loader.load(schema.observations, names, table_rows)
         derived.extend_stream_extents(connection, extents, contexts)
         changes.record_created(connection, OBSERVATION.name, ids)
-    return new_ids
+    return Loaded(new_ids, [group.reasons for group in groups])
 
 
 def _numbered(group: ObservationColumns, ids: list[int]) -> list[int | None]:
@@ -246,8 +312,9 @@ def _check_features(
     for group in groups:
         column = group.columns.get("feature_of_interest_id")
         if column is not None and given - existing:
-            group.rejected.update(
-                i for i, f in enumerate(column) if f is not None and f not in existing
+            group.reject(
+                (i for i, f in enumerate(column) if f is not None and f not in existing),
+                "its FeatureOfInterest does not exist",
             )
         if column is not None and None not in column:
             continue
@@ -260,7 +327,10 @@ def _check_features(
                 feature if f is None else f for f in column
             ]
         if feature is None:
-            group.rejected.update(i for i, f in enumerate(column) if f is None)
+            group.reject(
+                (i for i, f in enumerate(column) if f is None),
+                "no FeatureOfInterest, and its Thing has no Location to derive one from",
+            )
 
 
 def _derived_feature(
@@ -292,10 +362,13 @@ def _check_results(group: ObservationColumns, context: Any) -> None:
             continue
         try:
             if code != schema.RESULT_JSON:
-                raise BadRequest("wrong result type")
+                raise BadRequest(
+                    f"the result does not fit the {group.stream.name}'s observationType "
+                    f"{context.observation_type.removeprefix(OBSERVATION_TYPE_BASE)}"
+                )
             writes.check_observation_result(group.stream, context, documents[index])
-        except BadRequest:
-            group.rejected.add(index)
+        except BadRequest as exc:
+            group.reject([index], exc.message)
 
 
 def _accepted(group: ObservationColumns) -> tuple[list[list[Any]], dict[int, Sequence[Any]]]:
