@@ -18,6 +18,11 @@ def paths() -> dict[str, Any]:
         "304": {"description": "The client's copy (If-None-Match, If-Modified-Since) is current."},
         "400": {"description": "A parameter is malformed or unknown."},
         "404": {"description": "No such collection or (Multi)Datastream the client may see."},
+        "503": {
+            "description": "As many downloads are running as the hub serves at once; "
+            "Retry-After says when to try again.",
+            "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+        },
     }
 
     def parameter(name: str, where: str, description: str, **schema: Any) -> dict[str, Any]:

@@ -60,11 +60,19 @@ class Notifier:
         self.idle.set()
         self._pending = 0
         self._pending_lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._dropped = 0
 
     def start(self) -> None:
         self._thread.start()
 
     def stop(self) -> None:
+        """Stop within a moment: what is queued is dropped, and counted in the log.
+
+        Under a heavy load the notifications lag behind the commits (an external broker takes
+        each through one client), and the hub is stopping: publishing a backlog of minutes
+        would only hold the stop up."""
+        self._stopping.set()
         self._queue.put(_STOP)
         self._thread.join(timeout=30)
 
@@ -83,12 +91,29 @@ class Notifier:
                     self._notify(changes)
                 except Exception:  # e.g. the database briefly gone: these are lost, go on
                     log.exception("publishing %d MQTT notifications failed", len(changes))
+            if self._stopping.is_set() and not stop:
+                taken += self._drop_queued()
+                stop = True
             with self._pending_lock:
                 self._pending -= taken
                 if self._pending == 0:
                     self.idle.set()
             if stop:
+                if self._dropped:
+                    log.warning(
+                        "%d MQTT notifications of committed changes not published: the hub "
+                        "is stopping",
+                        self._dropped,
+                    )
                 return
+
+    def _drop_queued(self) -> int:
+        """Empty the queue (up to the stop); the number of commits taken from it."""
+        taken = 0
+        while (item := self._queue.get()) is not _STOP:
+            self._dropped += len(item)
+            taken += 1
+        return taken
 
     def _take(self) -> tuple[list[Change], int, bool]:
         """All commits queued so far (up to a bound), their number, and whether to stop."""
@@ -118,7 +143,10 @@ class Notifier:
         sent = 0
         for name, entity_changes in by_entity.items():
             entity = BY_NAME[name]
-            for change in entity_changes:
+            for index, change in enumerate(entity_changes):
+                if self._stopping.is_set():
+                    self._dropped += len(entity_changes) - index
+                    break
                 row = rows[name].get(change.id)
                 if row is not None:  # deleted since: nothing to tell
                     sent += self._publish_change(entity, change, row, interest)

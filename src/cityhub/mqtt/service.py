@@ -120,10 +120,10 @@ class MqttService:
 
     def stop(self) -> None:
         self.store.set_commit_listener(None)
+        if self.notifier is not None:  # first: what it is sending goes out while connected
+            self.notifier.stop()
         if self.client is not None:
             self.client.stop()
-        if self.notifier is not None:
-            self.notifier.stop()
         if self.broker is not None:
             self.broker.stop()
         self.client = self.notifier = self.broker = None
