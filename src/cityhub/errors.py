@@ -15,6 +15,10 @@ class ApiError(Exception):
     def body(self) -> dict[str, object]:
         return {"code": self.status, "type": "error", "message": self.message}
 
+    def headers(self) -> dict[str, str]:
+        """Headers the answer carries with the body: how to authenticate after a 401."""
+        return {"WWW-Authenticate": "Bearer"} if self.status == 401 else {}
+
 
 class BadRequest(ApiError):
     status = 400
@@ -67,6 +71,11 @@ class ServiceUnavailable(ApiError):
         super().__init__(message)
         #: Seconds after which a client may try again, sent as ``Retry-After``.
         self.retry_after = retry_after
+
+    def headers(self) -> dict[str, str]:
+        if self.retry_after is None:
+            return super().headers()
+        return {**super().headers(), "Retry-After": str(self.retry_after)}
 
 
 class QuerySyntaxError(BadRequest):

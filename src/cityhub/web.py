@@ -39,10 +39,7 @@ class JSONResponse(Response):
 
 
 def error_response(error: ApiError) -> JSONResponse:
-    headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else {}
-    if isinstance(error, ServiceUnavailable) and error.retry_after is not None:
-        headers["Retry-After"] = str(error.retry_after)
-    return JSONResponse(error.body(), status_code=error.status, headers=headers)
+    return JSONResponse(error.body(), status_code=error.status, headers=error.headers())
 
 
 async def read_json(request: Request, max_bytes: int) -> Any:
