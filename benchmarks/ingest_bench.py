@@ -31,7 +31,16 @@ from pathlib import Path
 
 import httpx
 import orjson
-from harness import START, TOKEN, backends, hub_database, hub_env, running_hub, seed_datastreams
+from harness import (
+    START,
+    TOKEN,
+    backends,
+    floor_load,
+    hub_database,
+    hub_env,
+    running_hub,
+    seed_datastreams,
+)
 from sqlalchemy import func, select
 
 from cityhub.sensorthings import data_array
@@ -113,7 +122,7 @@ def floor(store: Store, args: argparse.Namespace, per_transaction: int) -> tuple
         for start in range(0, total, per_transaction):
             with connection.begin():
                 chunk = rows[start : start + per_transaction]
-                loader.load(schema.observations, _FLOOR_COLUMNS, chunk)
+                floor_load(connection, schema.observations, _FLOOR_COLUMNS, chunk)
         return total / (time.perf_counter() - started), (time.process_time() - cpu) / total
 
 

@@ -45,6 +45,7 @@ from harness import (
     backends,
     create_database,
     drop_database,
+    floor_insert,
     hub_env,
     open_store,
     serve_command,
@@ -270,7 +271,7 @@ def bulk_floor(overrides: dict[str, Any], count: int) -> float:
             for i in range(count)
         ]
         started = time.perf_counter()
-        store.write_blocking(lambda c: store.bulk_insert(c, schema.observations, rows))
+        floor_insert(store, schema.observations, rows)
         return count / (time.perf_counter() - started)
     finally:
         store.close()

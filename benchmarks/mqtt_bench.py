@@ -44,6 +44,7 @@ from harness import (
     backends,
     create_database,
     drop_database,
+    floor_insert,
     hub_env,
     post_script,
     serve_command,
@@ -402,7 +403,7 @@ def bulk_floor(hub: dict, datastream: int, feature: int, count: int) -> float:
     ]
     try:
         started = time.perf_counter()
-        store.write_blocking(lambda c: store.bulk_insert(c, schema.observations, rows))
+        floor_insert(store, schema.observations, rows)
         return count / (time.perf_counter() - started)
     finally:
         store.close()

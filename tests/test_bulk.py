@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import math
+import random
+import struct
+from datetime import UTC, datetime
+
 import psycopg
 import pytest
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.exc import OperationalError
 
 from cityhub.sensorthings.columns import instants
-from cityhub.store import schema
+from cityhub.store import bulk, schema
 from cityhub.store.bulk import BulkLoader
 from conftest import POSTGRES_URL
+from sensorthings.helpers import create_thing, datastream_body, observation
 
 
 def test_reserved_ids_are_new_and_never_reused(hub):
@@ -101,3 +107,64 @@ def test_a_connection_lost_during_a_load_is_a_database_error_and_the_writer_reco
     body = [{"Datastream": {"@iot.id": 1}, "components": ["result"], "dataArray": [[1.0]]}]
     assert hub.post("/v1.1/CreateObservations", body).status_code == 503
     assert hub.post("/v1.1/CreateObservations", body).status_code == 400  # no Datastream 1
+
+
+def _awkward_values() -> list[tuple]:
+    """Rows of (result_number, result_string, result_json) the JSON form must carry exactly:
+    floats of every magnitude, text that looks like numbers or JSON, control characters."""
+    floats = [
+        0.1, -0.0, 1.0, 5e-324, 1.7976931348623157e308, 2.0**53 + 2, 123456789.123456789,
+        *(struct.unpack("<d", random.Random(seed).randbytes(8))[0] for seed in range(2000)),
+    ]  # fmt: skip
+    finite = [f for f in floats if math.isfinite(f)]
+    texts = ["2026", "1.5e3", '{"a": 1}', '"quoted"', "null", "", "ä\u0000\n\t💧", "x" * 5000]
+    rows = [(f, None, None) for f in finite]
+    rows += [(None, t, None) for t in texts]
+    rows += [(None, None, '{"nested": [1, 2.5, null, "s"]}'), (7, None, "[]"), (True, None, None)]
+    return rows
+
+
+def test_sqlite_loads_every_value_as_the_driver_would(sqlite_hub, monkeypatch):
+    """On SQLite rows go to the database as JSON (``_sqlite_insert``): every value is stored
+    as binding it would store it, across chunk boundaries, and bytes take the driver's way."""
+    monkeypatch.setattr(bulk, "_SQLITE_CHUNK", 700)  # several chunks and a partial one
+    hub = sqlite_hub
+    observations = schema.observations
+    first_observation = observation(1.0, "2026-01-01T00:00:00Z")
+    seeded = create_thing(hub, datastreams=[datastream_body("t", [first_observation])])
+    datastream = seeded.datastreams[0]
+    first = seeded.observations[datastream][0]
+    feature = hub.get(f"/v1.1/Observations({first})/FeatureOfInterest").json()["@iot.id"]
+    rows = _awkward_values()
+    columns = ("datastream_id", "feature_of_interest_id", "phenomenon_time_start",
+               "result_type", "result_number", "result_string", "result_json")  # fmt: skip
+
+    def work(connection):
+        loader = BulkLoader(connection)
+        time = loader.times([datetime(2026, 1, 1, tzinfo=UTC)])[0]
+        loader.load(observations, columns, [(datastream, feature, time, 0, *row) for row in rows])
+
+    hub.store.write_blocking(work)
+    stored = hub.store.read_blocking(
+        lambda c: c.exec_driver_sql(
+            "SELECT result_number, result_string, result_json FROM observations "
+            "WHERE result_type = 0 ORDER BY id"
+        ).all()
+    )
+    assert [tuple(row) for row in stored] == rows  # True is 1.0, 7 is 7.0: REAL affinity
+    assert {type(row[0]) for row in stored} == {float, type(None)}
+
+    dead_letters = schema.lorawan_dead_letters
+    payloads = [bytes([0, 255, i]) for i in range(3)]
+
+    def letters(connection):
+        loader = BulkLoader(connection)
+        now = loader.times([datetime(2026, 1, 1, tzinfo=UTC)])[0]
+        names = ("integration", "network", "payload", "reason", "received_at", "last_attempt_at")
+        loader.load(dead_letters, names, [("i", "ttn", p, "r", now, now) for p in payloads])
+
+    hub.store.write_blocking(letters)
+    kept = hub.store.read_blocking(
+        lambda c: c.scalars(select(dead_letters.c.payload).order_by(dead_letters.c.id)).all()
+    )
+    assert [bytes(p) for p in kept] == payloads
