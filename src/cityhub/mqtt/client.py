@@ -109,6 +109,7 @@ class HubClient:
         client.on_message = self._message
         self._client = client
         self._subscribe_mid: int | None = None
+        self._last_notification: paho.MQTTMessageInfo | None = None
         self._notification_properties: Properties | None = None
         if mqtt5:
             properties = Properties(PacketTypes.PUBLISH)
@@ -137,7 +138,26 @@ class HubClient:
         self.connected.clear()
 
     def publish_notification(self, topic: str, payload: bytes, qos: int) -> None:
-        self._client.publish(topic, payload, qos, properties=self._notification_properties)
+        self._last_notification = self._client.publish(
+            topic, payload, qos, properties=self._notification_properties
+        )
+
+    def notifications_sent(self) -> Callable[[float], bool]:
+        """A wait (with a timeout) for the notifications published so far to have gone out:
+        sent at QoS 0, acknowledged by the broker at QoS 1. paho sends its messages in order,
+        so the last one stands for all."""
+        last = self._last_notification
+        if last is None:
+            return lambda timeout: True
+
+        def wait(timeout: float) -> bool:
+            try:
+                last.wait_for_publish(timeout)
+            except (ValueError, RuntimeError):  # not queued, or its connection was lost
+                return True
+            return last.is_published()
+
+        return wait
 
     def ack(self, message: paho.MQTTMessage) -> None:
         if message.qos > 0:

@@ -6,6 +6,12 @@ anyone listens to (exactly, with the embedded broker; unknown with an external o
 the plain topics), reads the entities in one query per entity type, serialises them as the
 REST face does (absolute selfLinks) and publishes. Nothing of a restricted dataset is
 published: a topic cannot ask for a token.
+
+Notifications are best-effort and bounded: a round is published only once the previous one
+has gone out to the broker (``sent``), so the client never holds more than a round, and at
+most ``MAX_BACKLOG`` committed changes wait for their turn; the changes of commits beyond
+that are not notified, counted as ``unnotified`` and logged. Under a sustained bulk load
+through an external broker (each message through one client) that is where memory stops.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
@@ -34,6 +41,10 @@ log = logging.getLogger(__name__)
 Publish = Callable[[str, bytes], None]
 _STOP = object()
 _MAX_CHANGES = 5000  # changes handled per round: bounded reads, bounded memory
+MAX_BACKLOG = 200_000  # committed changes waiting to be notified, at most
+_SENT_WAIT_SECONDS = 0.5  # slices of the wait for a round to go out, to notice a stop
+_SENT_TIMEOUT_SECONDS = 30  # a broker away for longer: the next round queues behind it
+_LOG_EVERY_SECONDS = 60
 
 
 class Notifier:
@@ -47,9 +58,14 @@ class Notifier:
         base_url: str,
         prefix: str,
         stats: MqttStats,
+        sent: Callable[[], Callable[[float], bool]] | None = None,
     ) -> None:
+        """``sent``, for a broker behind a connection, is called after a round's publishes
+        and gives a wait: called with a timeout, it returns whether all of them have gone
+        out to the broker."""
         self._store = store
         self._publish = publish
+        self._sent = sent
         self._interest = interest
         self._service_url = f"{base_url.rstrip('/')}/{VERSION}"
         self._prefix = f"{prefix}{VERSION}/"
@@ -59,9 +75,12 @@ class Notifier:
         self.idle = threading.Event()  # set while nothing is queued or being published
         self.idle.set()
         self._pending = 0
+        self._backlog = 0  # changes queued, not yet taken
+        self._rest: list[Change] = []  # of the commit the last round began
         self._pending_lock = threading.Lock()
         self._stopping = threading.Event()
         self._dropped = 0
+        self._unnotified_logged: float | None = None
 
     def start(self) -> None:
         self._thread.start()
@@ -77,20 +96,39 @@ class Notifier:
         self._thread.join(timeout=30)
 
     def on_commit(self, changes: list[Change]) -> None:
-        """The store's commit listener: runs in the writer thread, so it only queues."""
+        """The store's commit listener: runs in the writer thread, so it only queues, or
+        counts what the backlog has no room for."""
         with self._pending_lock:
+            if self._backlog + len(changes) > MAX_BACKLOG:
+                self._unnotified(len(changes))
+                return
+            self._backlog += len(changes)
             self._pending += 1
             self.idle.clear()
         self._queue.put(changes)
 
+    def _unnotified(self, count: int) -> None:
+        self._stats.add("unnotified", count)
+        now, last = time.monotonic(), self._unnotified_logged
+        if last is None or now - last >= _LOG_EVERY_SECONDS:
+            self._unnotified_logged = now
+            log.warning(
+                "MQTT notifications lag %d changes behind the commits: the changes of new "
+                "commits are not notified until they catch up (counted as unnotified)",
+                self._backlog,
+            )
+
     def _run(self) -> None:
         while True:
             changes, taken, stop = self._take()
+            with self._pending_lock:
+                self._backlog -= len(changes)
             if changes:
                 try:
                     self._notify(changes)
                 except Exception:  # e.g. the database briefly gone: these are lost, go on
                     log.exception("publishing %d MQTT notifications failed", len(changes))
+                self._wait_sent()
             if self._stopping.is_set() and not stop:
                 taken += self._drop_queued()
                 stop = True
@@ -107,30 +145,57 @@ class Notifier:
                     )
                 return
 
+    def _wait_sent(self) -> None:
+        """Until the round has gone out to the broker, or the hub stops, or the broker has
+        been away too long."""
+        if self._sent is None:
+            return
+        wait = self._sent()
+        deadline = time.monotonic() + _SENT_TIMEOUT_SECONDS
+        while not self._stopping.is_set() and time.monotonic() < deadline:
+            if wait(_SENT_WAIT_SECONDS):
+                return
+
     def _drop_queued(self) -> int:
-        """Empty the queue (up to the stop); the number of commits taken from it."""
+        """Empty the queue (up to the stop) and the rest of a commit begun; the number of
+        commits taken."""
         taken = 0
+        if self._rest:
+            self._dropped += len(self._rest)
+            self._rest = []
+            taken += 1
         while (item := self._queue.get()) is not _STOP:
             self._dropped += len(item)
             taken += 1
         return taken
 
     def _take(self) -> tuple[list[Change], int, bool]:
-        """All commits queued so far (up to a bound), their number, and whether to stop."""
-        first = self._queue.get()
-        if first is _STOP:
-            return [], 0, True
-        changes, taken = list(first), 1
-        while len(changes) < _MAX_CHANGES:
+        """The next round: up to ``_MAX_CHANGES`` changes of the commits queued so far (a
+        bulk load's commit is spread over rounds), the number of commits it completes, and
+        whether to stop."""
+        if not self._rest:
+            first = self._queue.get()
+            if first is _STOP:
+                return [], 0, True
+            self._rest = first
+        changes: list[Change] = []
+        taken = 0
+        while True:
+            room = _MAX_CHANGES - len(changes)
+            changes.extend(self._rest[:room])
+            self._rest = self._rest[room:]
+            if self._rest:
+                return changes, taken, False
+            taken += 1
+            if len(changes) >= _MAX_CHANGES:
+                return changes, taken, False
             try:
                 more = self._queue.get_nowait()
             except queue.Empty:
-                break
+                return changes, taken, False
             if more is _STOP:
                 return changes, taken, True
-            changes.extend(more)
-            taken += 1
-        return changes, taken, False
+            self._rest = more
 
     def _notify(self, changes: list[Change]) -> None:
         interest = self._interest()

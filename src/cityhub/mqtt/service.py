@@ -106,6 +106,7 @@ class MqttService:
             default_base_url(self.settings),
             prefix,
             self.stats,
+            sent=client.notifications_sent if broker is None else None,
         )
         notifier.start()
         self.store.set_commit_listener(notifier.on_commit)

@@ -15,6 +15,7 @@ class MqttStats:
     unstored: int = 0  # not stored for want of the database: unacknowledged, delivered again
     ignored: int = 0  # the hub's own notifications coming back on a create topic
     notifications: int = 0  # messages the hub published
+    unnotified: int = 0  # committed changes not notified: too far behind (notify.MAX_BACKLOG)
     refused: int = 0  # publishes the embedded broker refused (no writer token)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
