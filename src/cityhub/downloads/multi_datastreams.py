@@ -77,7 +77,7 @@ def find(
         connection, _multi, multi_datastream_id, hidden, [m.multi_observation_data_types]
     )
     data_types = list(row.multi_observation_data_types)
-    properties = _property_names(connection, multi_datastream_id)
+    properties = property_names(connection, [multi_datastream_id]).get(multi_datastream_id, [])
     # The lists match in length (clause 12); a name missing all the same is left empty.
     names = component_names([*properties, *[""] * len(data_types)][: len(data_types)])
     found = MultiDatastream(multi_datastream_id, names, data_types)
@@ -90,14 +90,19 @@ def find(
     )
 
 
-def _property_names(connection: Connection, multi_datastream_id: int) -> list[str]:
+def property_names(connection: Connection, ids: Sequence[int]) -> dict[int, list[str]]:
+    """The names of the ObservedProperties of MultiDatastreams, each in its components'
+    order, by MultiDatastream id (one without any is left out)."""
     statement = (
-        select(_properties.c.name)
+        select(_links.c.multi_datastream_id, _properties.c.name)
         .select_from(_links.join(_properties, _properties.c.id == _links.c.observed_property_id))
-        .where(_links.c.multi_datastream_id == multi_datastream_id)
-        .order_by(_links.c.position)
+        .where(_links.c.multi_datastream_id.in_(sorted(ids)))
+        .order_by(_links.c.multi_datastream_id, _links.c.position)
     )
-    return list(connection.scalars(statement))
+    names: dict[int, list[str]] = {}
+    for multi_datastream_id, name in connection.execute(statement):
+        names.setdefault(multi_datastream_id, []).append(name)
+    return names
 
 
 def component_names(names: Sequence[str]) -> list[str]:

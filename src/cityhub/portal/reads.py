@@ -11,6 +11,7 @@ from typing import Any
 import orjson
 from sqlalchemy import ColumnElement, Connection, func, select
 
+from cityhub.downloads.multi_datastreams import property_names
 from cityhub.freshness import freshness
 from cityhub.sensorthings.serialize import display_unit, result_value
 from cityhub.store import schema
@@ -19,7 +20,6 @@ from cityhub.store.access import Hidden, in_visible_dataset
 _things = schema.things
 _datastreams = schema.datastreams
 _multi_datastreams = schema.multi_datastreams
-_multi_properties = schema.multi_datastream_observed_properties
 _observations = schema.observations
 _properties = schema.observed_properties
 _datasets = schema.datasets
@@ -156,19 +156,8 @@ def dataset_multi_datastreams(connection: Connection, dataset_id: int) -> list[d
         .where(_things.c.dataset_id == dataset_id)
         .order_by(_things.c.name, m.name, m.id)
     )
-    found = [{**row, "observed": []} for row in connection.execute(statement).mappings()]
-    if not found:
-        return found
-    by_id = {multi["id"]: multi for multi in found}
-    link = _multi_properties.c
-    names = (
-        select(link.multi_datastream_id, _properties.c.name)
-        .select_from(
-            _multi_properties.join(_properties, _properties.c.id == link.observed_property_id)
-        )
-        .where(link.multi_datastream_id.in_(sorted(by_id)))
-        .order_by(link.multi_datastream_id, link.position)
-    )
-    for multi_id, name in connection.execute(names):
-        by_id[multi_id]["observed"].append(name)
+    found = [dict(row) for row in connection.execute(statement).mappings()]
+    names = property_names(connection, [multi["id"] for multi in found])
+    for multi in found:
+        multi["observed"] = names.get(multi["id"], [])
     return found
