@@ -127,7 +127,8 @@ def _awkward_values() -> list[tuple]:
 def test_sqlite_loads_every_value_as_the_driver_would(sqlite_hub, monkeypatch):
     """On SQLite rows go to the database as JSON (``_sqlite_insert``): every value is stored
     as binding it would store it, across chunk boundaries, and bytes take the driver's way."""
-    monkeypatch.setattr(bulk, "_SQLITE_CHUNK", 700)  # several chunks and a partial one
+    monkeypatch.setattr(bulk, "_SQLITE_CHUNK", 700)  # several chunks and a partial one,
+    monkeypatch.setattr(bulk, "_SQLITE_CHUNK_BYTES", 20_000)  # each split by its size
     hub = sqlite_hub
     observations = schema.observations
     first_observation = observation(1.0, "2026-01-01T00:00:00Z")

@@ -236,6 +236,7 @@ class BulkLoader:
 
 
 _SQLITE_CHUNK = 50_000  # rows per statement: bounded memory, one statement per many rows
+_SQLITE_CHUNK_BYTES = 32 * 1024 * 1024  # and at most this much JSON (SQLite's limit is 1 GB)
 _PLAIN_JSON = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_SUBCLASS
 _NUL = b"\\u0000"
 
@@ -284,6 +285,11 @@ def _sqlite_insert_chunk(
         payload = None
     if payload is None or _NUL in payload:  # SQLite's JSON functions end a text at a NUL
         execute(one_by_one, chunk)
+        return
+    if len(payload) > _SQLITE_CHUNK_BYTES and len(chunk) > 1:  # large geometries, documents
+        half = len(chunk) // 2
+        _sqlite_insert_chunk(execute, statement, one_by_one, chunk[:half])
+        _sqlite_insert_chunk(execute, statement, one_by_one, chunk[half:])
         return
     execute(statement, (payload.decode(),))
 
