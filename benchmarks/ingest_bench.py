@@ -132,7 +132,7 @@ def in_process(store: Store, args: argparse.Namespace) -> tuple[float, float]:
     total = args.requests * args.batch
     started, cpu = time.perf_counter(), time.process_time()
     for groups in parsed:
-        ids = store.write_blocking(lambda c, groups=groups: load_observations(c, groups))
+        ids = store.write_blocking(lambda c, groups=groups: load_observations(c, groups).ids)
         assert all(i is not None for group in ids for i in group)
     return total / (time.perf_counter() - started), (time.process_time() - cpu) / total
 

@@ -27,7 +27,7 @@ from cityhub.sensorthings.reads import Record
 from cityhub.sensorthings.serialize import result_value
 from cityhub.sensorthings.visibility import visible
 from cityhub.store import changes, schema
-from cityhub.store.access import EVERYTHING, Reader, hidden_datasets
+from cityhub.store.access import EVERYTHING, Hidden, Reader, hidden_datasets
 from cityhub.store.bulk import BulkLoader
 
 OBSERVATION = BY_NAME["Observation"]
@@ -49,9 +49,10 @@ class ObservationCreate:
         self.reader = reader
 
     def __call__(self, connection: Connection) -> Record:
-        writes.write_as(connection, None, hidden_datasets(connection, self.reader))
+        hidden = hidden_datasets(connection, self.reader)
+        writes.write_as(connection, None, hidden)
         named = [(s, self.fixed[s.key]) for s in derived.STREAMS if s.key in self.fixed]
-        refuse_hidden(connection, [(self.reader, ref) for ref in named])
+        refuse_hidden(connection, [(self.reader, ref) for ref in named], {self.reader: hidden})
         new_id = writes.create(connection, OBSERVATION, self.body, self.fixed)
         return reads.read_by_id(connection, OBSERVATION, new_id)
 
@@ -66,17 +67,21 @@ class ObservationCreate:
 
 
 def refuse_hidden(
-    connection: Connection, wanted: Iterable[tuple[Reader, derived.StreamRef]]
+    connection: Connection,
+    wanted: Iterable[tuple[Reader, derived.StreamRef]],
+    known: dict[Reader, Hidden] | None = None,
 ) -> None:
     """``BadRequest`` if a writer names a stream it may not read: to it, that stream does not
     exist (as over ``POST Datastreams(n)/Observations``). One small query per kind of reader
-    and stream, none for admins or while no dataset is restricted."""
+    and stream, none for admins or while no dataset is restricted; ``known`` holds what the
+    caller has already read of some readers' hidden datasets."""
     by_reader: dict[Reader, dict[derived.Stream, set[int]]] = {}
     for reader, (stream, stream_id) in wanted:
         if not reader.everything:
             by_reader.setdefault(reader, {}).setdefault(stream, set()).add(stream_id)
     for reader, streams in by_reader.items():
-        hidden = hidden_datasets(connection, reader)
+        known_hidden = (known or {}).get(reader)
+        hidden = hidden_datasets(connection, reader) if known_hidden is None else known_hidden
         if not hidden:
             continue
         for stream, ids in streams.items():
@@ -218,7 +223,7 @@ class ObservationLoad:
     @classmethod
     def run_batch(cls, connection: Connection, loads: list[ObservationLoad]) -> list[Loaded]:
         refuse_hidden(connection, [(load.reader, g.ref) for load in loads for g in load.groups])
-        loaded = load_checked(connection, [g for load in loads for g in load.groups])
+        loaded = load_observations(connection, [g for load in loads for g in load.groups])
         results, start = [], 0
         for load in loads:
             results.append(loaded[start : start + len(load.groups)])
@@ -226,15 +231,9 @@ class ObservationLoad:
         return results
 
 
-def load_observations(connection: Connection, groups: list[ObservationColumns]) -> list[list]:
-    """Create the Observations of ``groups`` in one bulk load; for each group, the new id of
-    each row, or ``None`` where the row was rejected (see ``load_checked``)."""
-    return load_checked(connection, groups).ids
-
-
-def load_checked(connection: Connection, groups: list[ObservationColumns]) -> Loaded:
-    """Create the Observations of ``groups`` in one bulk load; the new ids and the reasons
-    of the rows rejected.
+def load_observations(connection: Connection, groups: list[ObservationColumns]) -> Loaded:
+    """Create the Observations of ``groups`` in one bulk load; for each group the new id of
+    each row (``None`` where it was rejected) and the reasons of the rows rejected.
 
     What needs the database is checked here, per row, without stopping the others: the
     result against the Datastream's observationType, the FeatureOfInterest (given and
