@@ -5,12 +5,14 @@ CITYHUB_REQUIRE_MOSQUITTO=1)."""
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
 import threading
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from cityhub.auth import create_token
@@ -312,6 +314,39 @@ def test_a_lone_hub_on_mosquitto_gets_none_of_its_notifications_back(backend_set
     finally:
         client.close()
         hub.close()
+
+
+def test_notifications_wait_while_the_broker_is_away(backend_settings, tmp_path):
+    """Through an external broker a round of notifications goes out only once the broker
+    has the one before: while it is away, later commits wait in the backlog (bounded), not
+    in the client; they follow when it is back."""
+    binary = shutil.which("mosquitto")
+    if binary is None:
+        require_mosquitto()  # fails where Mosquitto is required, skips elsewhere
+        pytest.skip("no mosquitto binary to start a broker of this test's own")
+    port = free_port()
+    settings = mqtt_settings(backend_settings, "mosquitto", mqtt_url=f"mqtt://127.0.0.1:{port}")
+    hub = HubClient(settings)
+    broker = None
+    try:
+        notifier = hub.app.state.mqtt.notifier
+        datastream = create_thing(hub, datastreams=[datastream_body("t")]).datastreams[0]
+        wait_for(lambda: mqtt_stats(hub)["notifications"] > 0, "the first round")
+        first_round = mqtt_stats(hub)["notifications"]
+        hub.post(f"{V}/Datastreams({datastream})/Observations", {"result": 1.0})
+        assert not notifier.idle.wait(1.5)  # waits for the broker
+        assert mqtt_stats(hub)["notifications"] == first_round
+        config = tmp_path / "mosquitto.conf"
+        config.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\n")
+        broker = subprocess.Popen([binary, "-c", str(config)], stderr=subprocess.DEVNULL)
+        assert notifier.idle.wait(TIMEOUT + 30)  # the hub reconnects with a backoff of <= 30 s
+        assert mqtt_stats(hub)["notifications"] >= first_round + 3  # the Observation's topics
+        assert mqtt_stats(hub)["unnotified"] == 0
+    finally:
+        hub.close()
+        if broker is not None:
+            broker.terminate()
+            broker.wait(TIMEOUT)
 
 
 def test_an_entity_representation_published_by_a_client_is_not_a_create(mqtt_hub, mqtt_client):

@@ -145,15 +145,19 @@ class HubClient:
     def notifications_sent(self) -> Callable[[float], bool]:
         """A wait (with a timeout) for the notifications published so far to have gone out:
         sent at QoS 0, acknowledged by the broker at QoS 1. paho sends its messages in order,
-        so the last one stands for all."""
+        so the last one stands for all. While the broker is away nothing goes out: the wait
+        lasts until it is back (paho then sends what it holds)."""
         last = self._last_notification
         if last is None:
             return lambda timeout: True
 
         def wait(timeout: float) -> bool:
+            if not self.connected.is_set():
+                self.connected.wait(timeout)
+                return False  # the next call asks again, connected
             try:
                 last.wait_for_publish(timeout)
-            except (ValueError, RuntimeError):  # not queued, or its connection was lost
+            except (ValueError, RuntimeError):  # published before a reconnect, or dropped
                 return True
             return last.is_published()
 

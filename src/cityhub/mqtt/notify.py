@@ -43,7 +43,6 @@ _STOP = object()
 _MAX_CHANGES = 5000  # changes handled per round: bounded reads, bounded memory
 MAX_BACKLOG = 200_000  # committed changes waiting to be notified, at most
 _SENT_WAIT_SECONDS = 0.5  # slices of the wait for a round to go out, to notice a stop
-_SENT_TIMEOUT_SECONDS = 30  # a broker away for longer: the next round queues behind it
 _LOG_EVERY_SECONDS = 60
 
 
@@ -146,13 +145,12 @@ class Notifier:
                 return
 
     def _wait_sent(self) -> None:
-        """Until the round has gone out to the broker, or the hub stops, or the broker has
-        been away too long."""
+        """Until the round has gone out to the broker, or the hub stops. While the broker is
+        away the changes of new commits wait, up to the backlog's ceiling."""
         if self._sent is None:
             return
         wait = self._sent()
-        deadline = time.monotonic() + _SENT_TIMEOUT_SECONDS
-        while not self._stopping.is_set() and time.monotonic() < deadline:
+        while not self._stopping.is_set():
             if wait(_SENT_WAIT_SECONDS):
                 return
 
