@@ -32,7 +32,6 @@ from cityhub.settings import load_settings
 from cityhub.store import schema
 from cityhub.store.bulk import BulkLoader
 from cityhub.store.database import Store
-from cityhub.store.types import UTCDateTime
 
 POSTGRES_URL = os.environ.get(
     "CITYHUB_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -109,16 +108,13 @@ def floor_load(connection: Connection, table: Table, columns: list[str], rows: l
 
 
 def floor_insert(store: Store, table: Table, rows: list[dict[str, Any]]) -> None:
-    """``floor_load`` of rows given as mappings of column to Python value, times converted
-    to the backend's form as part of the load, in one transaction."""
+    """``floor_load`` of rows given as mappings of column to Python value, converted to the
+    backend's form as part of the load (as the hub's loader does), in one transaction."""
 
     def work(connection: Connection) -> None:
         loader = BulkLoader(connection)
         names = list(rows[0])
-        columns = [[row[name] for row in rows] for name in names]
-        for index, name in enumerate(names):
-            if isinstance(table.c[name].type, UTCDateTime):
-                columns[index] = loader.times(columns[index])
+        columns = [loader.converted(table, name, [row[name] for row in rows]) for name in names]
         floor_load(connection, table, names, list(zip(*columns, strict=True)))
 
     store.write_blocking(work)

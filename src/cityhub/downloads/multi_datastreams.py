@@ -93,6 +93,8 @@ def find(
 def property_names(connection: Connection, ids: Sequence[int]) -> dict[int, list[str]]:
     """The names of the ObservedProperties of MultiDatastreams, each in its components'
     order, by MultiDatastream id (one without any is left out)."""
+    if not ids:
+        return {}
     statement = (
         select(_links.c.multi_datastream_id, _properties.c.name)
         .select_from(_links.join(_properties, _properties.c.id == _links.c.observed_property_id))

@@ -142,26 +142,22 @@ class HubClient:
             topic, payload, qos, properties=self._notification_properties
         )
 
-    def notifications_sent(self) -> Callable[[float], bool]:
-        """A wait (with a timeout) for the notifications published so far to have gone out:
-        sent at QoS 0, acknowledged by the broker at QoS 1. paho sends its messages in order,
-        so the last one stands for all. While the broker is away nothing goes out: the wait
-        lasts until it is back (paho then sends what it holds)."""
+    def notifications_sent(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` for the notifications published so far to have gone out
+        (sent at QoS 0, acknowledged by the broker at QoS 1); whether they have. paho sends
+        its messages in order, so the last one stands for all. While the broker is away
+        nothing goes out: this waits for it to come back and answers no."""
         last = self._last_notification
         if last is None:
-            return lambda timeout: True
-
-        def wait(timeout: float) -> bool:
-            if not self.connected.is_set():
-                self.connected.wait(timeout)
-                return False  # the next call asks again, connected
-            try:
-                last.wait_for_publish(timeout)
-            except (ValueError, RuntimeError):  # published before a reconnect, or dropped
-                return True
-            return last.is_published()
-
-        return wait
+            return True
+        if not self.connected.is_set():
+            self.connected.wait(timeout)
+            return False  # connected now, paho sends what it holds; the next call sees it
+        try:
+            last.wait_for_publish(timeout)
+        except (ValueError, RuntimeError):  # published before a reconnect, or dropped
+            return True
+        return last.is_published()
 
     def ack(self, message: paho.MQTTMessage) -> None:
         if message.qos > 0:

@@ -57,11 +57,10 @@ class Notifier:
         base_url: str,
         prefix: str,
         stats: MqttStats,
-        sent: Callable[[], Callable[[float], bool]] | None = None,
+        sent: Callable[[float], bool] | None = None,
     ) -> None:
-        """``sent``, for a broker behind a connection, is called after a round's publishes
-        and gives a wait: called with a timeout, it returns whether all of them have gone
-        out to the broker."""
+        """``sent``, for a broker behind a connection, waits up to a timeout for what has
+        been published to have gone out to the broker, and says whether it has."""
         self._store = store
         self._publish = publish
         self._sent = sent
@@ -149,9 +148,8 @@ class Notifier:
         away the changes of new commits wait, up to the backlog's ceiling."""
         if self._sent is None:
             return
-        wait = self._sent()
         while not self._stopping.is_set():
-            if wait(_SENT_WAIT_SECONDS):
+            if self._sent(_SENT_WAIT_SECONDS):
                 return
 
     def _drop_queued(self) -> int:

@@ -27,7 +27,7 @@ from cityhub.sensorthings.reads import Record
 from cityhub.sensorthings.serialize import result_value
 from cityhub.sensorthings.visibility import visible
 from cityhub.store import changes, schema
-from cityhub.store.access import EVERYTHING, Hidden, Reader, hidden_datasets
+from cityhub.store.access import EVERYTHING, Reader, hidden_datasets
 from cityhub.store.bulk import BulkLoader
 
 OBSERVATION = BY_NAME["Observation"]
@@ -49,10 +49,9 @@ class ObservationCreate:
         self.reader = reader
 
     def __call__(self, connection: Connection) -> Record:
-        hidden = hidden_datasets(connection, self.reader)
-        writes.write_as(connection, None, hidden)
+        writes.write_as(connection, None, hidden_datasets(connection, self.reader))
         named = [(s, self.fixed[s.key]) for s in derived.STREAMS if s.key in self.fixed]
-        refuse_hidden(connection, [(self.reader, ref) for ref in named], {self.reader: hidden})
+        refuse_hidden(connection, [(self.reader, ref) for ref in named])
         new_id = writes.create(connection, OBSERVATION, self.body, self.fixed)
         return reads.read_by_id(connection, OBSERVATION, new_id)
 
@@ -67,21 +66,17 @@ class ObservationCreate:
 
 
 def refuse_hidden(
-    connection: Connection,
-    wanted: Iterable[tuple[Reader, derived.StreamRef]],
-    known: dict[Reader, Hidden] | None = None,
+    connection: Connection, wanted: Iterable[tuple[Reader, derived.StreamRef]]
 ) -> None:
     """``BadRequest`` if a writer names a stream it may not read: to it, that stream does not
     exist (as over ``POST Datastreams(n)/Observations``). One small query per kind of reader
-    and stream, none for admins or while no dataset is restricted; ``known`` holds what the
-    caller has already read of some readers' hidden datasets."""
+    and stream, none for admins or while no dataset is restricted."""
     by_reader: dict[Reader, dict[derived.Stream, set[int]]] = {}
     for reader, (stream, stream_id) in wanted:
         if not reader.everything:
             by_reader.setdefault(reader, {}).setdefault(stream, set()).add(stream_id)
     for reader, streams in by_reader.items():
-        known_hidden = (known or {}).get(reader)
-        hidden = hidden_datasets(connection, reader) if known_hidden is None else known_hidden
+        hidden = hidden_datasets(connection, reader)
         if not hidden:
             continue
         for stream, ids in streams.items():

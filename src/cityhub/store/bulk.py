@@ -182,14 +182,15 @@ class BulkLoader:
             rows = [dict(zip(names, row, strict=True)) for row in values]
             self.connection.execute(insert(table), rows)
             return
-        converted = [self._converted(table, name, columns[name]) for name in names]
+        converted = [self.converted(table, name, columns[name]) for name in names]
         if spatial and "id" not in names and count >= INDEX_AFTER_ROWS:
             with _geometry_index_after_load(self.connection, table.name):
                 self.load(table, names, zip(*converted, strict=True))
             return
         self.load(table, names, zip(*converted, strict=True))
 
-    def _converted(self, table: Table, name: str, values: Sequence[Any]) -> Sequence[Any]:
+    def converted(self, table: Table, name: str, values: Sequence[Any]) -> Sequence[Any]:
+        """A column of Python values in the form the database takes (see ``insert``)."""
         kind = table.c[name].type
         if isinstance(kind, UTCDateTime):
             return self.times(values)
